@@ -1,0 +1,45 @@
+"""kdv_policy: the governance of the Kanton Thurgau's digital administration as executable Datalog.
+
+Data flow: ``rules/*.dl`` → tokens → AST → checked program → engine (pyDatalog)
+→ answers. The public surface is listed in ``__all__``.
+"""
+
+from .api import Policy
+from .checker import CheckResult, analyse, check
+from .errors import (
+    Diagnostic,
+    EngineError,
+    PolicyCheckError,
+    PolicyError,
+    PolicyLoadError,
+    PolicySyntaxError,
+    QueryError,
+    Severity,
+)
+from .loader import bundled_rules, load_program
+from .parser import parse_program, parse_query
+from .printer import format_module, format_query
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CheckResult",
+    "Diagnostic",
+    "EngineError",
+    "Policy",
+    "PolicyCheckError",
+    "PolicyError",
+    "PolicyLoadError",
+    "PolicySyntaxError",
+    "QueryError",
+    "Severity",
+    "__version__",
+    "analyse",
+    "bundled_rules",
+    "check",
+    "format_module",
+    "format_query",
+    "load_program",
+    "parse_program",
+    "parse_query",
+]

@@ -1,0 +1,195 @@
+"""The abstract syntax of the rule language.
+
+Grammar (``docs/rule-language.md`` has the full reference)::
+
+    program     ::= item*
+    item        ::= annotation* (declaration | clause)
+    annotation  ::= "@" NAME ( "(" constant ("," constant)* ")" )?
+    declaration ::= ".decl" NAME "(" NAME ("," NAME)* ")"      -- doc: "%%" lines above it
+    clause      ::= atom ( ":-" literal ("," literal)* )? "."
+    literal     ::= atom | "not" atom | term CMP term
+    atom        ::= NAME ( "(" term ("," term)* ")" )?
+    term        ::= VARIABLE | "_" | constant
+    constant    ::= NAME | STRING | INTEGER | DATE
+    CMP         ::= "=" | "!=" | "<" | "<=" | ">" | ">="
+    query       ::= literal ("," literal)* "."?
+
+Every node is a frozen dataclass. The ``span`` field of a node records where
+it was written and is excluded from equality and hashing, so a program printed
+and parsed back compares equal to the original.
+
+Constants are plain Python values: ``str`` for atoms and quoted strings alike
+(``foo`` and ``"foo"`` are the same constant), ``int`` for integers and
+``datetime.date`` for ISO dates.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from .source import Span
+
+Value = str | int | datetime.date
+"""A constant's value: a symbol/string, an integer or a date."""
+
+COMPARISON_OPS = ("=", "!=", "<", "<=", ">", ">=")
+
+
+@dataclass(frozen=True, slots=True)
+class Constant:
+    value: Value
+    span: Span | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Variable:
+    """A variable; names starting with ``_`` are anonymous (never reported unused)."""
+
+    name: str
+    span: Span | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.name.startswith("_")
+
+
+Term = Constant | Variable
+
+
+@dataclass(frozen=True, slots=True)
+class Atom:
+    predicate: str
+    args: tuple[Term, ...]
+    span: Span | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def arity(self) -> int:
+        return len(self.args)
+
+    @property
+    def signature(self) -> str:
+        return f"{self.predicate}/{len(self.args)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Negation:
+    atom: Atom
+    span: Span | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    op: str
+    left: Term
+    right: Term
+    span: Span | None = field(default=None, compare=False, repr=False)
+
+
+Literal = Atom | Negation | Comparison
+
+
+@dataclass(frozen=True, slots=True)
+class Annotation:
+    """``@name(args)`` above a clause or declaration, e.g. ``@id(rr_strategie)``."""
+
+    name: str
+    args: tuple[Constant, ...] = ()
+    span: Span | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Declaration:
+    """``.decl name(param, ...)``: a predicate's arity and argument names."""
+
+    predicate: str
+    params: tuple[str, ...]
+    doc: str | None = None
+    annotations: tuple[Annotation, ...] = ()
+    span: Span | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def arity(self) -> int:
+        return len(self.params)
+
+    @property
+    def signature(self) -> str:
+        return f"{self.predicate}/{len(self.params)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Clause:
+    """A fact (empty body) or a rule ``head :- body``."""
+
+    head: Atom
+    body: tuple[Literal, ...] = ()
+    annotations: tuple[Annotation, ...] = ()
+    doc: str | None = None
+    span: Span | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def is_fact(self) -> bool:
+        return not self.body
+
+    def annotation(self, name: str) -> Annotation | None:
+        for ann in self.annotations:
+            if ann.name == name:
+                return ann
+        return None
+
+    @property
+    def id(self) -> str | None:
+        ann = self.annotation("id")
+        return str(ann.args[0].value) if ann and ann.args else None
+
+    @property
+    def citation(self) -> str | None:
+        ann = self.annotation("source")
+        return str(ann.args[0].value) if ann and ann.args else None
+
+
+Item = Declaration | Clause
+
+
+@dataclass(frozen=True, slots=True)
+class Module:
+    """The items of one rule file, in order."""
+
+    path: str
+    items: tuple[Item, ...]
+
+    @property
+    def declarations(self) -> tuple[Declaration, ...]:
+        return tuple(i for i in self.items if isinstance(i, Declaration))
+
+    @property
+    def clauses(self) -> tuple[Clause, ...]:
+        return tuple(i for i in self.items if isinstance(i, Clause))
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """An ad-hoc conjunctive query, e.g. ``member(steuerungsausschuss, X)``."""
+
+    body: tuple[Literal, ...]
+    span: Span | None = field(default=None, compare=False, repr=False)
+
+
+def literal_atom(lit: Literal) -> Atom | None:
+    """The atom a literal names, or None for a comparison."""
+    if isinstance(lit, Atom):
+        return lit
+    if isinstance(lit, Negation):
+        return lit.atom
+    return None
+
+
+def term_variables(terms) -> list[Variable]:
+    return [t for t in terms if isinstance(t, Variable)]
+
+
+def literal_variables(lit: Literal) -> list[Variable]:
+    if isinstance(lit, Comparison):
+        return term_variables((lit.left, lit.right))
+    atom = literal_atom(lit)
+    return term_variables(atom.args) if atom else []

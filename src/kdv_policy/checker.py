@@ -1,0 +1,321 @@
+"""AST → checked program: the checker's stages, each a small function.
+
+``check(modules)`` runs the stages below in order over every file of a policy
+and returns a :class:`~kdv_policy.program.Program` with its warnings, or raises
+:class:`~kdv_policy.errors.PolicyCheckError` carrying every error found.
+
+Order matters in two places: declarations are collected first because every
+later stage looks predicates up in them; stratification runs last and only on
+clauses whose predicates and arities are known, so one typo does not cascade.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from .ast import (
+    Atom,
+    Clause,
+    Comparison,
+    Declaration,
+    Module,
+    Negation,
+    Query,
+    Variable,
+    literal_atom,
+    literal_variables,
+)
+from .errors import Diagnostic, PolicyCheckError, QueryError, Severity
+from .printer import format_atom
+from .program import Program, stratify
+from .source import Source, Span
+from .suggest import did_you_mean
+
+KNOWN_ANNOTATIONS = {
+    "id": "a stable identifier of the fact or rule: `@id(rr_verabschiedet_strategie)`",
+    "source": 'the sentence of the governance text the fact or rule encodes: `@source("...")`',
+}
+
+
+@dataclass
+class CheckResult:
+    """What the checker found: the program (None on errors) and every diagnostic, sorted."""
+
+    program: Program | None
+    diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.is_error)
+
+    @property
+    def warnings(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if not d.is_error)
+
+
+@dataclass
+class _Context:
+    modules: Sequence[Module]
+    sources: Mapping[str, Source]
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    declarations: dict[str, Declaration] = field(default_factory=dict)
+    # clauses whose every atom names a declared predicate with the declared arity
+    well_formed: list[Clause] = field(default_factory=list)
+
+    @property
+    def clauses(self) -> list[Clause]:
+        return [c for m in self.modules for c in m.clauses]
+
+    def report(self, code: str, severity: Severity, message: str, span: Span | None,
+               help: str | None = None) -> None:
+        source = self.sources.get(span.path) if span else None
+        self.diagnostics.append(Diagnostic(code, severity, message, span, help, source))
+
+    def error(self, code: str, message: str, span: Span | None, help: str | None = None) -> None:
+        self.report(code, Severity.ERROR, message, span, help)
+
+    def warning(self, code: str, message: str, span: Span | None, help: str | None = None) -> None:
+        self.report(code, Severity.WARNING, message, span, help)
+
+
+# -- stages ---------------------------------------------------------------
+
+def _declarations(ctx: _Context) -> None:
+    """Collect `.decl`s; a predicate is declared once, with one arity."""
+    for module in ctx.modules:
+        for decl in module.declarations:
+            first = ctx.declarations.get(decl.predicate)
+            if first is not None:
+                ctx.error("duplicate-declaration", f"predicate `{decl.predicate}` is declared twice",
+                          decl.span, f"first declared as `{first.signature}` at {first.span}")
+                continue
+            ctx.declarations[decl.predicate] = decl
+            if len(set(decl.params)) != len(decl.params):
+                dup = [p for p, n in Counter(decl.params).items() if n > 1]
+                ctx.warning("duplicate-parameter",
+                            f"`{decl.predicate}` names its argument `{dup[0]}` more than once", decl.span,
+                            "give each argument its own name; the names document the predicate")
+
+
+def _annotations(ctx: _Context) -> None:
+    """Only known annotations, each with one string or atom argument, at most once per item."""
+    for module in ctx.modules:
+        for item in module.items:
+            seen: set[str] = set()
+            for ann in item.annotations:
+                if ann.name not in KNOWN_ANNOTATIONS:
+                    hint = did_you_mean(ann.name, KNOWN_ANNOTATIONS, lambda c: f"`@{c}`")
+                    known = ", ".join(f"@{k}" for k in KNOWN_ANNOTATIONS)
+                    ctx.error("unknown-annotation", f"unknown annotation `@{ann.name}`", ann.span,
+                              hint or f"the known annotations are {known}")
+                    continue
+                if ann.name in seen:
+                    ctx.error("duplicate-annotation", f"`@{ann.name}` is given twice", ann.span,
+                              "give each annotation once per fact or rule")
+                seen.add(ann.name)
+                if len(ann.args) != 1 or not isinstance(ann.args[0].value, str):
+                    ctx.error("annotation-argument", f"`@{ann.name}` takes one string or atom argument",
+                              ann.span, KNOWN_ANNOTATIONS[ann.name])
+                elif isinstance(item, Declaration) and ann.name == "id":
+                    ctx.error("annotation-argument", "`@id` belongs on facts and rules, not declarations",
+                              ann.span, "a declaration is identified by its predicate name")
+
+
+def _ids(ctx: _Context) -> None:
+    """Ids are unique across the whole policy."""
+    seen: dict[str, Span | None] = {}
+    for clause in ctx.clauses:
+        ann = clause.annotation("id")
+        cid = clause.id
+        if cid is None or ann is None:
+            continue
+        if cid in seen:
+            ctx.error("duplicate-id", f"id `{cid}` is used twice", ann.span,
+                      f"first used at {seen[cid]}; ids must be unique across the policy")
+        else:
+            seen[cid] = ann.span
+
+
+def _predicates(ctx: _Context) -> None:
+    """Every atom names a declared predicate with the declared number of arguments."""
+    for clause in ctx.clauses:
+        ok = True
+        for atom in [clause.head] + [a for a in map(literal_atom, clause.body) if a is not None]:
+            ok &= _check_atom(ctx, atom)
+        if ok:
+            ctx.well_formed.append(clause)
+
+
+def _check_atom(ctx: _Context, atom: Atom) -> bool:
+    decl = ctx.declarations.get(atom.predicate)
+    if decl is None:
+        hint = did_you_mean(atom.predicate, ctx.declarations,
+                            lambda c: f"`{ctx.declarations[c].signature}`")
+        ctx.error("undeclared-predicate", f"predicate `{atom.signature}` is not declared", atom.span,
+                  hint or f"declare it: `.decl {atom.predicate}({', '.join(_param_names(atom))})`")
+        return False
+    if decl.arity != atom.arity:
+        ctx.error("arity-mismatch",
+                  f"`{atom.predicate}` takes {decl.arity} argument{'s' if decl.arity != 1 else ''}, "
+                  f"but {atom.arity} {'were' if atom.arity != 1 else 'was'} given",
+                  atom.span, f"did you mean `{decl.signature}`? it is declared as "
+                             f"`{decl.predicate}({', '.join(decl.params)})` at {decl.span}")
+        return False
+    return True
+
+
+def _param_names(atom: Atom) -> list[str]:
+    return [t.name.lower() if isinstance(t, Variable) and t.name != "_" else f"arg{i + 1}"
+            for i, t in enumerate(atom.args)]
+
+
+def _safety(ctx: _Context) -> None:
+    """Range restriction: every variable of the head, of a negation or of a comparison
+    appears in a positive body atom; `_` is allowed only where a value may be anything."""
+    for clause in ctx.clauses:
+        _check_safety(ctx, clause.head, clause.body, clause.span)
+        _singletons(ctx, clause)
+
+
+def _check_safety(ctx: _Context, head: Atom | None, body, span) -> None:
+    bound = {v.name for lit in body if isinstance(lit, Atom) for v in literal_variables(lit)}
+    reported: set[str] = set()
+
+    def unsafe(var: Variable, where: str, help: str) -> None:
+        if var.name in reported:
+            return
+        reported.add(var.name)
+        ctx.error("unsafe-variable", f"variable `{var.name}` {where} is not bound by a positive body atom",
+                  var.span or span, help)
+
+    if head is not None:
+        for var in literal_variables(head):
+            if var.name == "_":
+                ctx.error("unsafe-variable", "the wildcard `_` cannot appear in a head", var.span or span,
+                          "a head names every value it derives; use a variable bound in the body")
+            elif var.name not in bound:
+                what = "a fact" if not body else "the head"
+                unsafe(var, f"in {what}",
+                       "facts are ground: write a constant" if not body else
+                       f"add a body atom that binds `{var.name}`, e.g. a type predicate")
+    for lit in body:
+        if isinstance(lit, Negation):
+            for var in literal_variables(lit):
+                if var.name != "_" and var.name not in bound:
+                    unsafe(var, "under `not`",
+                           f"bind `{var.name}` in a positive atom of the same body, or write `_` "
+                           "if any value will do")
+        elif isinstance(lit, Comparison):
+            for var in literal_variables(lit):
+                if var.name == "_":
+                    ctx.error("unsafe-variable", "the wildcard `_` cannot appear in a comparison",
+                              var.span or span, "compare a variable bound in a positive body atom")
+                elif var.name not in bound:
+                    unsafe(var, "in a comparison",
+                           f"bind `{var.name}` in a positive body atom; comparisons only test values")
+
+
+def _singletons(ctx: _Context, clause: Clause) -> None:
+    counts: Counter[str] = Counter()
+    first: dict[str, Variable] = {}
+    for lit in (clause.head, *clause.body):
+        for var in literal_variables(lit):
+            counts[var.name] += 1
+            first.setdefault(var.name, var)
+    for name, n in counts.items():
+        if n == 1 and not name.startswith("_") and clause.body:
+            ctx.warning("singleton-variable", f"variable `{name}` occurs only once in this rule",
+                        first[name].span, f"if any value will do, write `_` or `_{name}`; "
+                                          "otherwise check the spelling")
+
+
+def _stratification(ctx: _Context) -> Program | None:
+    """Negation may not pass through recursion: the program must be stratifiable."""
+    strata, violations = stratify(ctx.declarations, ctx.well_formed)
+    for head, negated in violations:
+        for clause in ctx.well_formed:
+            if clause.head.predicate != head:
+                continue
+            for lit in clause.body:
+                if isinstance(lit, Negation) and lit.atom.predicate == negated:
+                    cycle = "itself" if head == negated else f"`{negated}`, which depends on `{head}`"
+                    ctx.error("unstratifiable-negation",
+                              f"`{head}` depends on the negation of {cycle}",
+                              lit.span, "negation through recursion has no single meaning; "
+                                        "split the predicate so the negated part does not depend on the head")
+    return Program(dict(ctx.declarations), tuple(ctx.well_formed), strata)
+
+
+def _unused(ctx: _Context) -> None:
+    """Warn about declarations that no fact, rule or body mentions."""
+    used = set()
+    for clause in ctx.clauses:
+        used.add(clause.head.predicate)
+        used.update(a.predicate for a in map(literal_atom, clause.body) if a is not None)
+    for name, decl in ctx.declarations.items():
+        if name not in used:
+            ctx.warning("unused-predicate", f"predicate `{decl.signature}` is declared but never used",
+                        decl.span, "remove the declaration, or add the facts or rules it was meant for")
+
+
+def _citations(ctx: _Context) -> None:
+    """Warn about facts and rules that do not cite the text they encode."""
+    for clause in ctx.clauses:
+        if clause.citation is None:
+            kind = "fact" if clause.is_fact else "rule"
+            ctx.warning("missing-citation", f"{kind} `{format_atom(clause.head)}` has no citation",
+                        clause.head.span or clause.span,
+                        'add `@source("...")` with the sentence of the governance text it encodes')
+
+
+STAGES: tuple[tuple[str, Callable[[_Context], object]], ...] = (
+    ("declarations", _declarations),  # first: every later stage looks predicates up here
+    ("annotations", _annotations),
+    ("ids", _ids),
+    ("predicates", _predicates),
+    ("safety", _safety),
+    ("stratification", _stratification),  # last among errors: only well-formed clauses
+    ("unused", _unused),
+    ("citations", _citations),
+)
+
+
+def analyse(modules: Sequence[Module], sources: Mapping[str, Source] | None = None) -> CheckResult:
+    """Run every stage and return the program (None if there are errors) and all diagnostics."""
+    ctx = _Context(list(modules), dict(sources or {}))
+    program = None
+    for _name, stage in STAGES:
+        result = stage(ctx)
+        if isinstance(result, Program):
+            program = result
+    diags = tuple(sorted(ctx.diagnostics, key=Diagnostic.sort_key))
+    if any(d.is_error for d in diags):
+        program = None
+    return CheckResult(program, diags)
+
+
+def check(modules: Sequence[Module], sources: Mapping[str, Source] | None = None) -> CheckResult:
+    """Like :func:`analyse`, but raise :class:`PolicyCheckError` when there are errors."""
+    result = analyse(modules, sources)
+    if result.program is None:
+        raise PolicyCheckError(result.diagnostics)
+    return result
+
+
+def check_query(query: Query, program: Program, source: Source | None = None) -> Query:
+    """Check an ad-hoc query against a program: declared predicates, arities, safety."""
+    ctx = _Context([], {source.path: source} if source else {})
+    ctx.declarations = dict(program.declarations)
+    for lit in query.body:
+        atom = literal_atom(lit)
+        if atom is not None:
+            _check_atom(ctx, atom)
+    if not ctx.diagnostics:
+        _check_safety(ctx, None, query.body, query.span)
+    if ctx.diagnostics:
+        diags = tuple(sorted(ctx.diagnostics, key=Diagnostic.sort_key))
+        raise QueryError(diags[0].headline(), diags)
+    return query
+

@@ -1,0 +1,360 @@
+"""Checked program ⊕ facts → the whole model, computed once; ad-hoc queries over it.
+
+This is the only module that imports pyDatalog. It uses pyDatalog as a join engine
+for conjunctive bodies over stored facts, and nothing more: the model is built
+bottom-up here, stratum by stratum, and recursive strata run a semi-naive fixpoint
+driven from Python. pyDatalog never sees a rule, so its own recursion never runs.
+
+pyDatalog's defects (D0–D8 of the pyDatalog notes; docs/design.md) and what this module does:
+
+* D0  text handed to pyDatalog is run as Python: terms are built in code, never from text.
+* D1  its tabled recursion can loop forever: pyDatalog only ever evaluates one rule
+  body at a time over stored facts; same-stratum atoms read stored "full" and
+  "delta" relations that this module updates between rounds.
+* D2, D3, D4, D5  it rewrites some constants: every value is stored as a private string
+  token (see :func:`_encode`) and decoded on the way out; no float is ever accepted.
+* D6  ``not q(...)`` on a relation with no facts raises: an atom over an empty relation
+  makes the body fail, a negation of an empty relation is dropped (it is true).
+* D7  a negation or comparison before the atoms that bind it gives wrong answers:
+  every body is ordered positive atoms, then comparisons, then negations.
+* D8  arithmetic is silently wrong: no operator is ever applied to a pyDatalog term;
+  heads are built in Python from the bindings of the body.
+
+pyDatalog keeps its state per thread (``Logic``). Each engine owns a fresh ``Logic``;
+queries rebind a copy of it in the calling thread under the engine's lock, so what a
+query leaves behind (pyDatalog's temporary query clauses) dies with the copy.
+pyDatalog does not cache answers between ``ask`` calls (its table of subgoals is reset
+by every ask), but its query objects keep their answer once asked: every body is
+therefore built afresh for every evaluation.
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from pyDatalog import pyDatalog, pyParser
+
+from . import ast
+from .ast import Atom, Comparison, Constant, Negation, Value, Variable
+from .errors import EngineError, PolicyError, QueryError
+from .lexer import MAX_INTEGER
+from .program import Program, Stratum
+
+_PYD_OPS = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+_INT_OFFSET = MAX_INTEGER + 1
+_INT_WIDTH = len(str(2 * MAX_INTEGER + 1))
+
+
+# -- values <-> tokens (D2, D3, D4, D5) ---------------------------------------------------------
+
+
+def _encode(value: Value) -> str:
+    """The private token of a value.
+
+    pyDatalog only ever sees these lowercase-prefixed strings, which it keeps as they are
+    (D2 'True', D3 '??', D4 1 == True == 1.0, D5 floats) and never takes for variables.
+    Tokens order like their values, with int < date < str, so pyDatalog's own string
+    comparison decides ``<``; equal tokens are equal values of one type (1 != "1").
+    """
+    if isinstance(value, (bool, datetime.datetime)):
+        raise EngineError(f"`{value!r}` is not a value of the rule language (strings, integers, dates)")
+    if isinstance(value, int):
+        if abs(value) > MAX_INTEGER:
+            raise EngineError(f"integer `{value}` is out of range (at most {len(str(MAX_INTEGER))} digits)")
+        return f"a:{value + _INT_OFFSET:0{_INT_WIDTH}d}"
+    if isinstance(value, datetime.date):
+        return "b:" + value.isoformat()
+    if isinstance(value, str):
+        return "c:" + value
+    raise EngineError(f"`{value!r}` is not a value of the rule language (strings, integers, dates)")
+
+
+def _decode(token: str) -> Value:
+    kind, text = token[0], token[2:]
+    if kind == "a":
+        return int(text) - _INT_OFFSET
+    if kind == "b":
+        return datetime.date.fromisoformat(text)
+    return text
+
+
+# -- bodies in a form ready for pyDatalog -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Var:
+    name: str  # an internal name, V0, V1, ...: never a user's name (`_` would be one shared variable)
+
+
+_Term = _Var | str  # a variable or a token
+_Args = tuple[_Term, ...]
+_Row = tuple[str, ...]  # a row of tokens
+
+
+@dataclass(frozen=True)
+class _Body:
+    positives: tuple[tuple[str, _Args], ...]  # (predicate, args)
+    comparisons: tuple[tuple[str, _Term, _Term], ...]  # (pyDatalog operator, left, right)
+    negations: tuple[tuple[str, _Args], ...]
+    variables: dict[str, _Var]  # user variable name (not `_`) -> internal variable, in order of appearance
+
+
+@dataclass(frozen=True)
+class _Rule:
+    predicate: str
+    head: _Args
+    body: _Body
+
+
+def _compile_body(literals: Sequence[ast.Literal], program: Program, error: type[PolicyError]) -> _Body:
+    """Rename variables, encode constants and split the body by kind (D7), checking as we go."""
+    variables: dict[str, _Var] = {}
+    fresh = itertools.count()
+
+    def term(t: ast.Term) -> _Term:
+        if isinstance(t, Constant):
+            return _encode(t.value)
+        if t.name == "_":  # every `_` is a variable of its own
+            return _Var(f"V{next(fresh)}")
+        if t.name not in variables:
+            variables[t.name] = _Var(f"V{next(fresh)}")
+        return variables[t.name]
+
+    def atom(a: Atom) -> tuple[str, _Args]:
+        decl = program.declarations.get(a.predicate)
+        if decl is None:
+            raise error(f"predicate `{a.predicate}` is not declared")
+        if decl.arity != a.arity:
+            raise error(f"`{a.predicate}` takes {decl.arity} arguments, not {a.arity}")
+        return a.predicate, tuple(term(t) for t in a.args)
+
+    positives = tuple(atom(lit) for lit in literals if isinstance(lit, Atom))
+    bound = set(variables)
+    comparisons = []
+    for lit in literals:
+        if isinstance(lit, Comparison):
+            if any(isinstance(t, Variable) and t.name == "_" for t in (lit.left, lit.right)):
+                raise error("the wildcard `_` cannot be used in a comparison")
+            comparisons.append((_PYD_OPS[lit.op], term(lit.left), term(lit.right)))
+    negations = tuple(atom(lit.atom) for lit in literals if isinstance(lit, Negation))
+    unbound = [name for name in variables if name not in bound]
+    if unbound:
+        raise error(f"variable `{unbound[0]}` is used in a negation or comparison "
+                    "but no positive atom binds it")
+    return _Body(positives, tuple(comparisons), negations, variables)
+
+
+def _compile_rule(clause: ast.Clause, program: Program) -> _Rule:
+    decl = program.declarations.get(clause.head.predicate)
+    if decl is None or decl.arity != clause.head.arity:
+        raise EngineError(f"rule head `{clause.head.signature}` is not declared")
+    body = _compile_body(clause.body, program, EngineError)
+    head: list[_Term] = []
+    for t in clause.head.args:
+        if isinstance(t, Constant):
+            head.append(_encode(t.value))
+        elif t.name in body.variables:
+            head.append(body.variables[t.name])
+        else:
+            raise EngineError(f"head variable `{t.name}` of a `{clause.head.predicate}` rule is not bound")
+    return _Rule(clause.head.predicate, tuple(head), body)
+
+
+# -- the engine -------------------------------------------------------------------------------
+
+
+class Engine:
+    """The model of a checked program and its facts, computed once, with ad-hoc queries.
+
+    ``facts`` adds rows to declared predicates (e.g. organisation data loaded from files);
+    values are ``str``, ``int`` and ``datetime.date``. Construction evaluates everything;
+    an :class:`~kdv_policy.errors.EngineError` reports facts or rules it cannot evaluate.
+    """
+
+    def __init__(
+        self, program: Program, facts: Mapping[str, Iterable[tuple[Value, ...]]] | None = None
+    ) -> None:
+        self._program = program
+        # pyDatalog sees only these names: no user text, no name it treats specially (ask, len_, a.b).
+        self._stored = {p: f"p{i}" for i, p in enumerate(sorted(program.declarations))}
+        self._delta = {p: f"d{i}" for i, p in enumerate(sorted(program.declarations))}
+        self._rows: dict[str, set[_Row]] = {p: set() for p in program.declarations}
+        self._sizes: dict[str, int] = {}  # pyDatalog name -> number of facts stored under it
+        self._lock = threading.Lock()
+        base = self._base_facts(facts or {})
+        rules = [_compile_rule(c, program) for c in program.rules]
+        evaluated = {p for s in program.strata for p in s.predicates}
+        for rule in rules:
+            if rule.predicate not in evaluated:
+                raise EngineError(f"predicate `{rule.predicate}` has rules but is in no stratum")
+
+        self._logic = pyDatalog.Logic()  # a fresh Logic, bound to this thread while we build
+        for predicate, rows in base.items():
+            self._store(predicate, rows)
+        for stratum in program.strata:
+            self._evaluate(stratum, [r for r in rules if r.predicate in stratum.predicates])
+        self._model = MappingProxyType(
+            {p: frozenset(tuple(map(_decode, row)) for row in rows) for p, rows in self._rows.items()}
+        )
+
+    # -- public surface -------------------------------------------------------------------
+
+    @property
+    def model(self) -> Mapping[str, frozenset[tuple[Value, ...]]]:
+        """Every declared predicate and its rows (read-only)."""
+        return self._model
+
+    def relation(self, predicate: str) -> frozenset[tuple[Value, ...]]:
+        """The rows of one declared predicate; :class:`QueryError` if it is not declared."""
+        try:
+            return self._model[predicate]
+        except KeyError:
+            raise QueryError(f"predicate `{predicate}` is not declared") from None
+
+    def query(self, query: ast.Query) -> tuple[dict[str, Value], ...]:
+        """Answer a conjunctive query over the model.
+
+        Each answer maps the query's named variables (not `_`) to values; answers are
+        distinct and sorted. A query without variables answers ``({},)`` if it holds and
+        ``()`` otherwise. Raises :class:`QueryError` for an undeclared predicate, a wrong
+        arity or a variable of a negation or comparison no positive atom binds.
+        """
+        body = _compile_body(query.body, self._program, QueryError)
+        names = tuple(body.variables)
+        wanted = tuple(body.variables[n] for n in names)
+        positives = [(self._stored[p], args) for p, args in body.positives]
+        negations = [(self._stored[p], args) for p, args in body.negations]
+        with self._lock:
+            pyDatalog.Logic(self._logic)  # pyDatalog's state is per thread: bind a copy of ours here
+            rows = self._solve(positives, body.comparisons, negations, wanted)
+        return tuple(dict(zip(names, map(_decode, row), strict=True)) for row in sorted(rows))
+
+    # -- building the model -----------------------------------------------------------------
+
+    def _base_facts(self, extra: Mapping[str, Iterable[tuple[Value, ...]]]) -> dict[str, set[_Row]]:
+        base: dict[str, set[_Row]] = {p: set() for p in self._program.declarations}
+        for clause in self._program.facts:
+            head = clause.head
+            if not all(isinstance(t, Constant) for t in head.args):
+                raise EngineError(f"fact `{head.signature}` is not ground")
+            self._check_arity(head.predicate, head.arity)
+            base[head.predicate].add(tuple(_encode(t.value) for t in head.args))
+        for predicate, rows in extra.items():
+            for row in rows:
+                row = tuple(row)
+                self._check_arity(predicate, len(row))
+                base[predicate].add(tuple(map(_encode, row)))
+        return base
+
+    def _check_arity(self, predicate: str, arity: int) -> None:
+        decl = self._program.declarations.get(predicate)
+        if decl is None:
+            raise EngineError(f"facts for `{predicate}`, which is not declared")
+        if decl.arity != arity:
+            raise EngineError(f"a fact of `{predicate}` has {arity} values; it is declared with {decl.arity}")
+
+    def _evaluate(self, stratum: Stratum, rules: list[_Rule]) -> None:
+        if not stratum.recursive:
+            derived: dict[str, set[_Row]] = {p: set() for p in stratum.predicates}
+            for rule in rules:
+                derived[rule.predicate] |= self._fire(rule)
+            for predicate, rows in derived.items():
+                self._store(predicate, rows - self._rows[predicate])
+            return
+        # D1: semi-naive fixpoint driven here. Each round, every rule is evaluated once per
+        # same-stratum atom, that atom reading the facts new in the last round ("delta",
+        # stored under d-names), the other atoms reading all facts so far.
+        members = set(stratum.predicates)
+        delta = {p: set(self._rows[p]) for p in members}
+        for rule in rules:
+            if not any(p in members for p, _ in rule.body.positives):
+                new = self._fire(rule) - self._rows[rule.predicate]
+                self._store(rule.predicate, new)
+                delta[rule.predicate] |= new
+        while any(delta.values()):
+            self._set_delta(delta)
+            derived = {p: set() for p in members}
+            for rule in rules:
+                for i, (p, _) in enumerate(rule.body.positives):
+                    if p in members:
+                        derived[rule.predicate] |= self._fire(rule, delta_at=i)
+            delta = {p: derived[p] - self._rows[p] for p in members}
+            for p, rows in delta.items():
+                self._store(p, rows)
+        self._set_delta({p: set() for p in members})
+
+    def _fire(self, rule: _Rule, delta_at: int | None = None) -> set[_Row]:
+        """The head rows a rule derives; with ``delta_at``, that atom reads the delta and goes first."""
+        positives = [(self._stored[p], args) for p, args in rule.body.positives]
+        if delta_at is not None:
+            p, args = rule.body.positives[delta_at]
+            del positives[delta_at]
+            positives.insert(0, (self._delta[p], args))
+        negations = [(self._stored[p], args) for p, args in rule.body.negations]
+        wanted = tuple(dict.fromkeys(t for t in rule.head if isinstance(t, _Var)))
+        rows = self._solve(positives, rule.body.comparisons, negations, wanted)
+        # D8: the head is built here from the bindings, never as a pyDatalog expression.
+        head = [(wanted.index(t), None) if isinstance(t, _Var) else (None, t) for t in rule.head]
+        return {tuple(t if i is None else row[i] for i, t in head) for row in rows}
+
+    def _store(self, predicate: str, rows: Iterable[_Row]) -> None:
+        name = self._stored[predicate]
+        for row in rows:
+            if row not in self._rows[predicate]:
+                pyDatalog.assert_fact(name, *row)
+                self._rows[predicate].add(row)
+        self._sizes[name] = len(self._rows[predicate])
+
+    def _set_delta(self, delta: Mapping[str, set[_Row]]) -> None:
+        """Replace the facts stored under each predicate's delta name."""
+        for predicate, rows in delta.items():
+            name = self._delta[predicate]
+            arity = self._program.arity(predicate)
+            head = pyParser.Term(name)(*(pyParser.Term(f"V{i}") for i in range(arity)))
+            head <= None  # noqa: B015 -- drops all facts of the predicate: ~2 µs a fact, retract_fact ~40
+            for row in rows:
+                pyDatalog.assert_fact(name, *row)
+            self._sizes[name] = len(rows)
+
+    # -- evaluating one body with pyDatalog ---------------------------------------------------
+
+    def _solve(
+        self,
+        positives: Sequence[tuple[str, _Args]],
+        comparisons: Sequence[tuple[str, _Term, _Term]],
+        negations: Sequence[tuple[str, _Args]],
+        wanted: tuple[_Var, ...],
+    ) -> set[_Row]:
+        """The distinct bindings of ``wanted`` satisfying the body, as token tuples.
+
+        Names are pyDatalog names; the caller has bound this engine's Logic in this thread.
+        """
+        if any(not self._sizes.get(name) for name, _ in positives):
+            return set()  # D6: an atom over an empty relation fails; pyDatalog would raise
+        negations = [n for n in negations if self._sizes.get(n[0])]  # D6: `not` of nothing is true
+
+        def term(t: _Term) -> pyParser.Term:
+            if isinstance(t, _Var):
+                return pyParser.Term(t.name)  # an uppercase name: a pyDatalog variable
+            return pyParser.Term(t, forced_type="constant")
+
+        # D7: positive atoms first, so every comparison and negation finds its variables bound.
+        literals = [pyParser.Term(name)(*map(term, args)) for name, args in positives]
+        literals += [pyParser.Literal.make_for_comparison(term(a), op, term(b)) for op, a, b in comparisons]
+        literals += [~pyParser.Term(name)(*map(term, args)) for name, args in negations]
+        if not literals:
+            return {()}
+        body = pyParser.Body(*literals)
+        try:
+            answer = body.ask()
+        except Exception as exc:  # pyDatalog signals its own failures with assorted exceptions
+            raise EngineError(f"pyDatalog failed to evaluate a body: {exc}") from exc
+        rows = [()] if answer is True else (answer or [])
+        columns = list(body._variables())  # the names of the answer's columns, in order
+        index = [columns.index(v.name) for v in wanted]
+        return {tuple(row[i] for i in index) for row in rows}

@@ -1,0 +1,307 @@
+"""Tokens → AST: a recursive-descent parser for rules, declarations and queries.
+
+The parser never executes anything: text becomes :mod:`kdv_policy.ast` nodes or
+a :class:`~kdv_policy.errors.PolicySyntaxError` pointing at the offending token.
+"""
+
+from __future__ import annotations
+
+from . import lexer
+from .ast import (
+    COMPARISON_OPS,
+    Annotation,
+    Atom,
+    Clause,
+    Comparison,
+    Constant,
+    Declaration,
+    Item,
+    Literal,
+    Module,
+    Negation,
+    Query,
+    Term,
+    Variable,
+)
+from .errors import Diagnostic, PolicySyntaxError, Severity
+from .lexer import Token
+from .source import Source
+
+
+def parse_program(text: str, path: str = "<text>") -> Module:
+    """Parse the text of one rule file into a :class:`~kdv_policy.ast.Module`."""
+    source = Source(path, text)
+    return _Parser(source).module()
+
+
+def parse_query(text: str, path: str = "<query>") -> Query:
+    """Parse an ad-hoc query such as ``member(steuerungsausschuss, X), not chair(X, _)``."""
+    source = Source(path, text)
+    return _Parser(source).query()
+
+
+class _Parser:
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.tokens = lexer.tokenize(source)
+        self.pos = 0
+
+    # -- token helpers -------------------------------------------------
+    @property
+    def tok(self) -> Token:
+        tok = self.tokens[self.pos]
+        if tok.kind == lexer.ERROR:
+            raise tok.value  # a lexical error, reported where the parser reaches it
+        return tok
+
+    def advance(self) -> Token:
+        tok = self.tokens[self.pos]
+        if tok.kind != lexer.EOF:
+            self.pos += 1
+        return tok
+
+    def at(self, kind: str, text: str | None = None) -> bool:
+        tok = self.tok
+        return tok.kind == kind and (text is None or tok.text == text)
+
+    def at_punct(self, text: str) -> bool:
+        return self.at(lexer.PUNCT, text)
+
+    def error(self, message: str, help: str | None = None, tok: Token | None = None) -> PolicySyntaxError:
+        tok = tok or self.tok
+        end = tok.end if tok.end > tok.start else tok.start + 1
+        span = self.source.span(tok.start, end)
+        if tok.kind == lexer.EOF:
+            # point just after the last real character, where the missing text belongs
+            last = self.tokens[self.pos - 1] if self.pos > 0 else tok
+            span = self.source.span(last.end, last.end + 1)
+        return PolicySyntaxError(Diagnostic("syntax", Severity.ERROR, message, span, help, self.source))
+
+    def expect_punct(self, text: str, context: str, help: str | None = None) -> Token:
+        if not self.at_punct(text):
+            raise self.error(f"expected `{text}` {context}, found {self.tok.describe()}", help)
+        return self.advance()
+
+    def span_from(self, start_tok: Token):
+        end_tok = self.tokens[self.pos - 1] if self.pos > 0 else start_tok
+        return self.source.span(start_tok.start, max(end_tok.end, start_tok.end))
+
+    # -- program -------------------------------------------------------
+    def module(self) -> Module:
+        """Parse every item; after a syntax error, resume at the next clause to report all of them."""
+        items: list[Item] = []
+        errors: list[Diagnostic] = []
+        while not self.at(lexer.EOF):
+            try:
+                item = self.item()
+            except PolicySyntaxError as err:
+                # one error per line: what follows a first error on its line is mostly its echo
+                if not errors or errors[-1].span.line != err.diagnostic.span.line:
+                    errors.extend(err.diagnostics)
+                self.recover()
+                continue
+            if item is not None:
+                items.append(item)
+        if errors:
+            raise PolicySyntaxError(errors)
+        return Module(self.source.path, tuple(items))
+
+    def recover(self) -> None:
+        """Skip past the end of the broken clause: the next `.`, or up to a `.decl` or `@`."""
+        while self.tokens[self.pos].kind != lexer.EOF:
+            tok = self.tokens[self.pos]
+            self.pos += 1
+            if tok.kind == lexer.PUNCT and tok.text == ".":
+                return
+            if self.tokens[self.pos].kind in (lexer.DECL, lexer.DOC) or self.tokens[self.pos].text == "@":
+                return
+
+    def item(self) -> Item | None:
+        doc_lines: list[str] = []
+        while self.at(lexer.DOC):
+            doc_lines.append(self.advance().value)
+        annotations = []
+        while self.at_punct("@") or self.at(lexer.DOC):
+            if self.at(lexer.DOC):
+                doc_lines.append(self.advance().value)
+            else:
+                annotations.append(self.annotation())
+        doc = "\n".join(doc_lines) if doc_lines else None
+        if self.at(lexer.EOF):
+            if annotations:
+                raise self.error("annotation is not followed by a rule or declaration",
+                                 "put annotations directly above the fact, rule or `.decl` they describe")
+            return None
+        if self.at(lexer.DECL):
+            return self.declaration(doc, tuple(annotations))
+        return self.clause(doc, tuple(annotations))
+
+    def annotation(self) -> Annotation:
+        start = self.advance()  # '@'
+        if not self.at(lexer.NAME):
+            raise self.error(f"expected an annotation name after `@`, found {self.tok.describe()}",
+                             'e.g. @id(rr_strategie) or @source("Der Regierungsrat verabschiedet ...")')
+        name = self.advance().text
+        args: list[Constant] = []
+        if self.at_punct("("):
+            self.advance()
+            while True:
+                args.append(self.constant("as an annotation argument"))
+                if self.at_punct(","):
+                    self.advance()
+                    continue
+                self.expect_punct(")", "to close the annotation's arguments")
+                break
+        return Annotation(name, tuple(args), self.span_from(start))
+
+    def declaration(self, doc: str | None, annotations: tuple[Annotation, ...]) -> Declaration:
+        start = self.advance()  # .decl
+        if not self.at(lexer.NAME):
+            raise self.error(f"expected a predicate name after `.decl`, found {self.tok.describe()}",
+                             "predicate names start with a lowercase letter, e.g. `.decl member(body, role)`")
+        name = self.advance().text
+        self.expect_punct("(", "after the predicate name in a declaration",
+                          "a declaration names each argument, e.g. `.decl member(body, role)`")
+        params: list[str] = []
+        if not self.at_punct(")"):
+            while True:
+                if not (self.at(lexer.NAME) or self.at(lexer.VARIABLE)):
+                    raise self.error(f"expected an argument name, found {self.tok.describe()}",
+                                     "name each argument, e.g. `.decl member(body, role)`")
+                params.append(self.advance().text)
+                if self.at_punct(","):
+                    self.advance()
+                    continue
+                break
+        self.expect_punct(")", "to close the declaration's arguments")
+        if self.at_punct("."):
+            self.advance()
+        return Declaration(name, tuple(params), doc, annotations, self.span_from(start))
+
+    def clause(self, doc: str | None, annotations: tuple[Annotation, ...]) -> Clause:
+        start = self.tok
+        if not self.at(lexer.NAME):
+            raise self.error(self._start_message(), self._start_help())
+        head = self.atom()
+        body: tuple[Literal, ...] = ()
+        if self.at_punct(":-"):
+            self.advance()
+            body = self.literals()
+        if not self.at_punct("."):
+            found = self.tok.describe()
+            help = "every fact and rule ends with `.`"
+            if self.at(lexer.NAME) or self.at(lexer.VARIABLE):
+                help = "separate body literals with `,` and end the clause with `.`"
+            prev = self.tokens[self.pos - 1]
+            if self.source.position(prev.end)[0] < self.source.position(self.tok.start)[0]:
+                # the clause ended on an earlier line: point where the `.` is missing
+                help = "every fact and rule ends with `.`"
+                span = self.source.span(prev.end, prev.end + 1)
+                raise PolicySyntaxError(Diagnostic("syntax", Severity.ERROR,
+                                                   f"expected `.` at the end of the clause, found {found}",
+                                                   span, help, self.source))
+            raise self.error(f"expected `.` at the end of the clause, found {found}", help)
+        self.advance()
+        return Clause(head, body, annotations, doc, self.span_from(start))
+
+    def _start_message(self) -> str:
+        tok = self.tok
+        if tok.kind == lexer.VARIABLE:
+            return f"a clause cannot start with the variable `{tok.text}`"
+        return f"expected a fact, rule or declaration, found {tok.describe()}"
+
+    def _start_help(self) -> str | None:
+        tok = self.tok
+        if tok.kind == lexer.VARIABLE:
+            return "predicate names start with a lowercase letter"
+        if tok.kind == lexer.PUNCT and tok.text == ":-":
+            return "a rule needs a head: `head(X) :- body(X).`"
+        return None
+
+    # -- literals and terms --------------------------------------------
+    def literals(self) -> tuple[Literal, ...]:
+        lits = [self.literal()]
+        while self.at_punct(","):
+            self.advance()
+            lits.append(self.literal())
+        return tuple(lits)
+
+    def literal(self) -> Literal:
+        start = self.tok
+        if self.at(lexer.NAME, "not") and self.tokens[self.pos + 1].kind == lexer.NAME:
+            self.advance()
+            atom = self.atom()
+            return Negation(atom, self.span_from(start))
+        if self.at(lexer.NAME) and self.tokens[self.pos + 1].kind == lexer.PUNCT \
+                and self.tokens[self.pos + 1].text == "(":
+            return self.atom()
+        if self.at(lexer.NAME) and not self._next_is_comparison():
+            return self.atom()
+        if start.kind in (lexer.PUNCT, lexer.EOF, lexer.DECL, lexer.DOC):
+            raise self.error(f"expected a body literal, found {start.describe()}",
+                             "a body literal is an atom `p(X)`, `not p(X)` or a comparison such as `X != Y`")
+        left = self.term("in a body literal")
+        if not (self.tok.kind == lexer.PUNCT and self.tok.text in COMPARISON_OPS):
+            raise self.error(f"expected a comparison operator after {start.describe()}, "
+                             f"found {self.tok.describe()}",
+                             "a body literal is an atom `p(X)`, `not p(X)` or a comparison "
+                             "such as `X != Y`")
+        op = self.advance().text
+        right = self.term(f"after `{op}`")
+        return Comparison(op, left, right, self.span_from(start))
+
+    def _next_is_comparison(self) -> bool:
+        nxt = self.tokens[self.pos + 1]
+        return nxt.kind == lexer.PUNCT and nxt.text in COMPARISON_OPS
+
+    def atom(self) -> Atom:
+        start = self.tok
+        if not self.at(lexer.NAME):
+            raise self.error(f"expected a predicate name, found {self.tok.describe()}",
+                             "predicate names start with a lowercase letter")
+        name = self.advance().text
+        args: list[Term] = []
+        if self.at_punct("("):
+            self.advance()
+            if not self.at_punct(")"):
+                while True:
+                    args.append(self.term(f"as an argument of `{name}`"))
+                    if self.at_punct(","):
+                        self.advance()
+                        continue
+                    break
+            if not self.at_punct(")"):
+                help = None
+                if self.at_punct("("):
+                    help = "arguments are constants or variables; terms do not nest"
+                raise self.error(f"expected `,` or `)` in the arguments of `{name}`, "
+                                 f"found {self.tok.describe()}", help)
+            self.advance()
+        return Atom(name, tuple(args), self.span_from(start))
+
+    def term(self, context: str) -> Term:
+        tok = self.tok
+        if tok.kind == lexer.VARIABLE:
+            self.advance()
+            return Variable(tok.text, self.span_from(tok))
+        return self.constant(context)
+
+    def constant(self, context: str) -> Constant:
+        tok = self.tok
+        if tok.kind in (lexer.NAME, lexer.STRING, lexer.INTEGER, lexer.DATE):
+            self.advance()
+            return Constant(tok.value, self.span_from(tok))
+        raise self.error(f"expected a constant or variable {context}, found {tok.describe()}",
+                         "constants are lowercase atoms, \"strings\", integers or dates (2020-12-31)")
+
+    # -- queries -------------------------------------------------------
+    def query(self) -> Query:
+        start = self.tok
+        if self.at(lexer.EOF):
+            raise self.error("empty query", "write a query such as `member(steuerungsausschuss, X)`")
+        body = self.literals()
+        if self.at_punct("."):
+            self.advance()
+        if not self.at(lexer.EOF):
+            raise self.error(f"expected `,` or the end of the query, found {self.tok.describe()}")
+        return Query(body, self.span_from(start))

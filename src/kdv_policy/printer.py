@@ -1,0 +1,109 @@
+"""AST → text in the canonical layout; ``parse_program(print_module(m))`` equals ``m``."""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+from .ast import (
+    Annotation,
+    Atom,
+    Clause,
+    Comparison,
+    Declaration,
+    Literal,
+    Module,
+    Negation,
+    Query,
+    Term,
+    Value,
+    Variable,
+)
+
+_BARE_NAME = re.compile(r"[^\W\d_]\w*\Z")
+
+
+def format_value(value: Value) -> str:
+    """A constant as it is written in rule text: bare atom, quoted string, integer or date."""
+    if isinstance(value, bool):
+        raise TypeError("booleans are not values of the rule language")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if _BARE_NAME.match(value) and value[0].islower():
+        return value
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
+    return f'"{escaped}"'
+
+
+def format_term(term: Term) -> str:
+    if isinstance(term, Variable):
+        return term.name
+    return format_value(term.value)
+
+
+def format_atom(atom: Atom) -> str:
+    if not atom.args:
+        return atom.predicate
+    return f"{atom.predicate}({', '.join(format_term(t) for t in atom.args)})"
+
+
+def format_literal(lit: Literal) -> str:
+    if isinstance(lit, Atom):
+        return format_atom(lit)
+    if isinstance(lit, Negation):
+        return f"not {format_atom(lit.atom)}"
+    if isinstance(lit, Comparison):
+        return f"{format_term(lit.left)} {lit.op} {format_term(lit.right)}"
+    raise TypeError(f"not a literal: {lit!r}")
+
+
+def format_annotation(ann: Annotation) -> str:
+    if not ann.args:
+        return f"@{ann.name}"
+    return f"@{ann.name}({', '.join(format_term(a) for a in ann.args)})"
+
+
+def _doc_lines(doc: str | None) -> list[str]:
+    return [f"%% {line}".rstrip() for line in doc.split("\n")] if doc is not None else []
+
+
+def format_clause(clause: Clause) -> str:
+    lines = _doc_lines(clause.doc) + [format_annotation(a) for a in clause.annotations]
+    head = format_atom(clause.head)
+    if clause.is_fact:
+        lines.append(f"{head}.")
+    else:
+        lines.append(f"{head} :- {', '.join(format_literal(lit) for lit in clause.body)}.")
+    return "\n".join(lines)
+
+
+def format_declaration(decl: Declaration) -> str:
+    lines = _doc_lines(decl.doc) + [format_annotation(a) for a in decl.annotations]
+    lines.append(f".decl {decl.predicate}({', '.join(decl.params)})")
+    return "\n".join(lines)
+
+
+def format_module(module: Module) -> str:
+    """The whole file in canonical layout (comments other than doc comments are not kept)."""
+    parts = []
+    for item in module.items:
+        parts.append(format_declaration(item) if isinstance(item, Declaration) else format_clause(item))
+    return "\n".join(parts) + ("\n" if parts else "")
+
+
+def format_query(query: Query) -> str:
+    return ", ".join(format_literal(lit) for lit in query.body)
+
+
+__all__ = [
+    "format_atom",
+    "format_clause",
+    "format_declaration",
+    "format_literal",
+    "format_module",
+    "format_query",
+    "format_term",
+    "format_value",
+]

@@ -1,0 +1,124 @@
+"""A checked program: what the checker hands to the engine.
+
+:class:`Program` holds the declarations by predicate name, every clause of every
+file in load order, and the strata: groups of predicates in the order the
+engine must evaluate them. Each stratum is a strongly connected component of
+the predicate dependency graph; a predicate only depends negatively on
+predicates of earlier strata (the checker guarantees it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .ast import Atom, Clause, Declaration, Negation
+
+
+@dataclass(frozen=True)
+class Stratum:
+    """Predicates evaluated together; ``recursive`` when a rule of it uses one of them."""
+
+    predicates: tuple[str, ...]
+    recursive: bool
+
+
+@dataclass(frozen=True)
+class Program:
+    declarations: dict[str, Declaration]
+    clauses: tuple[Clause, ...]
+    strata: tuple[Stratum, ...]
+
+    @property
+    def facts(self) -> tuple[Clause, ...]:
+        return tuple(c for c in self.clauses if c.is_fact)
+
+    @property
+    def rules(self) -> tuple[Clause, ...]:
+        return tuple(c for c in self.clauses if not c.is_fact)
+
+    def arity(self, predicate: str) -> int:
+        return self.declarations[predicate].arity
+
+
+def dependency_edges(clauses: Iterable[Clause]) -> dict[str, set[tuple[str, bool]]]:
+    """head predicate -> {(body predicate, negated)} over all rules."""
+    edges: dict[str, set[tuple[str, bool]]] = {}
+    for clause in clauses:
+        deps = edges.setdefault(clause.head.predicate, set())
+        for lit in clause.body:
+            if isinstance(lit, Atom):
+                deps.add((lit.predicate, False))
+            elif isinstance(lit, Negation):
+                deps.add((lit.atom.predicate, True))
+    return edges
+
+
+def components(nodes: Iterable[str], edges: dict[str, set[tuple[str, bool]]]) -> list[list[str]]:
+    """Strongly connected components, dependencies first (iterative Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    result: list[list[str]] = []
+    counter = 0
+    for root in sorted(set(nodes)):
+        if root in index:
+            continue
+        work = [(root, iter(sorted({d for d, _ in edges.get(root, ())})))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            advanced = False
+            for child in children:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted({d for d, _ in edges.get(child, ())}))))
+                    advanced = True
+                    break
+                if child in on_stack:
+                    low[node] = min(low[node], index[child])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                comp = []
+                while True:
+                    top = stack.pop()
+                    on_stack.discard(top)
+                    comp.append(top)
+                    if top == node:
+                        break
+                result.append(sorted(comp))
+    return result
+
+
+def stratify(
+    predicates: Iterable[str], clauses: Iterable[Clause]
+) -> tuple[tuple[Stratum, ...], list[tuple[str, str]]]:
+    """Strata in evaluation order, and the (head, negated body) pairs that break stratification."""
+    clauses = list(clauses)
+    edges = dependency_edges(clauses)
+    nodes = set(predicates) | set(edges)
+    for deps in edges.values():
+        nodes |= {d for d, _ in deps}
+    strata = []
+    violations = []
+    for comp in components(nodes, edges):
+        members = set(comp)
+        recursive = any(d in members for p in comp for d, _ in edges.get(p, ()))
+        for p in comp:
+            for d, negated in sorted(edges.get(p, ())):
+                if negated and d in members:
+                    violations.append((p, d))
+        strata.append(Stratum(tuple(comp), recursive))
+    return tuple(strata), violations

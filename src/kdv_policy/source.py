@@ -1,0 +1,77 @@
+"""Source text and spans: where a piece of policy text came from.
+
+A :class:`Span` names a file and a 1-based line and column range. Spans never
+take part in equality of AST nodes (see :mod:`kdv_policy.ast`), so two programs
+that differ only in layout compare equal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A region of a source file: 1-based line and column, end exclusive."""
+
+    path: str
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}"
+
+
+class Source:
+    """The text of one file (or query), with line lookup for spans and snippets."""
+
+    __slots__ = ("_line_starts", "path", "text")
+
+    def __init__(self, path: str, text: str) -> None:
+        self.path = path
+        self.text = text
+        starts = [0]
+        for i, ch in enumerate(text):
+            if ch == "\n":
+                starts.append(i + 1)
+        self._line_starts = starts
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """Return the 1-based (line, column) of a character offset."""
+        lo, hi = 0, len(self._line_starts) - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if self._line_starts[mid] <= offset:
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo + 1, offset - self._line_starts[lo] + 1
+
+    def span(self, start: int, end: int) -> Span:
+        """The span of the characters ``text[start:end]``."""
+        line, col = self.position(start)
+        end_line, end_col = self.position(max(start, end))
+        return Span(self.path, line, col, end_line, end_col)
+
+    def line_text(self, line: int) -> str:
+        """The text of a 1-based line, without its newline."""
+        if line < 1 or line > len(self._line_starts):
+            return ""
+        start = self._line_starts[line - 1]
+        end = self.text.find("\n", start)
+        return self.text[start:] if end < 0 else self.text[start:end]
+
+
+def snippet(source: Source | None, span: Span | None) -> str:
+    """The source line of ``span`` with a caret line under the spanned text."""
+    if source is None or span is None:
+        return ""
+    text = source.line_text(span.line).replace("\t", " ")
+    if not text.strip():
+        return ""
+    width = span.end_col - span.col if span.end_line == span.line else len(text) - span.col + 1
+    width = max(1, width)
+    gutter = f"{span.line:>4} | "
+    return f"{gutter}{text}\n{' ' * (len(gutter) - 2)}| {' ' * (span.col - 1)}{'^' * width}"
