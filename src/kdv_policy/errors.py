@@ -41,9 +41,11 @@ class Diagnostic:
         return self.severity is Severity.ERROR
 
     def sort_key(self) -> tuple:
+        """By file and position; at one position errors come before warnings."""
+        rank = 0 if self.is_error else 1
         if self.span is None:
-            return ("", 0, 0, self.code)
-        return (self.span.path, self.span.line, self.span.col, self.code)
+            return ("", 0, 0, rank, self.code)
+        return (self.span.path, self.span.line, self.span.col, rank, self.code)
 
     def headline(self) -> str:
         where = f"{self.span}: " if self.span else ""
