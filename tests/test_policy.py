@@ -96,5 +96,5 @@ def test_missing_directory_and_empty_directory(tmp_path):
     with pytest.raises(PolicyLoadError, match="does not exist"):
         Policy.load(tmp_path / "nowhere")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(PolicyLoadError, match="no `\\*.dl` rule files"):
+    with pytest.raises(PolicyLoadError, match=r"no `\*\.dl` rule files"):
         Policy.load(tmp_path / "empty")

@@ -27,7 +27,7 @@ class Policy:
 
     def __init__(self, loaded: LoadedProgram) -> None:
         self._loaded = loaded
-        self._engine = Engine(loaded.program)
+        self._engine = Engine(loaded.program, loaded.facts)
 
     @classmethod
     def load(cls, path: str | os.PathLike | None = None) -> Policy:

@@ -184,6 +184,10 @@ class Engine:
         self._stored = {p: f"p{i}" for i, p in enumerate(sorted(program.declarations))}
         self._delta = {p: f"d{i}" for i, p in enumerate(sorted(program.declarations))}
         self._rows: dict[str, set[_Row]] = {p: set() for p in program.declarations}
+        # the evaluation step at which each row was first derived (0: stated). A derived row only
+        # depends on rows of earlier steps, so explanations built by descending steps terminate.
+        self._steps: dict[str, dict[_Row, int]] = {p: {} for p in program.declarations}
+        self._step = 0
         self._sizes: dict[str, int] = {}  # pyDatalog name -> number of facts stored under it
         self._lock = threading.Lock()
         base = self._base_facts(facts or {})
@@ -196,10 +200,15 @@ class Engine:
         self._logic = pyDatalog.Logic()  # a fresh Logic, bound to this thread while we build
         for predicate, rows in base.items():
             self._store(predicate, rows)
+        self._step = 1
         for stratum in program.strata:
             self._evaluate(stratum, [r for r in rules if r.predicate in stratum.predicates])
         self._model = MappingProxyType(
             {p: frozenset(tuple(map(_decode, row)) for row in rows) for p, rows in self._rows.items()}
+        )
+        self._step_of = MappingProxyType(
+            {p: {tuple(map(_decode, row)): step for row, step in steps.items()}
+             for p, steps in self._steps.items()}
         )
 
     # -- public surface -------------------------------------------------------------------
@@ -208,6 +217,14 @@ class Engine:
     def model(self) -> Mapping[str, frozenset[tuple[Value, ...]]]:
         """Every declared predicate and its rows (read-only)."""
         return self._model
+
+    @property
+    def steps(self) -> Mapping[str, Mapping[tuple[Value, ...], int]]:
+        """For every row of the model, the evaluation step that first derived it (0: stated).
+
+        A row derived at step ``n`` has a derivation from rows of steps below ``n``.
+        """
+        return self._step_of
 
     def relation(self, predicate: str) -> frozenset[tuple[Value, ...]]:
         """The rows of one declared predicate; :class:`QueryError` if it is not declared."""
@@ -265,6 +282,7 @@ class Engine:
                 derived[rule.predicate] |= self._fire(rule)
             for predicate, rows in derived.items():
                 self._store(predicate, rows - self._rows[predicate])
+            self._step += 1
             return
         # D1: semi-naive fixpoint driven here. Each round, every rule is evaluated once per
         # same-stratum atom, that atom reading the facts new in the last round ("delta",
@@ -276,6 +294,7 @@ class Engine:
                 new = self._fire(rule) - self._rows[rule.predicate]
                 self._store(rule.predicate, new)
                 delta[rule.predicate] |= new
+        self._step += 1
         while any(delta.values()):
             self._set_delta(delta)
             derived = {p: set() for p in members}
@@ -286,6 +305,7 @@ class Engine:
             delta = {p: derived[p] - self._rows[p] for p in members}
             for p, rows in delta.items():
                 self._store(p, rows)
+            self._step += 1
         self._set_delta({p: set() for p in members})
 
     def _fire(self, rule: _Rule, delta_at: int | None = None) -> set[_Row]:
@@ -308,6 +328,7 @@ class Engine:
             if row not in self._rows[predicate]:
                 pyDatalog.assert_fact(name, *row)
                 self._rows[predicate].add(row)
+                self._steps[predicate][row] = self._step
         self._sizes[name] = len(self._rows[predicate])
 
     def _set_delta(self, delta: Mapping[str, set[_Row]]) -> None:

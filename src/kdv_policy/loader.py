@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .ast import Module
 from .checker import CheckResult, analyse
+from .data import DataSet, load_data
 from .errors import Diagnostic, PolicyCheckError, PolicyLoadError, PolicySyntaxError, Severity
 from .parser import parse_program
 from .program import Program
@@ -82,6 +83,12 @@ class LoadedProgram:
     program: Program
     sources: dict[str, Source]
     warnings: tuple[Diagnostic, ...]
+    data: DataSet | None = None
+
+    @property
+    def facts(self) -> dict[str, list[tuple]]:
+        """The facts the data file states (none without a data file)."""
+        return self.data.facts if self.data is not None else {}
 
 
 def _display(path: Path) -> str:
@@ -93,8 +100,11 @@ def _display(path: Path) -> str:
         return str(absolute)
 
 
-def analyse_directory(directory: str | os.PathLike | None = None) -> tuple[CheckResult, dict[str, Source]]:
-    """Parse and check every rule file; return all diagnostics (syntax errors included)."""
+def analyse_directory(
+    directory: str | os.PathLike | None = None,
+) -> tuple[CheckResult, dict[str, Source], DataSet | None]:
+    """Parse and check every rule file and the data file; return all diagnostics, syntax errors
+    and data errors included, and the data set when it is valid."""
     root = Path(directory) if directory is not None else bundled_rules()
     files = rule_files(root)
     if not files:
@@ -110,8 +120,44 @@ def analyse_directory(directory: str | os.PathLike | None = None) -> tuple[Check
         except PolicySyntaxError as err:
             syntax.extend(_with_source(d, source) for d in err.diagnostics)
     if syntax:
-        return CheckResult(None, tuple(sorted(syntax, key=Diagnostic.sort_key))), sources
-    return analyse(modules, sources), sources
+        return CheckResult(None, tuple(sorted(syntax, key=Diagnostic.sort_key))), sources, None
+    result = analyse(modules, sources)
+    data, data_diags = _load_data(root, result.program)
+    if data_diags:
+        diags = tuple(sorted(result.diagnostics + tuple(data_diags), key=Diagnostic.sort_key))
+        return CheckResult(None, diags), sources, None
+    return result, sources, data
+
+
+def _load_data(root: Path, program: Program | None) -> tuple[DataSet | None, list[Diagnostic]]:
+    """The data file of a policy directory, checked against the program's declarations."""
+    if not root.is_dir():
+        return None, []
+    try:
+        data = load_data(root)
+    except PolicyLoadError as err:
+        diags = list(err.diagnostics) or [Diagnostic("data-invalid", Severity.ERROR, str(err))]
+        return None, diags
+    if data is None or program is None:
+        return data, []
+    problems = []
+    for predicate, rows in data.facts.items():
+        decl = program.declarations.get(predicate)
+        if not rows:
+            continue
+        arity = len(rows[0])
+        if decl is None:
+            problems.append(Diagnostic(
+                "undeclared-predicate", Severity.ERROR,
+                f"{_display(data.path)} gives facts for `{predicate}/{arity}`, which no rule file declares",
+                None, f"declare it in a rule file: `.decl {predicate}(...)` with {arity} arguments"))
+        elif decl.arity != arity:
+            problems.append(Diagnostic(
+                "arity-mismatch", Severity.ERROR,
+                f"{_display(data.path)} gives `{predicate}` {arity} values, but it is declared with "
+                f"{decl.arity}", decl.span,
+                f"it is declared as `{decl.predicate}({', '.join(decl.params)})`"))
+    return data, problems
 
 
 def _with_source(diag: Diagnostic, source: Source) -> Diagnostic:
@@ -121,10 +167,12 @@ def _with_source(diag: Diagnostic, source: Source) -> Diagnostic:
 def load_program(directory: str | os.PathLike | None = None) -> LoadedProgram:
     """Load a policy directory (the bundled one by default) or raise with every error found."""
     root = Path(directory) if directory is not None else bundled_rules()
-    result, sources = analyse_directory(root)
+    result, sources, data = analyse_directory(root)
     if result.program is None:
         errors = [d for d in result.diagnostics if d.severity is Severity.ERROR]
         if errors and all(d.code == "syntax" for d in errors):
             raise PolicySyntaxError(errors)
+        if errors and all(d.code.startswith("data-") for d in errors):
+            raise PolicyLoadError("\n".join(d.headline() for d in errors), tuple(errors))
         raise PolicyCheckError(result.diagnostics)
-    return LoadedProgram(root, result.program, sources, result.warnings)
+    return LoadedProgram(root, result.program, sources, result.warnings, data)

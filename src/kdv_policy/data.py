@@ -1,0 +1,492 @@
+"""Organisation data → facts: the directory of units, roles and bodies, validated.
+
+The governance text names bodies (Gremien) and roles ("Departementschef DIV", "alle
+Generalsekretäre"); which units and roles a canton actually has is data, not policy. A
+policy directory may hold that data as ``organisation.toml`` beside its ``*.dl`` rules::
+
+    [[unit_kinds]]  id, name, administration (part of the cantonal administration?)
+    [[functions]]   id, name                      what a role does: departementschef, ...
+    [[phases]]      number, name, started?, source?
+    [[units]]       id, kind, name, parent?, abbreviations, aliases
+    [[roles]]       id, unit (a unit or a body), function, name, abbreviations, aliases
+    [[bodies]]      id, name, abbreviations, aliases, phase (default 1), established?, source?
+    [[actions]]     id, name, aliases             the verbs users type: verabschieden → approve
+    [[objects]]     id, name, aliases             what competences are about: strategie, ...
+
+:func:`load_data` reads and validates it (pydantic v2 models, unknown fields rejected,
+every reference checked) and returns a :class:`DataSet`: the facts it states, by
+predicate, and a name table for resolving the names users type. Every problem is
+reported as ``file: entry: message`` (TOML syntax errors as ``file:line:col``) in one
+:class:`~kdv_policy.errors.PolicyLoadError` that names them all.
+
+Facts (each predicate is declared in ``rules/organisation.dl`` or ``rules/dates.dl``)::
+
+    unit(U)  unit_kind(U, K)  parent(U, P)  administrative_kind(K)
+    role(R)  role_of(R, Unit_or_body, Function)
+    body(B)  in_phase(B, N)  established(B, Date)  phase_started(N, Date)
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+
+from .errors import Diagnostic, PolicyLoadError, Severity
+from .source import Source, Span
+from .suggest import did_you_mean
+
+DATA_FILE = "organisation.toml"
+"""The name of the data file in a policy directory."""
+
+Id = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
+"""An id is a bare atom of the rule language: lowercase ASCII letters, digits and `_`."""
+Name = Annotated[str, StringConstraints(pattern=r"\S")]
+"""A name is any text that is not blank."""
+
+DATA_PREDICATES = {
+    "unit": 1, "unit_kind": 2, "parent": 2, "administrative_kind": 1, "role": 1, "role_of": 3,
+    "body": 1, "in_phase": 2, "established": 2, "phase_started": 2,
+}
+"""Every predicate a data file gives facts for, with its arity (declared in ``rules/*.dl``)."""
+
+FactValue = str | int | datetime.date
+Facts = dict[str, list[tuple[FactValue, ...]]]
+
+
+# -- the models -------------------------------------------------------------------------------
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Named(_Entry):
+    id: Id
+    name: Name
+    abbreviations: tuple[Name, ...] = ()
+    aliases: tuple[Name, ...] = ()
+
+    def all_names(self) -> tuple[str, ...]:
+        return (self.name, *self.abbreviations, *self.aliases)
+
+
+class UnitKind(_Entry):
+    """A kind of unit: departement, amt, gemeinde, ... ``administration`` tells whether units
+    of this kind belong to the cantonal administration (the text's "Verwaltungseinheiten")."""
+
+    id: Id
+    name: Name
+    administration: bool
+
+
+class Function(_Entry):
+    """What a role does within its unit: departementschef, generalsekretaer, leitung, ..."""
+
+    id: Id
+    name: Name
+
+
+class Phase(_Entry):
+    """A phase of the organisation's build-up; ``started`` only once it is known."""
+
+    number: Annotated[int, Field(ge=1)]
+    name: Name
+    started: datetime.date | None = None
+    source: Name | None = None
+
+
+class Unit(_Named):
+    """An organisational unit: a Departement, an Amt, a Gemeinde, an association, ..."""
+
+    kind: Id
+    parent: Id | None = None
+
+
+class Role(_Named):
+    """A position held in a unit (or in a body that is also an organisational unit, such as
+    the Kompetenzzentrum): "Departementschef DIV", "Leitung des Kompetenzzentrums"."""
+
+    unit: Id
+    function: Id
+
+
+class Body(_Named):
+    """A body (Gremium) of the governance: Regierungsrat, Steuerungsausschuss, ..."""
+
+    phase: Annotated[int, Field(ge=1)] = 1
+    established: datetime.date | None = None
+    source: Name | None = None
+
+
+class Action(_Named):
+    """A canonical action (``approve``) with the German verbs that mean it."""
+
+
+class ObjectEntry(_Named):
+    """An object of competences (``strategie``) with its German names."""
+
+
+class DirectoryError(ValueError):
+    """Problems across entries (references, duplicates), each as ``(entry, message)``."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{entry}: {message}" for entry, message in problems))
+        self.problems = problems
+
+
+class OrganisationDirectory(_Entry):
+    """The whole data file, with every cross-reference checked."""
+
+    unit_kinds: tuple[UnitKind, ...] = ()
+    functions: tuple[Function, ...] = ()
+    phases: tuple[Phase, ...] = ()
+    units: tuple[Unit, ...] = ()
+    roles: tuple[Role, ...] = ()
+    bodies: tuple[Body, ...] = ()
+    actions: tuple[Action, ...] = ()
+    objects: tuple[ObjectEntry, ...] = ()
+
+    @model_validator(mode="after")
+    def _references(self) -> OrganisationDirectory:
+        problems = _reference_problems(self)
+        if problems:
+            raise DirectoryError(problems)
+        return self
+
+
+NAMED_TABLES = ("units", "roles", "bodies", "actions", "objects")
+"""The tables whose entries share one id space and appear in the name table."""
+
+_KIND_OF_TABLE = {
+    "units": "unit", "roles": "role", "bodies": "body", "actions": "action", "objects": "object",
+}
+
+
+def _reference_problems(d: OrganisationDirectory) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+
+    def unique(table: str, keys: Iterable[Any], what: str) -> None:
+        seen: set[Any] = set()
+        for key in keys:
+            if key in seen:
+                problems.append((f"{table}.{key}", f"{what} `{key}` is defined twice"))
+            seen.add(key)
+
+    unique("unit_kinds", (k.id for k in d.unit_kinds), "unit kind")
+    unique("functions", (f.id for f in d.functions), "function")
+    unique("phases", (p.number for p in d.phases), "phase")
+    owner: dict[str, str] = {}
+    for table in NAMED_TABLES:
+        for entry in getattr(d, table):
+            if entry.id in owner:
+                problems.append((f"{table}.{entry.id}",
+                                 f"id `{entry.id}` is already used by {owner[entry.id]}.{entry.id}"))
+            else:
+                owner[entry.id] = table
+
+    kinds = {k.id for k in d.unit_kinds}
+    functions = {f.id for f in d.functions}
+    phases = {p.number for p in d.phases}
+    units = {u.id for u in d.units}
+    bodies = {b.id for b in d.bodies}
+
+    def missing(entry: str, field_name: str, value: Any, known: Iterable[Any], what: str) -> None:
+        hint = did_you_mean(str(value), [str(k) for k in known]) if isinstance(value, str) else None
+        problems.append((entry, f"`{field_name}` names {what} `{value}`, which is not defined in this file"
+                                + (f"; {hint}" if hint else "")))
+
+    for u in d.units:
+        if u.kind not in kinds:
+            missing(f"units.{u.id}", "kind", u.kind, kinds, "the unit kind")
+        if u.parent is not None and u.parent not in units:
+            missing(f"units.{u.id}", "parent", u.parent, units, "the unit")
+    for r in d.roles:
+        if r.unit not in units and r.unit not in bodies:
+            missing(f"roles.{r.id}", "unit", r.unit, units | bodies, "the unit or body")
+        if r.function not in functions:
+            missing(f"roles.{r.id}", "function", r.function, functions, "the function")
+    for b in d.bodies:
+        if b.phase not in phases:
+            missing(f"bodies.{b.id}", "phase", b.phase, phases, "the phase")
+
+    parent_of = {u.id: u.parent for u in d.units if u.parent in units}
+    for u in d.units:
+        seen = {u.id}
+        at = parent_of.get(u.id)
+        while at is not None:
+            if at == u.id:
+                problems.append((f"units.{u.id}", f"unit `{u.id}` is its own ancestor (a cycle of `parent`)"))
+                break
+            if at in seen:
+                break  # a cycle above this unit; reported for the units on it
+            seen.add(at)
+            at = parent_of.get(at)
+
+    name_owner: dict[str, str] = {}
+    for table in NAMED_TABLES:
+        for entry in getattr(d, table):
+            for name in dict.fromkeys(entry.all_names()):
+                key = name.casefold()
+                mine = f"{table}.{entry.id}"
+                other = name_owner.setdefault(key, mine)
+                if other != mine:
+                    problems.append((mine, f"the name `{name}` is already used by {other}; "
+                                           "names must resolve to one entry"))
+    return problems
+
+
+# -- the data set -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NameEntry:
+    """A name a user may type for an entity: its official name, abbreviations and aliases."""
+
+    id: str
+    kind: str  # unit, role, body, action or object
+    name: str
+    abbreviations: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DataSet:
+    """What a data file states: ``facts`` by predicate, the ``names`` table and where each
+    fact comes from (``origin``)."""
+
+    path: Path
+    directory: OrganisationDirectory
+    facts: Facts
+    names: list[NameEntry]
+    origins: dict[tuple[str, tuple[FactValue, ...]], str] = field(default_factory=dict, repr=False)
+
+    def origin(self, predicate: str, row: tuple[FactValue, ...]) -> str | None:
+        """``file:line: table.id`` of the entry that states a fact, or None."""
+        return self.origins.get((predicate, tuple(row)))
+
+
+def to_facts(d: OrganisationDirectory) -> tuple[Facts, dict[tuple[str, str], list[tuple[str, tuple]]]]:
+    """The facts a directory states, and for each entry ``(table, id)`` the facts it gave."""
+    facts: Facts = {p: [] for p in DATA_PREDICATES}
+    by_entry: dict[tuple[str, str], list[tuple[str, tuple]]] = {}
+
+    def add(entry: tuple[str, str], predicate: str, *row: FactValue) -> None:
+        facts[predicate].append(row)
+        by_entry.setdefault(entry, []).append((predicate, row))
+
+    for k in d.unit_kinds:
+        if k.administration:
+            add(("unit_kinds", k.id), "administrative_kind", k.id)
+    for p in d.phases:
+        if p.started is not None:
+            add(("phases", str(p.number)), "phase_started", p.number, p.started)
+    for u in d.units:
+        add(("units", u.id), "unit", u.id)
+        add(("units", u.id), "unit_kind", u.id, u.kind)
+        if u.parent is not None:
+            add(("units", u.id), "parent", u.id, u.parent)
+    for r in d.roles:
+        add(("roles", r.id), "role", r.id)
+        add(("roles", r.id), "role_of", r.id, r.unit, r.function)
+    for b in d.bodies:
+        add(("bodies", b.id), "body", b.id)
+        add(("bodies", b.id), "in_phase", b.id, b.phase)
+        if b.established is not None:
+            add(("bodies", b.id), "established", b.id, b.established)
+    return facts, by_entry
+
+
+def name_table(d: OrganisationDirectory) -> list[NameEntry]:
+    """Every named entity of the directory, in file order."""
+    return [NameEntry(e.id, _KIND_OF_TABLE[table], e.name, tuple(e.abbreviations), tuple(e.aliases))
+            for table in NAMED_TABLES for e in getattr(d, table)]
+
+
+# -- loading ----------------------------------------------------------------------------------
+
+
+def load_data(directory: str | os.PathLike) -> DataSet | None:
+    """Load ``organisation.toml`` from a policy directory; None when there is none.
+
+    Raises :class:`~kdv_policy.errors.PolicyLoadError` listing every problem of the file.
+    """
+    directory = Path(directory)
+    path = directory / DATA_FILE
+    if not directory.is_dir() or not path.is_file():
+        return None
+    display = _display(path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as err:
+        raise PolicyLoadError(f"cannot read `{display}`: {err.strerror or err}") from None
+    except UnicodeDecodeError as err:
+        raise PolicyLoadError(f"{display}: error: the file is not valid UTF-8 (offset {err.start}) "
+                              "[encoding]") from None
+    return parse_data(text, display, path)
+
+
+def parse_data(text: str, display: str = DATA_FILE, path: Path | None = None) -> DataSet:
+    """Validate the text of a data file; ``display`` is the file name errors show."""
+    source = Source(display, text)
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise _toml_error(err, source) from None
+    try:
+        directory = OrganisationDirectory.model_validate(raw)
+    except ValidationError as err:
+        raise _validation_error(err, raw, source) from None
+    facts, by_entry = to_facts(directory)
+    origins = {}
+    for (table, key), rows in by_entry.items():
+        where = _locate(source, table, key)
+        label = f"{display}:{where.line}: {table}.{key}" if where else f"{display}: {table}.{key}"
+        for predicate, row in rows:
+            origins.setdefault((predicate, row), label)
+    return DataSet(path or Path(display), directory, facts, name_table(directory), origins)
+
+
+def _display(path: Path) -> str:
+    absolute = path.resolve()
+    try:
+        return absolute.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(absolute)
+
+
+_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
+
+
+def _toml_error(err: tomllib.TOMLDecodeError, source: Source) -> PolicyLoadError:
+    message = str(err)
+    found = _TOML_POSITION.search(message)
+    line, col = (int(found.group(1)), int(found.group(2))) if found else (1, 1)
+    reason = message[: found.start()] if found else message
+    reason = reason[:1].lower() + reason[1:]
+    span = Span(source.path, line, col, line, col + 1)
+    diag = Diagnostic("data-syntax", Severity.ERROR, f"invalid TOML: {reason}", span,
+                      "see https://toml.io for the syntax of TOML", source)
+    return PolicyLoadError(f"{source.path}:{line}:{col}: invalid TOML: {reason}", (diag,))
+
+
+def _validation_error(err: ValidationError, raw: dict, source: Source) -> PolicyLoadError:
+    """One error naming every problem: a line ``file: entry: message`` each, and a diagnostic
+    each pointing at the entry's ``id = ...`` line when it can be found."""
+    problems: list[tuple[str, str, Span | None]] = []
+    for e in err.errors():
+        loc = e["loc"]
+        context = e.get("ctx") or {}
+        if isinstance(context.get("error"), DirectoryError):
+            for entry, message in context["error"].problems:
+                table, _, key = entry.partition(".")
+                problems.append((entry, message, _locate(source, table, key)))
+            continue
+        entry, key, fields = _entry_of(loc, raw)
+        index = loc[1] if len(loc) >= 2 and isinstance(loc[1], int) else None
+        span = _locate(source, str(loc[0]), key, index) if loc else None
+        problems.append((entry, _message(e, fields), span))
+    lines = [f"{source.path}: {entry}: {message}" for entry, message, _ in problems]
+    diags = tuple(Diagnostic("data-invalid", Severity.ERROR,
+                             f"{entry}: {message}" if span else f"{source.path}: {entry}: {message}",
+                             span, None, source)
+                  for entry, message, span in problems)
+    return PolicyLoadError("\n".join(lines), diags)
+
+
+def _entry_of(loc: tuple, raw: dict) -> tuple[str, str | None, tuple]:
+    """The entry a pydantic error location points into: (``units.div``, ``div``, field path)."""
+    if not loc:
+        return "(file)", None, ()
+    table = str(loc[0])
+    if len(loc) >= 2 and isinstance(loc[1], int):
+        rows = raw.get(table)
+        row = rows[loc[1]] if isinstance(rows, list) and loc[1] < len(rows) else None
+        key = row.get("id", row.get("number")) if isinstance(row, dict) else None
+        if isinstance(key, (str, int)) and not isinstance(key, bool):
+            return f"{table}.{key}", str(key), loc[2:]
+        return f"{table}[{loc[1]}]", None, loc[2:]
+    if len(loc) == 1:
+        return f"[[{table}]]", None, ()
+    return table, None, loc[1:]
+
+
+_FIELDS = {
+    "unit_kinds": UnitKind, "functions": Function, "phases": Phase, "units": Unit, "roles": Role,
+    "bodies": Body, "actions": Action, "objects": ObjectEntry,
+}
+
+
+def _message(e: dict, fields: tuple) -> str:
+    name = ".".join(str(f) for f in fields)
+    kind = e["type"]
+    if kind == "missing":
+        return f"missing field `{name}`"
+    if kind == "extra_forbidden" and len(e["loc"]) == 1:
+        known = list(OrganisationDirectory.model_fields)
+        hint = did_you_mean(str(e["loc"][0]), known, lambda c: f"`[[{c}]]`")
+        return "unknown table" + (f"; {hint}" if hint else f"; the tables are {', '.join(known)}")
+    if kind == "extra_forbidden":
+        model = _FIELDS.get(str(e["loc"][0])) if len(e["loc"]) > 2 else OrganisationDirectory
+        known = list(model.model_fields) if model else []
+        hint = did_you_mean(name, known)
+        return f"unknown field `{name}`" + (f"; {hint}" if hint else f"; the fields are {', '.join(known)}")
+    if kind == "string_pattern_mismatch" and fields and fields[-1] in ("id", "kind", "parent", "unit",
+                                                                           "function"):
+        return (f"`{name}` must be a lowercase id (letters a-z, digits, `_`, starting with a letter), "
+                f"not `{e['input']}`")
+    if kind == "string_pattern_mismatch":
+        return f"`{name}` must not be blank"
+    if kind in ("tuple_type", "list_type") and not fields:
+        table = e["loc"][0]
+        return f"`{table}` must be an array of tables: write `[[{table}]]` above each entry"
+    if kind in ("tuple_type", "list_type"):
+        return f'`{name}` must be a list of strings, e.g. `{name} = ["..."]`'
+    if kind.startswith("date_"):
+        return f"`{name}` must be a TOML date written without quotes, e.g. `{name} = 2020-12-31`"
+    text = e["msg"]
+    text = text[:1].lower() + text[1:]
+    return f"`{name}`: {text}" if name else text
+
+
+def _locate(source: Source, table: str, key: str | None = None, index: int | None = None) -> Span | None:
+    """Where an entry of ``[[table]]`` is written: its ``id = "key"`` (or ``number = key``)
+    line, else the header of its ``index``-th ``[[table]]``."""
+    current = None
+    count = -1
+    header = re.compile(r"^\s*\[\[\s*([A-Za-z_]+)\s*\]\]")
+    wanted = None
+    if key is not None:
+        quoted = re.escape(key)
+        wanted = re.compile(rf"""^\s*(id\s*=\s*["']{quoted}["']|number\s*=\s*{quoted})\s*(#.*)?$""")
+    for number, line in enumerate(source.text.splitlines(), start=1):
+        found = header.match(line)
+        if found:
+            current = found.group(1)
+            if current == table:
+                count += 1
+                if wanted is None and index == count:
+                    return _line_span(source, number, line)
+            continue
+        if current == table and wanted is not None and wanted.match(line):
+            return _line_span(source, number, line)
+    return None
+
+
+def _line_span(source: Source, number: int, line: str) -> Span:
+    col = len(line) - len(line.lstrip()) + 1
+    return Span(source.path, number, col, number, len(line.rstrip()) + 1)
+
+
+__all__ = [
+    "DATA_FILE", "DATA_PREDICATES", "Action", "Body", "DataSet", "DirectoryError", "Function", "NameEntry",
+    "ObjectEntry", "OrganisationDirectory", "Phase", "Role", "Unit", "UnitKind", "load_data", "name_table",
+    "parse_data", "to_facts",
+]

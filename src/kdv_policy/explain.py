@@ -1,0 +1,425 @@
+"""Proofs and why-nots: why a fact holds, or why it does not, down to cited facts.
+
+A proof is built from the computed model, not by re-running the engine: each row
+of the model carries the evaluation step that first derived it, and a rule node's
+premises are looked up among rows of earlier steps only, so every proof is finite
+and well-founded, also through recursion and delegation cycles.
+
+Every node names the fact or rule (id, citation, file:line) and the instantiated
+atom; rule nodes carry the variable bindings, so :func:`verify` can re-check
+each step against the program and the model on its own.
+"""
+
+from __future__ import annotations
+
+import datetime
+import operator
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .ast import Atom, Clause, Comparison, Constant, Negation, Value, Variable
+from .ast import literal_variables as literal_vars
+from .printer import format_atom, format_literal, format_value
+from .program import Program
+
+JsonValue = str | int | datetime.date
+
+_ORDER = {int: 0, datetime.date: 1, str: 2}
+_COMPARE: dict[str, Callable[[object, object], bool]] = {
+    "=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+def compare(op: str, left: Value, right: Value) -> bool:
+    """The rule language's comparison: by value within a type; int < date < str across types."""
+    lt, rt = _ORDER[type(left)], _ORDER[type(right)]
+    if lt != rt:
+        return _COMPARE[op](lt, rt)
+    return _COMPARE[op](left, right)
+
+
+class ProofNode(BaseModel):
+    """One step of a proof: a stated fact, a rule applied, a negation or a comparison that holds."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["fact", "data", "rule", "negation", "comparison"] = Field(
+        description="fact: stated in a rule file; data: stated by a data file; rule: derived; "
+                    "negation: a `not` that holds; comparison: a comparison that holds")
+    atom: str = Field(description="the instantiated atom or literal, in rule-language syntax")
+    predicate: str | None = Field(None, description="the predicate of the atom")
+    args: tuple[JsonValue, ...] = Field((), description="the values of the atom")
+    id: str | None = Field(None, description="the @id of the fact or rule")
+    citation: str | None = Field(None, description="the cited sentence of the governance text")
+    location: str | None = Field(None, description="file:line of the fact, rule or data entry")
+    bindings: dict[str, JsonValue] = Field(default_factory=dict, description="the rule's variables")
+    children: tuple[ProofNode, ...] = Field((), description="the premises, in body order")
+
+    def walk(self) -> Iterator[ProofNode]:
+        """This node and every node below it, depth first."""
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+    def render(self, indent: str = "") -> str:
+        """The proof as an indented tree, one node a line, with id and citation."""
+        label = self.atom
+        if self.kind == "negation":
+            label += "   (no such fact)"
+        elif self.kind == "data":
+            label += f"   [data {self.location}]" if self.location else "   [data]"
+        elif self.id:
+            label += f"   [{self.id}]"
+        lines = [indent + label]
+        if self.citation:
+            lines.append(f"{indent}    « {self.citation} »")
+        for child in self.children:
+            lines.append(child.render(indent + "  "))
+        return "\n".join(lines)
+
+
+class Attempt(BaseModel):
+    """One rule that could have derived the goal, and the first condition that failed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str | None = Field(None, description="the @id of the rule")
+    citation: str | None = Field(None, description="the rule's cited sentence")
+    rule: str = Field(description="the rule, instantiated with the goal's values")
+    failed: str = Field(description="the first condition that does not hold, as far as instantiated")
+    held: tuple[ProofNode, ...] = Field((), description="the conditions before it that did hold")
+
+
+class WhyNot(BaseModel):
+    """Why a goal does not hold: every rule that could derive it, and where each one fails."""
+
+    model_config = ConfigDict(frozen=True)
+
+    goal: str
+    stated: bool = Field(False, description="always false: no fact states the goal")
+    attempts: tuple[Attempt, ...] = ()
+
+    def render(self, indent: str = "") -> str:
+        if not self.attempts:
+            return f"{indent}{self.goal}: no fact states it and no rule derives it"
+        lines = [f"{indent}{self.goal} does not hold:"]
+        for a in self.attempts:
+            lines.append(f"{indent}  rule {a.id or '?'}: {a.rule}")
+            if a.citation:
+                lines.append(f"{indent}      « {a.citation} »")
+            lines.append(f"{indent}      fails at: {a.failed}")
+        return "\n".join(lines)
+
+
+_WHY_NOT_BUDGET = 10_000  # partial matches a why-not explores per rule before it settles
+
+Origin = Callable[[str, tuple[Value, ...]], str | None]
+
+
+class Prover:
+    """Builds proofs and why-nots over one computed model."""
+
+    def __init__(
+        self,
+        program: Program,
+        model: Mapping[str, frozenset[tuple[Value, ...]]],
+        steps: Mapping[str, Mapping[tuple[Value, ...], int]],
+        data_origin: Origin | None = None,
+    ) -> None:
+        self._program = program
+        self._model = model
+        self._steps = steps
+        self._data_origin = data_origin or (lambda predicate, row: None)
+        self._facts: dict[tuple[str, tuple[Value, ...]], Clause] = {}
+        for clause in program.facts:
+            key = (clause.head.predicate, tuple(t.value for t in clause.head.args))
+            self._facts.setdefault(key, clause)
+        self._rules: dict[str, list[Clause]] = {}
+        for clause in program.rules:
+            self._rules.setdefault(clause.head.predicate, []).append(name_wildcards(clause))
+        self._indexes: dict[tuple[str, tuple[int, ...]], dict[tuple, list[tuple[Value, ...]]]] = {}
+
+    # -- proofs -------------------------------------------------------------------------------
+
+    def prove(self, predicate: str, row: tuple[Value, ...]) -> ProofNode | None:
+        """A proof that ``predicate(row)`` holds, or None when it is not in the model."""
+        row = tuple(row)
+        step = self._steps.get(predicate, {}).get(row)
+        if step is None:
+            return None
+        fact = self._facts.get((predicate, row))
+        if fact is not None:
+            return _node("fact", fact.head, fact, {})
+        if step == 0:
+            return ProofNode(kind="data", atom=_atom_text(predicate, row), predicate=predicate, args=row,
+                             location=self._data_origin(predicate, row))
+        for clause in self._rules.get(predicate, ()):
+            bindings = _unify(clause.head, row)
+            if bindings is None:
+                continue
+            for solution in self._solve(clause.body, bindings, below=step):
+                children = tuple(self._premise(lit, solution, step) for lit in clause.body)
+                head = _instantiate(clause.head, solution)
+                return _node("rule", head, clause, solution, children)
+        raise AssertionError(f"no derivation found for {_atom_text(predicate, row)} (step {step})")
+
+    def _premise(self, lit, bindings: Mapping[str, Value], step: int) -> ProofNode:
+        if isinstance(lit, Atom):
+            atom = _instantiate(lit, bindings)
+            proof = self.prove(atom.predicate, tuple(t.value for t in atom.args))
+            assert proof is not None
+            return proof
+        if isinstance(lit, Negation):
+            atom = _instantiate(lit.atom, bindings, keep_unbound=True)
+            return ProofNode(kind="negation", atom=f"not {format_atom(atom)}", predicate=atom.predicate,
+                             location=_where(lit.span))
+        return ProofNode(kind="comparison", atom=_literal_text(lit, bindings), location=_where(lit.span))
+
+    # -- why not ------------------------------------------------------------------------------
+
+    def why_not(self, predicate: str, row: tuple[Value, ...]) -> WhyNot:
+        """For a goal not in the model: each rule that could derive it and its first failing condition."""
+        row = tuple(row)
+        goal = _atom_text(predicate, row)
+        attempts = []
+        for clause in self._rules.get(predicate, ()):
+            bindings = _unify(clause.head, row)
+            if bindings is None:
+                continue
+            held: list[ProofNode] = []
+            failed, bindings = self._first_failure(clause.body, bindings, held)
+            head = _literal_text(clause.head, bindings)
+            rule_text = f"{head} :- " + ", ".join(_literal_text(lit, bindings) for lit in clause.body)
+            attempts.append(Attempt(id=clause.id, citation=clause.citation, rule=rule_text,
+                                    failed=failed or "?", held=tuple(held)))
+        return WhyNot(goal=goal, attempts=tuple(attempts))
+
+    def _first_failure(self, body, bindings: dict[str, Value], held: list[ProofNode]):
+        """Search the body in evaluation order for the longest partial match; return where it stops."""
+        ordered = _evaluation_order(body)
+        best: tuple[int, dict[str, Value]] = (-1, bindings)
+        budget = [_WHY_NOT_BUDGET]
+
+        def search(i: int, b: dict[str, Value]) -> None:
+            nonlocal best
+            budget[0] -= 1
+            if i > best[0]:
+                best = (i, b)
+            if i == len(ordered) or budget[0] <= 0:
+                return
+            for nb in self._extend(ordered[i], b, below=None):
+                search(i + 1, nb)
+                if best[0] == len(ordered) or budget[0] <= 0:
+                    return
+
+        search(0, dict(bindings))
+        depth, b = best
+        for lit in ordered[:depth]:
+            if isinstance(lit, Atom):
+                atom = _instantiate(lit, b)
+                node = self.prove(atom.predicate, tuple(t.value for t in atom.args))
+                if node is not None:
+                    held.append(node)
+        if depth >= len(ordered):
+            return None, b
+        lit = ordered[depth]
+        if isinstance(lit, Negation):
+            return f"{_literal_text(lit.atom, b)} holds", b
+        if isinstance(lit, Comparison):
+            return f"{_literal_text(lit, b)} is false", b
+        return f"no {_literal_text(lit, b)}", b
+
+    # -- evaluating a body over the model --------------------------------------------------------
+
+    def _solve(
+        self, body: Sequence, bindings: dict[str, Value], below: int | None
+    ) -> Iterator[dict[str, Value]]:
+        ordered = _evaluation_order(body)
+
+        def go(i: int, b: dict[str, Value]) -> Iterator[dict[str, Value]]:
+            if i == len(ordered):
+                yield b
+                return
+            for nb in self._extend(ordered[i], b, below):
+                yield from go(i + 1, nb)
+
+        yield from go(0, dict(bindings))
+
+    def _extend(self, lit, b: dict[str, Value], below: int | None) -> Iterator[dict[str, Value]]:
+        if isinstance(lit, Atom):
+            steps = self._steps.get(lit.predicate, {})
+            for row in self._matching(lit, b):
+                if below is not None and steps.get(row, below) >= below:
+                    continue
+                nb = _match(lit, row, b)
+                if nb is not None:
+                    yield nb
+        elif isinstance(lit, Negation):
+            if not any(_match(lit.atom, row, b) is not None for row in self._matching(lit.atom, b)):
+                yield b
+        else:
+            left, right = _value(lit.left, b), _value(lit.right, b)
+            if compare(lit.op, left, right):
+                yield b
+
+    def _matching(self, atom: Atom, b: Mapping[str, Value]) -> list[tuple[Value, ...]]:
+        """Rows of the atom's relation agreeing with its constants and bound variables (indexed)."""
+        positions, key = [], []
+        for i, t in enumerate(atom.args):
+            if isinstance(t, Constant):
+                positions.append(i)
+                key.append(t.value)
+            elif t.name != "_" and t.name in b:
+                positions.append(i)
+                key.append(b[t.name])
+        positions_t = tuple(positions)
+        index = self._indexes.get((atom.predicate, positions_t))
+        if index is None:
+            index = {}
+            for row in self._model.get(atom.predicate, ()):
+                index.setdefault(tuple(row[i] for i in positions_t), []).append(row)
+            for rows in index.values():
+                rows.sort(key=_sort_key)
+            self._indexes[(atom.predicate, positions_t)] = index
+        return index.get(tuple(key), [])
+
+
+# -- verification ------------------------------------------------------------------------------
+
+
+def verify(node: ProofNode, program: Program, model: Mapping[str, frozenset[tuple[Value, ...]]]) -> list[str]:
+    """Re-check every step of a proof against the program and the model; return the problems found."""
+    problems: list[str] = []
+    clauses = {c.id: name_wildcards(c) for c in program.clauses if c.id}
+    for n in node.walk():
+        if n.kind in ("fact", "data"):
+            if n.predicate is None or tuple(n.args) not in model.get(n.predicate, frozenset()):
+                problems.append(f"{n.atom}: not in the model")
+            if n.kind == "fact" and n.id and (clauses.get(n.id) is None or not clauses[n.id].is_fact):
+                problems.append(f"{n.atom}: no fact with id {n.id}")
+            continue
+        if n.kind != "rule":
+            continue
+        clause = clauses.get(n.id) if n.id else None
+        if clause is None:
+            problems.append(f"{n.atom}: no rule with id {n.id}")
+            continue
+        b = dict(n.bindings)
+        if format_atom(_instantiate(clause.head, b, keep_unbound=True)) != n.atom:
+            problems.append(f"{n.atom}: the head of {n.id} instantiates differently")
+        if len(clause.body) != len(n.children):
+            problems.append(f"{n.atom}: {len(n.children)} premises for {len(clause.body)} body literals")
+            continue
+        for lit, child in zip(clause.body, n.children, strict=True):
+            if isinstance(lit, Atom):
+                atom = _instantiate(lit, b, keep_unbound=True)
+                if format_atom(atom) != child.atom:
+                    problems.append(f"{n.atom}: premise {child.atom} is not {format_atom(atom)}")
+            elif isinstance(lit, Negation):
+                atom = _instantiate(lit.atom, b, keep_unbound=True)
+                if any(_match(atom, row, {}) is not None for row in model.get(atom.predicate, ())):
+                    problems.append(f"{n.atom}: {format_atom(atom)} holds, so its negation does not")
+            elif not compare(lit.op, _value(lit.left, b), _value(lit.right, b)):
+                problems.append(f"{n.atom}: {_literal_text(lit, b)} is false")
+    return problems
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def name_wildcards(clause: Clause) -> Clause:
+    """The clause with each `_` of a positive body atom renamed `_1`, `_2`, ..., so a proof records
+    the value it matched; a `_` under `not` keeps meaning "any value"."""
+    counter = iter(range(1, 1 << 30))
+    taken = {v.name for lit in clause.body for v in literal_vars(lit)}
+
+    def fresh() -> Variable:
+        while True:
+            name = f"_{next(counter)}"
+            if name not in taken:
+                return Variable(name)
+
+    body = tuple(
+        Atom(lit.predicate, tuple(fresh() if isinstance(t, Variable) and t.name == "_" else t
+                                  for t in lit.args), lit.span) if isinstance(lit, Atom) else lit
+        for lit in clause.body)
+    return Clause(clause.head, body, clause.annotations, clause.doc, clause.span)
+
+
+def _evaluation_order(body: Sequence) -> list:
+    """Positive atoms first, then comparisons and negations (they need their variables bound)."""
+    return ([lit for lit in body if isinstance(lit, Atom)]
+            + [lit for lit in body if isinstance(lit, Comparison)]
+            + [lit for lit in body if isinstance(lit, Negation)])
+
+
+def _sort_key(row: tuple[Value, ...]) -> tuple:
+    return tuple((_ORDER[type(v)], v) for v in row)
+
+
+def _unify(head: Atom, row: tuple[Value, ...]) -> dict[str, Value] | None:
+    return _match(head, row, {})
+
+
+def _match(atom: Atom, row: tuple[Value, ...], b: Mapping[str, Value]) -> dict[str, Value] | None:
+    out = dict(b)
+    for t, v in zip(atom.args, row, strict=True):
+        if isinstance(t, Constant):
+            if t.value != v or type(t.value) is not type(v):
+                return None
+        elif t.name == "_":
+            continue
+        elif t.name in out:
+            if out[t.name] != v or type(out[t.name]) is not type(v):
+                return None
+        else:
+            out[t.name] = v
+    return out
+
+
+def _value(t, b: Mapping[str, Value]) -> Value:
+    return t.value if isinstance(t, Constant) else b[t.name]
+
+
+def _bind_term(t, b: Mapping[str, Value]):
+    if isinstance(t, Variable) and t.name in b:
+        return Constant(b[t.name])
+    return t
+
+
+def _instantiate(atom: Atom, b: Mapping[str, Value], keep_unbound: bool = False) -> Atom:
+    args = tuple(_bind_term(t, b) if keep_unbound else (Constant(b[t.name]) if isinstance(t, Variable)
+                                                         and t.name != "_" else t)
+                 for t in atom.args)
+    return Atom(atom.predicate, args, atom.span)
+
+
+def _literal_text(lit, b: Mapping[str, Value]) -> str:
+    if isinstance(lit, Atom):
+        return format_atom(_instantiate(lit, b, keep_unbound=True))
+    if isinstance(lit, Negation):
+        return "not " + format_atom(_instantiate(lit.atom, b, keep_unbound=True))
+    return format_literal(Comparison(lit.op, _bind_term(lit.left, b), _bind_term(lit.right, b)))
+
+
+def _atom_text(predicate: str, row: tuple[Value, ...]) -> str:
+    return format_atom(Atom(predicate, tuple(Constant(v) for v in row)))
+
+
+def _where(span) -> str | None:
+    return f"{span.path}:{span.line}" if span else None
+
+
+def _node(kind, head: Atom, clause: Clause, bindings: Mapping[str, Value], children=()) -> ProofNode:
+    return ProofNode(
+        kind=kind, atom=format_atom(head), predicate=head.predicate,
+        args=tuple(t.value for t in head.args if isinstance(t, Constant)),
+        id=clause.id, citation=clause.citation, location=_where(clause.span),
+        bindings=dict(bindings), children=tuple(children),
+    )
+
+
+__all__ = ["Attempt", "ProofNode", "Prover", "WhyNot", "compare", "format_value", "verify"]

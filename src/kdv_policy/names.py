@@ -1,0 +1,124 @@
+"""Names as people type them → entity ids.
+
+Ids, official names, abbreviations and aliases resolve case-insensitively, with
+or without umlauts ("für" = "fuer" = "fur"), with `_`, `-` and spaces alike:
+"Departement fuer Erziehung und Kultur", "DEK" and "dek" are one department.
+An unknown name raises :class:`UnknownNameError` with did-you-mean suggestions,
+an ambiguous one :class:`AmbiguousNameError` listing the candidates: never a
+silent deny on a typo.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .errors import PolicyError
+from .suggest import suggestions
+
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae", "œ": "oe"})
+_SEPARATORS = re.compile(r"[\s_\-–/.,()]+")
+
+
+def normalise(name: str) -> str:
+    """The key a name is looked up by: casefolded, umlauts spelt out, separators as one space."""
+    text = unicodedata.normalize("NFC", name).casefold().translate(_UMLAUTS)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return _SEPARATORS.sub(" ", text).strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """A named thing of the policy: its id (the constant in the rules), kind and official name."""
+
+    id: str
+    kind: str
+    name: str
+
+
+class UnknownNameError(PolicyError, LookupError):
+    """A name that matches no entity; ``suggestions`` holds the closest known names."""
+
+    def __init__(self, name: str, kind: str | None, suggestions: list[Entity]) -> None:
+        what = kind or "name"
+        hint = ""
+        if suggestions:
+            listed = ", ".join(f"`{e.name}`" + (f" ({e.id})" if e.id != e.name else "") for e in suggestions)
+            hint = f"; did you mean {listed}?"
+        super().__init__(f"unknown {what} `{name}`{hint}")
+        self.name = name
+        self.kind = kind
+        self.suggestions = tuple(suggestions)
+
+
+class AmbiguousNameError(PolicyError, LookupError):
+    """A name that matches several entities; ``candidates`` lists them."""
+
+    def __init__(self, name: str, kind: str | None, candidates: list[Entity]) -> None:
+        listed = ", ".join(f"`{e.name}` ({e.kind} {e.id})" for e in candidates)
+        super().__init__(f"`{name}` is ambiguous: it names {listed}; use the id or the full name")
+        self.name = name
+        self.kind = kind
+        self.candidates = tuple(candidates)
+
+
+class NameIndex:
+    """Resolves names to entities; built once per policy."""
+
+    def __init__(self) -> None:
+        self._by_key: dict[str, dict[str, Entity]] = {}  # key -> {kind:id -> entity}
+        self._by_id: dict[str, list[Entity]] = {}
+        self._spellings: dict[str, str] = {}  # normalised key -> a spelling to suggest
+
+    def add(self, entity: Entity, *names: str) -> None:
+        """Register an entity under its id, official name and any further names."""
+        known = self._by_id.setdefault(entity.id, [])
+        if entity not in known:
+            known.append(entity)
+        for spelling in (entity.id, entity.name, *names):
+            key = normalise(spelling)
+            if not key:
+                continue
+            self._by_key.setdefault(key, {})[f"{entity.kind}:{entity.id}"] = entity
+            self._spellings.setdefault(key, spelling)
+
+    def entities(self, kind: str | None = None) -> list[Entity]:
+        out = [e for es in self._by_id.values() for e in es]
+        return [e for e in out if kind is None or e.kind == kind]
+
+    def by_id(self, entity_id: str, kinds: Iterable[str] | None = None) -> Entity | None:
+        kinds = set(kinds) if kinds else None
+        for e in self._by_id.get(entity_id, ()):
+            if kinds is None or e.kind in kinds:
+                return e
+        return None
+
+    def resolve(self, name: str, kinds: Iterable[str] | None = None) -> Entity:
+        """The one entity ``name`` stands for, among ``kinds`` (all kinds when None)."""
+        kinds = tuple(kinds) if kinds else None
+        what = "/".join(kinds) if kinds else None
+        if not isinstance(name, str) or not name.strip():
+            raise UnknownNameError(str(name), what, [])
+        exact = self.by_id(name, kinds)
+        if exact is not None:
+            return exact
+        found = list(self._by_key.get(normalise(name), {}).values())
+        if kinds:
+            found = [e for e in found if e.kind in kinds]
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            raise AmbiguousNameError(name, what, sorted(found, key=lambda e: (e.kind, e.id)))
+        raise UnknownNameError(name, what, self.suggest(name, kinds))
+
+    def suggest(self, name: str, kinds: tuple[str, ...] | None = None, limit: int = 3) -> list[Entity]:
+        keys = [k for k, es in self._by_key.items() if not kinds or any(e.kind in kinds for e in es.values())]
+        out: list[Entity] = []
+        for key in suggestions(normalise(name), keys, limit=limit * 2, cutoff=0.6):
+            for e in self._by_key[key].values():
+                if (not kinds or e.kind in kinds) and e not in out:
+                    out.append(e)
+        return out[:limit]
