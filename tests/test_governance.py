@@ -227,7 +227,9 @@ def test_planungsausschuss(model):
 
 def test_the_schwerpunktplanung_is_prepared_by_one_body_and_accepted_by_another(model):
     assert column(model, "may", 0, a1="prepare", a2="schwerpunktplanung") == {"planungsausschuss"}
-    assert column(model, "may", 0, a1="approve", a2="schwerpunktplanung") == {"steuerungsausschuss"}
+    # the Steuerungsausschuss accepts it, and its chair, who acts for it
+    assert column(model, "may", 0, a1="approve", a2="schwerpunktplanung") == {
+        "steuerungsausschuss", "departementschef_div"}
 
 
 def test_kontaktgremium(model):
@@ -292,36 +294,96 @@ def test_invariants(model):
     assert {(r,) for r, _ in model["responsible"]} <= model["dv"]
     assert {(h, a, o) for h, _, a, o in model["delegated_may"]} <= model["may"]
     assert {(b,) for b, *_ in model["competence"]} <= model["body"]
+    assert {(r,) for r, _ in model["represents"]} <= model["role"]
+    assert {(b,) for _, b in model["represents"]} <= model["body"]
 
 
 # -- as-of questions -----------------------------------------------------------------------------
 
-
-def test_as_of_the_kompetenzzentrum_exists_from_its_establishment():
-    before, end_of_2020, after = (datetime.date(2020, 6, 30), datetime.date(2020, 12, 31),
-                                  datetime.date(2021, 1, 1))
-    m = engine(as_of=[(before,), (end_of_2020,), (after,)]).model
-    assert holds(m, "exists_on", "kompetenzzentrum", after)
-    assert holds(m, "exists_on", "kompetenzzentrum", end_of_2020)
-    assert not holds(m, "exists_on", "kompetenzzentrum", before)
-    assert holds(m, "may_on", "kompetenzzentrum", "implement", "strategie", after)
-    assert not holds(m, "may_on", "kompetenzzentrum", "implement", "strategie", before)
-    assert holds(m, "serves_on", "kompetenzzentrum", "bezirksamt_arbon", after)
-    assert not holds(m, "serves_on", "kompetenzzentrum", "bezirksamt_arbon", before)
-    # undated bodies of the first phase exist on every date asked
-    assert holds(m, "may_on", "steuerungsausschuss", "implement", "strategie", before)
+BEFORE = datetime.date(2020, 6, 30)
+END_OF_2020 = datetime.date(2020, 12, 31)
+AFTER = datetime.date(2021, 1, 1)
 
 
-def test_as_of_the_kontaktgremium_waits_for_the_second_phase():
-    day = datetime.date(2030, 1, 1)
-    m = engine(as_of=[(day,)]).model
-    assert not holds(m, "exists_on", "kontaktgremium", day)
-    assert not holds(m, "may_on", "kontaktgremium", "coordinate", "gemeinsame_vorhaben", day)
-    assert holds(m, "may", "kontaktgremium", "coordinate", "gemeinsame_vorhaben")  # the timeless view
+def as_of(day: datetime.date, **extra_facts):
+    """The model of the bundled policy as of ``day``: one as_of fact, as the API adds it."""
+    return engine(as_of=[(day,)], **extra_facts).model
+
+
+def test_without_as_of_nothing_is_inactive_and_the_model_is_timeless(model):
+    assert not model["as_of"] and not model["dated"] and not model["inactive"]
+    assert not model["exists_on"]
+    assert holds(model, "may", "kompetenzzentrum", "implement", "strategie")
+    assert holds(model, "may", "kontaktgremium", "coordinate", "gemeinsame_vorhaben")
+    assert holds(model, "serves", "kompetenzzentrum", "bezirksamt_arbon")
+
+
+def test_timeless_may_of_bodies_is_the_closure_of_competences_delegations_and_parts(model):
+    """Without as_of, may/3 over bodies is exactly what it was before it became date-aware:
+    competences, followed through delegations (from a delegator that may) and to parts."""
+    expected = set(model["competence"])
+    while True:
+        more = {(x, a, o) for y, x, a, o in model["delegates"] if (y, a, o) in expected}
+        more |= {(x, a, p) for p, w in model["part_of"] for x, a, o in expected if o == w}
+        if more <= expected:
+            break
+        expected |= more
+    bodies = {b for (b,) in model["body"]}
+    assert {row for row in model["may"] if row[0] in bodies} == expected
+    assert model["serves"] == {(p, u) for (p,) in model["provider"] for (u,) in model["consumer"]}
+
+
+def test_as_of_before_its_establishment_the_kompetenzzentrum_holds_no_competence():
+    m = as_of(BEFORE)
+    assert holds(m, "inactive", "kompetenzzentrum")
+    assert not holds(m, "exists_on", "kompetenzzentrum", BEFORE)
+    assert not column(m, "may", 1, a0="kompetenzzentrum")
+    assert not m["serves"]
+    assert holds(m, "competence", "kompetenzzentrum", "implement", "strategie")  # the text still says so
+    # undated bodies of the first phase act on every date asked
+    assert holds(m, "may", "steuerungsausschuss", "implement", "strategie")
+    assert holds(m, "delegated_may", "steuerungsausschuss", "regierungsrat", "implement", "strategie")
+    assert holds(m, "may", "regierungsrat", "approve", "budget")
+
+
+def test_as_of_its_establishment_the_kompetenzzentrum_acts():
+    for day in (END_OF_2020, AFTER):
+        m = as_of(day)
+        assert not holds(m, "inactive", "kompetenzzentrum"), day
+        assert holds(m, "exists_on", "kompetenzzentrum", day)
+        assert holds(m, "may", "kompetenzzentrum", "implement", "strategie"), day
+        assert holds(m, "may", "kompetenzzentrum", "lead", "strategische_massnahmen"), day
+        assert holds(m, "serves", "kompetenzzentrum", "bezirksamt_arbon"), day
+        assert column(m, "serves", 1) == column(m, "consumer", 0)
+
+
+def test_as_of_a_date_the_leitung_acts_for_the_kompetenzzentrum_only_once_it_exists():
+    assert not column(as_of(BEFORE), "may", 1, a0="leitung_kompetenzzentrum")
+    assert holds(as_of(AFTER), "may", "leitung_kompetenzzentrum", "implement", "strategie")
+
+
+def test_as_of_any_date_the_kontaktgremium_waits_for_the_second_phase():
+    for day in (datetime.date(2000, 1, 1), AFTER, datetime.date(2030, 1, 1), datetime.date(2100, 1, 1)):
+        m = as_of(day)
+        assert holds(m, "inactive", "kontaktgremium"), day
+        assert not column(m, "may", 1, a0="kontaktgremium"), day
+    assert holds(engine().model, "may", "kontaktgremium", "coordinate", "gemeinsame_vorhaben")  # timeless
+
+
+def test_once_the_second_phase_has_begun_the_kontaktgremium_acts():
     started = datetime.date(2025, 3, 1)
-    m = engine(as_of=[(day,), (datetime.date(2024, 1, 1),)], phase_started=[(2, started)]).model
-    assert holds(m, "exists_on", "kontaktgremium", day)
-    assert not holds(m, "exists_on", "kontaktgremium", datetime.date(2024, 1, 1))
+    m = as_of(datetime.date(2030, 1, 1), phase_started=[(2, started)])
+    assert holds(m, "exists_on", "kontaktgremium", datetime.date(2030, 1, 1))
+    assert holds(m, "may", "kontaktgremium", "coordinate", "gemeinsame_vorhaben")
+    m = as_of(datetime.date(2024, 1, 1), phase_started=[(2, started)])
+    assert holds(m, "inactive", "kontaktgremium")
+    assert not holds(m, "may", "kontaktgremium", "coordinate", "gemeinsame_vorhaben")
+
+
+def test_a_delegation_to_an_inactive_body_passes_nothing_on():
+    m = as_of(BEFORE, delegates=[("steuerungsausschuss", "kompetenzzentrum", "implement", "strategie")])
+    assert not holds(m, "delegated_may", "kompetenzzentrum", "steuerungsausschuss", "implement", "strategie")
+    assert not holds(m, "may", "kompetenzzentrum", "implement", "strategie")
 
 
 def test_the_second_phase_date_can_come_from_the_data():
@@ -331,6 +393,7 @@ def test_the_second_phase_date_can_come_from_the_data():
     day = datetime.date(2026, 1, 1)
     m = Engine(program(), facts={**data.facts, "as_of": [(day,)]}).model
     assert holds(m, "exists_on", "kontaktgremium", day)
+    assert holds(m, "may", "kontaktgremium", "coordinate", "gemeinsame_vorhaben")
 
 
 # -- delegation ------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ Data flow: ``rules/*.dl`` → tokens → AST → checked program → engine (pyD
 → answers. The public surface is listed in ``__all__``.
 """
 
-from .api import Policy
+from .api import INTERFACE, CacheInfo, Policy
 from .checker import CheckResult, analyse, check
 from .errors import (
     Diagnostic,
@@ -16,23 +16,37 @@ from .errors import (
     QueryError,
     Severity,
 )
+from .explain import ProofNode, WhyNot, verify
 from .loader import bundled_rules, load_program
+from .names import AmbiguousNameError, UnknownNameError
 from .parser import parse_program, parse_query
 from .printer import format_module, format_query
+from .results import Answers, Decision, Entity, Explanation, Permission
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "INTERFACE",
+    "AmbiguousNameError",
+    "Answers",
+    "CacheInfo",
     "CheckResult",
+    "Decision",
     "Diagnostic",
     "EngineError",
+    "Entity",
+    "Explanation",
+    "Permission",
     "Policy",
     "PolicyCheckError",
     "PolicyError",
     "PolicyLoadError",
     "PolicySyntaxError",
+    "ProofNode",
     "QueryError",
     "Severity",
+    "UnknownNameError",
+    "WhyNot",
     "__version__",
     "analyse",
     "bundled_rules",
@@ -42,4 +56,5 @@ __all__ = [
     "load_program",
     "parse_program",
     "parse_query",
+    "verify",
 ]

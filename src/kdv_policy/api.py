@@ -2,58 +2,266 @@
 
 >>> from kdv_policy import Policy
 >>> policy = Policy.load()                    # the bundled governance
->>> policy.ask("chair(steuerungsausschuss, X)")
-({'X': 'departementschef_div'},)
+>>> bool(policy.may("Regierungsrat", "verabschieden", "Strategie"))
+True
+>>> policy.chair("Steuerungsausschuss").ids
+('departementschef_div',)
+
+The question methods answer from relations computed once per policy (the engine
+materialises the whole model at load), through a bounded decision cache. They are
+defined over the interface predicates listed in :data:`INTERFACE` (docs/api.md), so
+they work on any policy directory that declares them. A Policy is immutable:
+:meth:`Policy.at` and :meth:`Policy.with_facts` return new policies.
 """
 
 from __future__ import annotations
 
+import datetime
+import hashlib
 import os
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from pathlib import Path
 
-from .ast import Value
+from cachetools import LRUCache
+
+from .ast import Atom, Constant, Value
 from .checker import check_query
 from .engine import Engine
-from .errors import Diagnostic
+from .errors import Diagnostic, PolicyError, QueryError
+from .explain import ProofNode, Prover, WhyNot
 from .loader import LoadedProgram, load_program
+from .names import NameIndex
 from .parser import parse_query
+from .printer import format_atom
 from .program import Program
+from .results import Answers, Decision, Entity, Explanation, Permission
 from .source import Source
+
+INTERFACE: dict[str, tuple[str, ...]] = {
+    "may": ("actor", "action", "object"),
+    "member": ("body", "role"),
+    "chair": ("body", "role"),
+    "serves": ("provider", "unit"),
+    "consumer": ("unit",),
+    "responsible": ("role", "unit"),
+}
+"""The predicates the question methods read, with their arguments (see docs/api.md)."""
+
+ACTOR_KINDS = ("body", "role", "person", "unit", "constant")
+_KIND_ORDER = {k: i for i, k in enumerate(("body", "role", "person", "unit", "action", "object", "constant"))}
+
+DEFAULT_CACHE_SIZE = 4096
+
+
+class CacheInfo(tuple):
+    """Decision-cache statistics: ``hits``, ``misses``, ``size``, ``maxsize``."""
+
+    __slots__ = ()
+
+    def __new__(cls, hits: int, misses: int, size: int, maxsize: int) -> CacheInfo:
+        return super().__new__(cls, (hits, misses, size, maxsize))
+
+    hits = property(lambda self: self[0])
+    misses = property(lambda self: self[1])
+    size = property(lambda self: self[2])
+    maxsize = property(lambda self: self[3])
+
+    def __repr__(self) -> str:
+        return f"CacheInfo(hits={self.hits}, misses={self.misses}, size={self.size}, maxsize={self.maxsize})"
+
+
+FactLike = str | tuple[str, Sequence[Value]]
+"""A fact for :meth:`Policy.with_facts`: ``"member(steuerungsausschuss, generalsekretaer_dek)"``
+or ``("member", ("steuerungsausschuss", "generalsekretaer_dek"))``."""
 
 
 class Policy:
-    """A loaded, checked and evaluated policy. Immutable: changes give a new Policy."""
+    """A loaded, checked and evaluated policy. Immutable: changes give a new Policy.
 
-    def __init__(self, loaded: LoadedProgram) -> None:
+    Thread-safe: one Policy may be asked from many threads at once.
+    """
+
+    def __init__(
+        self,
+        loaded: LoadedProgram,
+        *,
+        at: datetime.date | None = None,
+        add: Iterable[tuple[str, tuple[Value, ...]]] = (),
+        remove: Iterable[tuple[str, tuple[Value, ...]]] = (),
+        cache_size: int = DEFAULT_CACHE_SIZE,
+    ) -> None:
         self._loaded = loaded
-        self._engine = Engine(loaded.program, loaded.facts)
+        self._at = at
+        self._added = tuple(add)
+        self._removed = tuple(remove)
+        self._program, facts = self._what_if(loaded, self._added, self._removed)
+        if at is not None:
+            if "as_of" not in self._program.declarations:
+                raise QueryError("this policy has no dated facts: it declares no `as_of/1`, "
+                                 "so it cannot be asked as of a date")
+            facts.setdefault("as_of", []).append((at,))
+        self._engine = Engine(self._program, facts)
+        self._model = self._engine.model
+        self._prover = Prover(self._program, self._model, self._engine.steps, loaded.origin)
+        self._names = self._name_index()
+        self._version = self._compute_version()
+        self._indexes: dict[tuple[str, tuple[int, ...]], dict[tuple, list[tuple]]] = {}
+        self._cache: LRUCache = LRUCache(maxsize=max(1, cache_size))
+        self._cache_size = cache_size
+        self._hits = self._misses = 0
+        self._lock = threading.RLock()
+
+    # -- loading and deriving policies ----------------------------------------------------------
 
     @classmethod
-    def load(cls, path: str | os.PathLike | None = None) -> Policy:
+    def load(
+        cls,
+        path: str | os.PathLike | None = None,
+        *,
+        at: datetime.date | str | None = None,
+        people: str | os.PathLike | None = None,
+        cache_size: int = DEFAULT_CACHE_SIZE,
+    ) -> Policy:
         """Load the policy directory at ``path`` (the bundled governance when omitted).
 
-        Raises a :class:`~kdv_policy.errors.PolicyError` with every problem found;
+        ``at`` asks as of a date (a ``date`` or ``"YYYY-MM-DD"``); without it the policy is
+        timeless: everything the text says, regardless of dates. ``people`` names a people
+        file (persons and the roles they hold; default: ``people.toml`` in the directory, if
+        any). Raises a :class:`~kdv_policy.errors.PolicyError` with every problem found;
         nothing is half-loaded.
         """
-        return cls(load_program(path))
+        return cls(load_program(path, people), at=_as_date(at), cache_size=cache_size)
+
+    def at(self, date: datetime.date | str | None) -> Policy:
+        """The same policy as of ``date`` (``None``: timeless); dated facts apply as of that day."""
+        return Policy(self._loaded, at=_as_date(date), add=self._added, remove=self._removed,
+                      cache_size=self._cache_size)
+
+    def with_facts(self, add: Iterable[FactLike] = (), remove: Iterable[FactLike] = ()) -> Policy:
+        """A new policy with facts added and stated facts removed; this one is unchanged.
+
+        Facts use ids, as in the rules: ``"member(steuerungsausschuss, generalsekretaer_dek)"``.
+        Removing a fact that rules derive (rather than state) raises
+        :class:`~kdv_policy.errors.QueryError`: remove the facts it rests on instead.
+        """
+        added = self._added + tuple(self._fact(f) for f in add)
+        removed = self._removed + tuple(self._fact(f) for f in remove)
+        for predicate, row in removed:
+            if row not in self._model[predicate]:
+                raise QueryError(f"`{_text(predicate, row)}` does not hold, so it cannot be removed")
+            if not self._is_stated(predicate, row):
+                raise QueryError(f"`{_text(predicate, row)}` is derived by rules, not stated; "
+                                 "remove the facts it rests on instead")
+        return Policy(self._loaded, at=self._at, add=added, remove=removed, cache_size=self._cache_size)
+
+    # -- properties -----------------------------------------------------------------------------
 
     @property
     def directory(self) -> Path:
+        """The policy directory the rules were loaded from."""
         return self._loaded.directory
 
     @property
     def program(self) -> Program:
-        return self._loaded.program
+        """The checked program (with what-if removals applied)."""
+        return self._program
 
     @property
     def warnings(self) -> tuple[Diagnostic, ...]:
         """The checker's warnings for this policy (it loaded, so there are no errors)."""
         return self._loaded.warnings
 
+    @property
+    def as_of(self) -> datetime.date | None:
+        """The date the policy is asked as of, or None when timeless."""
+        return self._at
+
+    @property
+    def version(self) -> str:
+        """A content hash of the rule and data files, the as-of date and any what-if changes."""
+        return self._version
+
+    @property
+    def model(self) -> Mapping[str, frozenset[tuple[Value, ...]]]:
+        """Every relation of the computed model."""
+        return self._model
+
+    @property
+    def names(self) -> NameIndex:
+        """The name index: resolves ids, official names, abbreviations and aliases."""
+        return self._names
+
     def relation(self, predicate: str) -> frozenset[tuple[Value, ...]]:
         """Every tuple of a predicate in the computed model."""
         return self._engine.relation(predicate)
+
+    def resolve(self, name: str, kinds: Iterable[str] | None = None) -> Entity:
+        """The entity a name stands for; raises UnknownNameError or AmbiguousNameError."""
+        return self._names.resolve(name, kinds)
+
+    def cache_info(self) -> CacheInfo:
+        """Hit and miss counts and the size of the decision cache."""
+        with self._lock:
+            return CacheInfo(self._hits, self._misses, len(self._cache), self._cache.maxsize)
+
+    # -- questions ------------------------------------------------------------------------------
+
+    def may(self, actor: str, action: str, object: str) -> Decision:
+        """May ``actor`` (a body, role or person) do ``action`` with ``object``?
+
+        Names are resolved as people type them. The decision's explanation is the proof
+        (down to cited facts, through any delegation chain) or the why-not.
+        """
+        return self._cached(("may", actor, action, object), lambda: self._may(actor, action, object))
+
+    def who_may(self, action: str, object: str) -> Answers[Entity]:
+        """Every body, role and person that may do ``action`` with ``object``."""
+        def answer() -> Answers[Entity]:
+            ac = self._resolve(action, ("action", "constant"), "action")
+            ob = self._resolve(object, ("object", "constant"), "object")
+            return self._list("may", {1: ac.id, 2: ob.id}, 0)
+        return self._cached(("who_may", action, object), answer)
+
+    def what_may(self, actor: str) -> Answers[Permission]:
+        """Every (action, object) pair ``actor`` may."""
+        return self._cached(("what_may", actor), lambda: self._what_may(actor))
+
+    def who_serves(self, unit: str) -> Answers[Entity]:
+        """The units that provide services to ``unit`` (empty when it is not a consumer)."""
+        return self._cached(("who_serves", unit),
+                            lambda: self._list("serves", {1: self._resolve(unit, what="unit").id}, 0))
+
+    def members(self, body: str) -> Answers[Entity]:
+        """The roles that are members of ``body`` (a chair is a member)."""
+        return self._cached(("members", body),
+                            lambda: self._list("member", {0: self._resolve(body, what="body").id}, 1))
+
+    def chair(self, body: str) -> Answers[Entity]:
+        """The role that chairs ``body`` (none when the body has no chair)."""
+        return self._cached(("chair", body),
+                            lambda: self._list("chair", {0: self._resolve(body, what="body").id}, 1))
+
+    def responsible_for(self, unit: str) -> Answers[Entity]:
+        """The Digitalisierungsverantwortliche responsible for ``unit``'s area."""
+        return self._cached(("responsible_for", unit),
+                            lambda: self._list("responsible", {1: self._resolve(unit, what="unit").id}, 0))
+
+    def is_consumer(self, unit: str) -> Decision:
+        """Is ``unit`` a consumer (Leistungsbezüger) of the services?"""
+        def answer() -> Decision:
+            u = self._resolve(unit, what="unit")
+            return self._decision("consumer", (u.id,), subject=u,
+                                  yes=f"{u.name} is a consumer of the services",
+                                  no=f"{u.name} is not a consumer of the services")
+        return self._cached(("is_consumer", unit), answer)
+
+    def holds(self, atom: str) -> Decision:
+        """Does a ground atom hold, e.g. ``"member(steuerungsausschuss, staatsschreiber)"``? With proof."""
+        def answer() -> Decision:
+            predicate, row = self._fact(atom)
+            return self._decision(predicate, row)
+        return self._cached(("holds", atom), answer)
 
     def ask(self, query: str) -> tuple[dict[str, Value], ...]:
         """Answer an ad-hoc Datalog query such as ``member(steuerungsausschuss, X)``.
@@ -64,9 +272,276 @@ class Policy:
         """
         source = Source("<query>", query)
         parsed = parse_query(query, source.path)
-        check_query(parsed, self.program, source)
-        return self._engine.query(parsed)
+        check_query(parsed, self._program, source)
+        return self._cached(("ask", query), lambda: self._engine.query(parsed))
 
-    @property
-    def model(self) -> Mapping[str, frozenset[tuple[Value, ...]]]:
-        return self._engine.model
+    def explain(self, atom: str) -> Explanation:
+        """The proof of a ground atom, or why it does not hold."""
+        return self.holds(atom).explanation
+
+    # -- answering --------------------------------------------------------------------------------
+
+    def _cached(self, key: Hashable, compute: Callable):
+        with self._lock:
+            found = self._cache.get(key, _MISSING)
+            if found is not _MISSING:
+                self._hits += 1
+                return found
+            self._misses += 1
+        value = compute()
+        with self._lock:
+            self._cache[key] = value
+        return value
+
+    def _resolve(self, name: str, kinds: Sequence[str] | None = None, what: str | None = None) -> Entity:
+        return self._names.resolve(name, kinds, what)
+
+    def _require(self, predicate: str) -> None:
+        params = INTERFACE[predicate]
+        decl = self._program.declarations.get(predicate)
+        if decl is None or decl.arity != len(params):
+            raise QueryError(f"this policy does not define `{predicate}/{len(params)}`, "
+                             f"the predicate this question reads ({predicate}({', '.join(params)}))")
+
+    def _may(self, actor: str, action: str, object: str) -> Decision:
+        self._require("may")
+        a = self._resolve(actor, ACTOR_KINDS, "actor")
+        ac = self._resolve(action, ("action", "constant"), "action")
+        ob = self._resolve(object, ("object", "constant"), "object")
+        row = (a.id, ac.id, ob.id)
+        allowed = row in self._model["may"]
+        decision = Decision(question=_text("may", row), allowed=allowed, actor=a, action=ac, object=ob,
+                            version=self._version)
+        decision._explain = lambda: self._explain_may(a, ac, ob, allowed)
+        return decision
+
+    def _what_may(self, actor: str) -> Answers[Permission]:
+        self._require("may")
+        a = self._resolve(actor, ACTOR_KINDS, "actor")
+        rows = self._rows("may", {0: a.id})
+        perms = tuple(Permission(action=self._entity(r[1], "action"), object=self._entity(r[2], "object"))
+                      for r in rows)
+        result: Answers[Permission] = Answers[Permission](question=f"may({a.id}, A, O)", answers=perms,
+                                                          version=self._version)
+        result._explain = lambda: self._explain_rows("may", rows, f"{a.name} may nothing")
+        return result
+
+    def _list(self, predicate: str, bound: dict[int, str], answer_at: int) -> Answers[Entity]:
+        self._require(predicate)
+        rows = self._rows(predicate, bound)
+        entities = {r[answer_at]: self._entity(r[answer_at]) for r in rows}
+        ordered = tuple(sorted(entities.values(), key=lambda e: (_KIND_ORDER.get(e.kind, 99), e.id)))
+        arity = len(INTERFACE[predicate])
+        pattern = tuple(bound.get(i) for i in range(arity))
+        question = _text(predicate, tuple(v if v is not None else "?" for v in pattern)).replace('"?"', "X")
+        result: Answers[Entity] = Answers[Entity](question=question, answers=ordered, version=self._version)
+
+        def explain() -> Explanation:
+            if rows:
+                return self._explain_rows(predicate, rows, "")
+            why = self._prover.why_not(predicate, pattern)
+            return Explanation(summary=f"no answers: nothing satisfies {why.goal}", why_not=why)
+
+        result._explain = explain
+        return result
+
+    def _decision(self, predicate: str, row: tuple[Value, ...], subject: Entity | None = None,
+                  yes: str | None = None, no: str | None = None) -> Decision:
+        allowed = row in self._model.get(predicate, frozenset())
+        decision = Decision(question=_text(predicate, row), allowed=allowed, subject=subject,
+                            version=self._version)
+
+        def explain() -> Explanation:
+            goal = _text(predicate, row)
+            if allowed:
+                return Explanation(summary=yes or f"{goal} holds", proofs=(self._proof(predicate, row),))
+            why = self._prover.why_not(predicate, row)
+            failed = "; ".join(a.failed for a in why.attempts)
+            summary = (no or f"{goal} does not hold") + (f": {failed}" if failed else "")
+            return Explanation(summary=summary, why_not=why)
+
+        decision._explain = explain
+        return decision
+
+    # -- explanations -----------------------------------------------------------------------------
+
+    def _proof(self, predicate: str, row: tuple[Value, ...]) -> ProofNode:
+        with self._lock:
+            proof = self._prover.prove(predicate, row)
+        assert proof is not None, f"{_text(predicate, row)} is in the model but has no proof"
+        return proof
+
+    def _explain_rows(self, predicate: str, rows: Sequence[tuple], empty: str) -> Explanation:
+        if not rows:
+            return Explanation(summary=empty)
+        proofs = tuple(self._proof(predicate, r) for r in rows)
+        return Explanation(summary=f"{len(rows)} answer{'s' if len(rows) != 1 else ''}, each with its proof",
+                           proofs=proofs)
+
+    def _explain_may(self, a: Entity, ac: Entity, ob: Entity, allowed: bool) -> Explanation:
+        row = (a.id, ac.id, ob.id)
+        if allowed:
+            proof = self._proof("may", row)
+            chain = self._chain(proof)
+            how = self._acting_as(proof)
+            if len(chain) > 1:
+                how += " by delegation: " + " → ".join(e.name for e in chain)
+            basis = _first_citation(proof)
+            summary = f"{a.name} may {ac.id} {ob.name}{how}" + (f" — « {basis} »" if basis else "")
+            return Explanation(summary=summary, proofs=(proof,), chain=chain)
+        why: WhyNot = self._prover.why_not("may", row)
+        own = [self._entity(r[1], "action").id for r in self._rows("may", {0: a.id, 2: ob.id})]
+        holders = [self._entity(r[0]) for r in self._rows("may", {1: ac.id, 2: ob.id})]
+        alternatives = []
+        summary = f"{a.name} may not {ac.id} {ob.name}."
+        if own:
+            alternatives.append(f"{a.name} may {', '.join(own)} {ob.name}")
+            summary += f" {a.name} may {', '.join(own)} it."
+        if holders:
+            names = ", ".join(h.name for h in holders)
+            alternatives.append(f"{ac.id} {ob.name}: {names}")
+            summary += f" To {ac.id} it is for: {names}."
+        else:
+            summary += f" Nobody may {ac.id} it."
+        return Explanation(summary=summary, why_not=why, alternatives=tuple(alternatives))
+
+    def _acting_as(self, proof: ProofNode) -> str:
+        """`` as Departementschef DIV, for Steuerungsausschuss`` when a person or role acts for a body."""
+        nodes = [n for n in proof.walk() if len(n.args) == 2]
+        role = next((n.args[1] for n in nodes if n.predicate == "holds_role"), None)
+        body = next((n.args[1] for n in nodes if n.predicate == "represents"), None)
+        parts = []
+        if role is not None:
+            parts.append(f"as {self._entity(role).name}")
+        if body is not None:
+            parts.append(f"for {self._entity(body).name}")
+        return (" " + ", ".join(parts)) if parts else ""
+
+    def _chain(self, proof: ProofNode) -> tuple[Entity, ...]:
+        """The delegation chain of a proof, from the original holder to the actor."""
+        pairs = [n.args[:2] for n in proof.walk() if n.predicate == "delegates" and len(n.args) >= 2]
+        if not pairs:
+            return ()
+        chain = [pairs[-1][0]]
+        for delegator, delegate in reversed(pairs):
+            if chain[-1] == delegator:
+                chain.append(delegate)
+        return tuple(self._entity(v) for v in chain)
+
+    # -- relations and names ----------------------------------------------------------------------
+
+    def _rows(self, predicate: str, bound: Mapping[int, Value]) -> list[tuple]:
+        """Rows of a relation with the given positions bound, via an index built on first use."""
+        positions = tuple(sorted(bound))
+        key = (predicate, positions)
+        index = self._indexes.get(key)
+        if index is None:
+            index = {}
+            for row in sorted(self._model.get(predicate, ()), key=_row_key):
+                index.setdefault(tuple(row[i] for i in positions), []).append(row)
+            with self._lock:
+                self._indexes[key] = index
+        return index.get(tuple(bound[i] for i in positions), [])
+
+    def _entity(self, value: Value, kind: str | None = None) -> Entity:
+        if isinstance(value, str):
+            found = self._names.by_id(value, (kind,) if kind else None) or self._names.by_id(value)
+            if found is not None:
+                return found
+        return Entity(id=str(value), name=str(value), kind="constant")
+
+    def _name_index(self) -> NameIndex:
+        index = NameIndex()
+        for entry in self._loaded.names:
+            entity = Entity(id=entry.id, name=entry.name, kind=entry.kind)
+            index.add(entity, *entry.abbreviations, *entry.aliases)
+        for rows in self._model.values():
+            for row in rows:
+                for value in row:
+                    if isinstance(value, str) and index.by_id(value) is None:
+                        index.add(Entity(id=value, name=value, kind="constant"))
+        return index
+
+    def _fact(self, fact: FactLike) -> tuple[str, tuple[Value, ...]]:
+        """A ground atom of a declared predicate, from text or a (predicate, values) pair."""
+        if isinstance(fact, tuple):
+            predicate, values = fact
+            atom = Atom(predicate, tuple(Constant(v) for v in values))
+        else:
+            source = Source("<fact>", fact)
+            query = parse_query(fact, source.path)
+            if len(query.body) != 1 or not isinstance(query.body[0], Atom):
+                raise QueryError(f"`{fact}` is not a single atom such as `member(body, role)`")
+            atom = query.body[0]
+            check_query(query, self._program, source)
+        if not all(isinstance(t, Constant) for t in atom.args):
+            raise QueryError(f"`{format_atom(atom)}` is not ground: write constants, not variables")
+        decl = self._program.declarations.get(atom.predicate)
+        if decl is None or decl.arity != atom.arity:
+            raise QueryError(f"`{atom.signature}` is not a declared predicate of this policy")
+        return atom.predicate, tuple(t.value for t in atom.args)
+
+    def _is_stated(self, predicate: str, row: tuple[Value, ...]) -> bool:
+        if any(_key(c.head) == (predicate, row) for c in self._program.facts):
+            return True
+        stated = {tuple(r) for r in self._loaded.facts.get(predicate, ())}
+        return row in stated or (predicate, row) in self._added
+
+    @staticmethod
+    def _what_if(loaded: LoadedProgram, added, removed) -> tuple[Program, dict[str, list[tuple]]]:
+        program = loaded.program
+        facts = {p: list(rows) for p, rows in loaded.facts.items()}
+        if removed:
+            gone = set(removed)
+            clauses = tuple(c for c in program.clauses if not (c.is_fact and _key(c.head) in gone))
+            program = Program(program.declarations, clauses, program.strata)
+            facts = {p: [r for r in rows if (p, tuple(r)) not in gone] for p, rows in facts.items()}
+        for predicate, row in added:
+            facts.setdefault(predicate, []).append(row)
+        return program, facts
+
+    def _compute_version(self) -> str:
+        digest = hashlib.sha256()
+        for path in sorted(self._loaded.sources):
+            digest.update(path.encode() + b"\0" + self._loaded.sources[path].text.encode() + b"\0")
+        for dataset in self._loaded.datasets:
+            if dataset.path.is_file():
+                digest.update(dataset.path.read_bytes())
+        digest.update(repr((self._at, self._added, self._removed)).encode())
+        return digest.hexdigest()[:16]
+
+    def __repr__(self) -> str:
+        at = f", at={self._at.isoformat()}" if self._at else ""
+        return f"Policy({str(self.directory)!r}{at}, version={self._version!r})"
+
+
+_MISSING = object()
+
+
+def _as_date(value: datetime.date | str | None) -> datetime.date | None:
+    if value is None or isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise PolicyError(f"`{value}` is not a date; write YYYY-MM-DD, e.g. 2021-01-01") from None
+
+
+def _text(predicate: str, row: tuple[Value, ...]) -> str:
+    return format_atom(Atom(predicate, tuple(Constant(v) for v in row)))
+
+
+def _key(atom: Atom) -> tuple[str, tuple[Value, ...]]:
+    return atom.predicate, tuple(t.value for t in atom.args if isinstance(t, Constant))
+
+
+def _row_key(row: tuple) -> tuple:
+    return tuple((0 if isinstance(v, int) else 1 if isinstance(v, datetime.date) else 2, v) for v in row)
+
+
+def _first_citation(proof: ProofNode) -> str | None:
+    """The citation of the deepest stated fact on the first path: the competence's sentence."""
+    for node in proof.walk():
+        if node.kind == "fact" and node.citation and node.predicate not in ("delegates", "part_of"):
+            return node.citation
+    return proof.citation

@@ -28,7 +28,7 @@ def _json_value(value):
 
 def cmd_check(args: argparse.Namespace) -> int:
     try:
-        result, sources, _data = analyse_directory(args.dir)
+        result, sources, _datasets = analyse_directory(args.dir)
     except PolicyError as err:
         print(err.render(), file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -24,6 +24,23 @@ Facts (each predicate is declared in ``rules/organisation.dl`` or ``rules/dates.
     unit(U)  unit_kind(U, K)  parent(U, P)  administrative_kind(K)
     role(R)  role_of(R, Unit_or_body, Function)
     body(B)  in_phase(B, N)  established(B, Date)  phase_started(N, Date)
+
+People are data of their own, in an optional ``people.toml`` that may live anywhere (it is
+not part of a policy directory, and a policy without one has no persons)::
+
+    [[persons]]         id, name, aliases
+    [[persons.roles]]   role (a role of the organisation directory), from, until?
+
+:func:`load_people` (or :func:`parse_people` for text) reads it against an organisation
+:class:`DataSet`, since assignments name the directory's roles: an unknown role is an error
+with a did-you-mean, and a person id may not repeat an id of the directory. It returns a
+:class:`DataSet` of its own, with the facts (declared in ``rules/people.dl``)::
+
+    person(P)  assignment(P, Role, From, Until)      Until = 9999-12-31 when open-ended
+
+and a name table of kind ``person``. The two data sets state disjoint predicates, so a
+caller combines them as ``{**organisation.facts, **people.facts}``,
+``organisation.names + people.names`` and ``organisation.origin(...) or people.origin(...)``.
 """
 
 from __future__ import annotations
@@ -35,9 +52,17 @@ import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
 
 from .errors import Diagnostic, PolicyLoadError, Severity
 from .source import Source, Span
@@ -45,6 +70,12 @@ from .suggest import did_you_mean
 
 DATA_FILE = "organisation.toml"
 """The name of the data file in a policy directory."""
+
+PEOPLE_FILE = "people.toml"
+"""The usual name of a people file (:func:`load_people` also takes a directory holding one)."""
+
+OPEN_END = datetime.date(9999, 12, 31)
+"""The ``Until`` of an assignment without an end date."""
 
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
 """An id is a bare atom of the rule language: lowercase ASCII letters, digits and `_`."""
@@ -56,6 +87,9 @@ DATA_PREDICATES = {
     "body": 1, "in_phase": 2, "established": 2, "phase_started": 2,
 }
 """Every predicate a data file gives facts for, with its arity (declared in ``rules/*.dl``)."""
+
+PEOPLE_PREDICATES = {"person": 1, "assignment": 4}
+"""Every predicate a people file gives facts for, with its arity (declared in ``rules/people.dl``)."""
 
 FactValue = str | int | datetime.date
 Facts = dict[str, list[tuple[FactValue, ...]]]
@@ -134,12 +168,21 @@ class ObjectEntry(_Named):
     """An object of competences (``strategie``) with its German names."""
 
 
-class DirectoryError(ValueError):
-    """Problems across entries (references, duplicates), each as ``(entry, message)``."""
+class Problem(NamedTuple):
+    """A problem across entries: the entry (``units.div``, ``persons.erika_muster.roles[0]``),
+    the message, and the field a diagnostic should point at (the entry's id line when None)."""
 
-    def __init__(self, problems: list[tuple[str, str]]) -> None:
-        super().__init__("; ".join(f"{entry}: {message}" for entry, message in problems))
-        self.problems = problems
+    entry: str
+    message: str
+    field: str | None = None
+
+
+class DirectoryError(ValueError):
+    """Problems across entries (references, duplicates), each a :class:`Problem`."""
+
+    def __init__(self, problems: Iterable[tuple[str, str] | tuple[str, str, str | None]]) -> None:
+        self.problems = [Problem(*problem) for problem in problems]
+        super().__init__("; ".join(f"{p.entry}: {p.message}" for p in self.problems))
 
 
 class OrganisationDirectory(_Entry):
@@ -243,6 +286,68 @@ def _reference_problems(d: OrganisationDirectory) -> list[tuple[str, str]]:
     return problems
 
 
+# -- people ----------------------------------------------------------------------------------
+
+
+class Assignment(_Entry):
+    """A role a person holds, from ``from`` to ``until`` (both days included; open-ended
+    without ``until``)."""
+
+    role: Id
+    from_: datetime.date = Field(alias="from")
+    until: datetime.date | None = None
+
+
+class Person(_Entry):
+    """A person, with the roles of the organisation directory they hold or held."""
+
+    id: Id
+    name: Name
+    aliases: tuple[Name, ...] = ()
+    roles: tuple[Assignment, ...] = ()
+
+
+class PeopleDirectory(_Entry):
+    """The whole people file. Validated with the context ``{"roles": ..., "reserved": ...}``:
+    the role ids assignments may name, and the ids of the organisation directory (id →
+    ``table.id``) that no person may take."""
+
+    persons: tuple[Person, ...] = ()
+
+    @model_validator(mode="after")
+    def _references(self, info: ValidationInfo) -> PeopleDirectory:
+        context = info.context or {}
+        problems = _people_problems(self, set(context.get("roles", ())), dict(context.get("reserved", {})))
+        if problems:
+            raise DirectoryError(problems)
+        return self
+
+
+def _people_problems(d: PeopleDirectory, roles: set[str], reserved: dict[str, str]) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for person in d.persons:
+        entry = f"persons.{person.id}"
+        if person.id in seen:
+            problems.append(Problem(entry, f"person `{person.id}` is defined twice"))
+        seen.add(person.id)
+        if person.id in reserved:
+            problems.append(Problem(entry, f"id `{person.id}` is already used by {reserved[person.id]} "
+                                           "of the organisation directory"))
+        for index, assignment in enumerate(person.roles):
+            where = f"{entry}.roles[{index}]"
+            if assignment.role not in roles:
+                hint = (did_you_mean(assignment.role, roles) if roles
+                        else "no organisation directory was given")
+                problems.append(Problem(
+                    where, f"`role` names the role `{assignment.role}`, which is not defined in the "
+                           "organisation directory" + (f"; {hint}" if hint else ""), "role"))
+            if assignment.until is not None and assignment.until < assignment.from_:
+                problems.append(Problem(
+                    where, f"`until` ({assignment.until}) is before `from` ({assignment.from_})", "until"))
+    return problems
+
+
 # -- the data set -----------------------------------------------------------------------------
 
 
@@ -251,7 +356,7 @@ class NameEntry:
     """A name a user may type for an entity: its official name, abbreviations and aliases."""
 
     id: str
-    kind: str  # unit, role, body, action or object
+    kind: str  # unit, role, body, action, object or person
     name: str
     abbreviations: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
@@ -260,10 +365,11 @@ class NameEntry:
 @dataclass(frozen=True)
 class DataSet:
     """What a data file states: ``facts`` by predicate, the ``names`` table and where each
-    fact comes from (``origin``)."""
+    fact comes from (``origin``). ``directory`` is the validated file: an
+    :class:`OrganisationDirectory`, or a :class:`PeopleDirectory` for a people file."""
 
     path: Path
-    directory: OrganisationDirectory
+    directory: OrganisationDirectory | PeopleDirectory
     facts: Facts
     names: list[NameEntry]
     origins: dict[tuple[str, tuple[FactValue, ...]], str] = field(default_factory=dict, repr=False)
@@ -310,6 +416,31 @@ def name_table(d: OrganisationDirectory) -> list[NameEntry]:
             for table in NAMED_TABLES for e in getattr(d, table)]
 
 
+def people_facts(d: PeopleDirectory) -> tuple[Facts, dict[str, list[tuple[str, tuple]]]]:
+    """The facts a people file states, and for each entry (``persons.erika_muster``,
+    ``persons.erika_muster.roles[0]``) the facts it gave. An open-ended assignment ends on
+    :data:`OPEN_END`."""
+    facts: Facts = {p: [] for p in PEOPLE_PREDICATES}
+    by_entry: dict[str, list[tuple[str, tuple]]] = {}
+
+    def add(entry: str, predicate: str, *row: FactValue) -> None:
+        if row not in facts[predicate]:
+            facts[predicate].append(row)
+        by_entry.setdefault(entry, []).append((predicate, row))
+
+    for person in d.persons:
+        add(f"persons.{person.id}", "person", person.id)
+        for index, a in enumerate(person.roles):
+            add(f"persons.{person.id}.roles[{index}]", "assignment", person.id, a.role, a.from_,
+                a.until or OPEN_END)
+    return facts, by_entry
+
+
+def people_name_table(d: PeopleDirectory) -> list[NameEntry]:
+    """Every person of a people file, in file order, as names of kind ``person``."""
+    return [NameEntry(p.id, "person", p.name, (), tuple(p.aliases)) for p in d.persons]
+
+
 # -- loading ----------------------------------------------------------------------------------
 
 
@@ -323,35 +454,91 @@ def load_data(directory: str | os.PathLike) -> DataSet | None:
     if not directory.is_dir() or not path.is_file():
         return None
     display = _display(path)
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except OSError as err:
-        raise PolicyLoadError(f"cannot read `{display}`: {err.strerror or err}") from None
-    except UnicodeDecodeError as err:
-        raise PolicyLoadError(f"{display}: error: the file is not valid UTF-8 (offset {err.start}) "
-                              "[encoding]") from None
-    return parse_data(text, display, path)
+    return parse_data(_read(path, display), display, path)
 
 
 def parse_data(text: str, display: str = DATA_FILE, path: Path | None = None) -> DataSet:
     """Validate the text of a data file; ``display`` is the file name errors show."""
     source = Source(display, text)
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise _toml_error(err, source) from None
+    raw = _toml(source)
     try:
         directory = OrganisationDirectory.model_validate(raw)
     except ValidationError as err:
-        raise _validation_error(err, raw, source) from None
+        raise _validation_error(err, raw, source, OrganisationDirectory) from None
     facts, by_entry = to_facts(directory)
-    origins = {}
-    for (table, key), rows in by_entry.items():
-        where = _locate(source, table, key)
-        label = f"{display}:{where.line}: {table}.{key}" if where else f"{display}: {table}.{key}"
+    origins = _origins(source, {f"{table}.{key}": rows for (table, key), rows in by_entry.items()})
+    return DataSet(path or Path(display), directory, facts, name_table(directory), origins)
+
+
+def load_people(path: str | os.PathLike, organisation: DataSet | None) -> DataSet:
+    """Load a people file (``path``, or ``path/people.toml`` when ``path`` is a directory)
+    against the ``organisation`` directory whose roles its assignments name (None: no
+    directory, so no role can be named).
+
+    Returns a :class:`DataSet` with the facts ``person/1`` and ``assignment/4``, the names
+    of kind ``person`` and the origin of every fact. Raises
+    :class:`~kdv_policy.errors.PolicyLoadError` listing every problem of the file, each as
+    ``file: entry: message``; a missing file is an error too, since the caller named it.
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / PEOPLE_FILE
+    display = _display(path)
+    if not path.is_file():
+        raise PolicyLoadError(f"people file `{display}` does not exist")
+    return parse_people(_read(path, display), organisation, display, path)
+
+
+def parse_people(text: str, organisation: DataSet | None, display: str = PEOPLE_FILE,
+                 path: Path | None = None) -> DataSet:
+    """Validate the text of a people file against ``organisation``; ``display`` is the file
+    name errors show."""
+    source = Source(display, text)
+    raw = _toml(source)
+    directory = organisation.directory if organisation is not None else None
+    roles = {r.id for r in directory.roles} if isinstance(directory, OrganisationDirectory) else set()
+    reserved = {e.id: f"{_TABLE_OF_KIND.get(e.kind, e.kind)}.{e.id}"
+                for e in (organisation.names if organisation is not None else ())}
+    try:
+        people = PeopleDirectory.model_validate(raw, context={"roles": roles, "reserved": reserved})
+    except ValidationError as err:
+        raise _validation_error(err, raw, source, PeopleDirectory) from None
+    facts, by_entry = people_facts(people)
+    origins = _origins(source, by_entry, field="role")
+    return DataSet(path or Path(display), people, facts, people_name_table(people), origins)
+
+
+_TABLE_OF_KIND = {kind: table for table, kind in _KIND_OF_TABLE.items()}
+
+
+def _read(path: Path, display: str) -> str:
+    try:
+        return path.read_bytes().decode("utf-8")
+    except OSError as err:
+        raise PolicyLoadError(f"cannot read `{display}`: {err.strerror or err}") from None
+    except UnicodeDecodeError as err:
+        raise PolicyLoadError(f"{display}: error: the file is not valid UTF-8 (offset {err.start}) "
+                              "[encoding]") from None
+
+
+def _toml(source: Source) -> dict:
+    try:
+        return tomllib.loads(source.text)
+    except tomllib.TOMLDecodeError as err:
+        raise _toml_error(err, source) from None
+
+
+def _origins(source: Source, by_entry: dict[str, list[tuple[str, tuple]]],
+             field: str | None = None) -> dict[tuple[str, tuple[FactValue, ...]], str]:
+    """``file:line: entry`` for every fact, the line being the entry's (a nested entry's
+    ``field`` line when it has one)."""
+    origins: dict[tuple[str, tuple[FactValue, ...]], str] = {}
+    for entry, rows in by_entry.items():
+        where = _locate_entry(source, entry, field)
+        label = f"{source.path}:{where.line}: {entry}" if where else f"{source.path}: {entry}"
         for predicate, row in rows:
             origins.setdefault((predicate, row), label)
-    return DataSet(path or Path(display), directory, facts, name_table(directory), origins)
+    return origins
 
 
 def _display(path: Path) -> str:
@@ -377,7 +564,8 @@ def _toml_error(err: tomllib.TOMLDecodeError, source: Source) -> PolicyLoadError
     return PolicyLoadError(f"{source.path}:{line}:{col}: invalid TOML: {reason}", (diag,))
 
 
-def _validation_error(err: ValidationError, raw: dict, source: Source) -> PolicyLoadError:
+def _validation_error(err: ValidationError, raw: dict, source: Source,
+                      root: type[BaseModel]) -> PolicyLoadError:
     """One error naming every problem: a line ``file: entry: message`` each, and a diagnostic
     each pointing at the entry's ``id = ...`` line when it can be found."""
     problems: list[tuple[str, str, Span | None]] = []
@@ -385,14 +573,12 @@ def _validation_error(err: ValidationError, raw: dict, source: Source) -> Policy
         loc = e["loc"]
         context = e.get("ctx") or {}
         if isinstance(context.get("error"), DirectoryError):
-            for entry, message in context["error"].problems:
-                table, _, key = entry.partition(".")
-                problems.append((entry, message, _locate(source, table, key)))
+            for problem in context["error"].problems:
+                problems.append((problem.entry, problem.message,
+                                 _locate_entry(source, problem.entry, problem.field)))
             continue
-        entry, key, fields = _entry_of(loc, raw)
-        index = loc[1] if len(loc) >= 2 and isinstance(loc[1], int) else None
-        span = _locate(source, str(loc[0]), key, index) if loc else None
-        problems.append((entry, _message(e, fields), span))
+        entry, fields = _entry_of(loc, raw)
+        problems.append((entry, _message(e, fields, root), _locate_entry(source, entry)))
     lines = [f"{source.path}: {entry}: {message}" for entry, message, _ in problems]
     diags = tuple(Diagnostic("data-invalid", Severity.ERROR,
                              f"{entry}: {message}" if span else f"{source.path}: {entry}: {message}",
@@ -401,45 +587,78 @@ def _validation_error(err: ValidationError, raw: dict, source: Source) -> Policy
     return PolicyLoadError("\n".join(lines), diags)
 
 
-def _entry_of(loc: tuple, raw: dict) -> tuple[str, str | None, tuple]:
-    """The entry a pydantic error location points into: (``units.div``, ``div``, field path)."""
+def _entry_of(loc: tuple, raw: dict) -> tuple[str, tuple]:
+    """The entry a pydantic error location points into, and the field path within it:
+    (``units.div``, ``("parent",)``), or for a table nested in an entry
+    (``persons.erika_muster.roles[0]``, ``("from",)``). An entry without an id is named by
+    its position: ``units[1]``."""
     if not loc:
-        return "(file)", None, ()
+        return "(file)", ()
     table = str(loc[0])
-    if len(loc) >= 2 and isinstance(loc[1], int):
-        rows = raw.get(table)
-        row = rows[loc[1]] if isinstance(rows, list) and loc[1] < len(rows) else None
-        key = row.get("id", row.get("number")) if isinstance(row, dict) else None
-        if isinstance(key, (str, int)) and not isinstance(key, bool):
-            return f"{table}.{key}", str(key), loc[2:]
-        return f"{table}[{loc[1]}]", None, loc[2:]
     if len(loc) == 1:
-        return f"[[{table}]]", None, ()
-    return table, None, loc[1:]
+        return f"[[{table}]]", ()
+    if not isinstance(loc[1], int):
+        return table, loc[1:]
+    rows = raw.get(table)
+    row = rows[loc[1]] if isinstance(rows, list) and loc[1] < len(rows) else None
+    key = row.get("id", row.get("number")) if isinstance(row, dict) else None
+    entry = (f"{table}.{key}" if isinstance(key, (str, int)) and not isinstance(key, bool)
+             else f"{table}[{loc[1]}]")
+    fields = loc[2:]
+    # a table nested in the entry, such as [[persons.roles]]: the entry is the nested table
+    if len(fields) >= 2 and isinstance(fields[1], int) and isinstance(row, dict):
+        nested = row.get(fields[0])
+        if isinstance(nested, list) and fields[1] < len(nested) and isinstance(nested[fields[1]], dict):
+            return f"{entry}.{fields[0]}[{fields[1]}]", fields[2:]
+    return entry, fields
 
 
-_FIELDS = {
-    "unit_kinds": UnitKind, "functions": Function, "phases": Phase, "units": Unit, "roles": Role,
-    "bodies": Body, "actions": Action, "objects": ObjectEntry,
-}
+def _field_path(fields: tuple) -> str:
+    """``aliases[1]`` for ``("aliases", 1)``, ``a.b`` for ``("a", "b")``."""
+    out = ""
+    for f in fields:
+        out += f"[{f}]" if isinstance(f, int) else (f".{f}" if out else str(f))
+    return out
 
 
-def _message(e: dict, fields: tuple) -> str:
-    name = ".".join(str(f) for f in fields)
+def _field_names(model: type[BaseModel]) -> list[str]:
+    """The fields of a model as a file spells them (their alias, e.g. ``from``)."""
+    return [info.alias or name for name, info in model.model_fields.items()]
+
+
+def _model_at(root: type[BaseModel], path: tuple) -> type[BaseModel] | None:
+    """The model of the table that a location's ``path`` (without its last part) leads into."""
+    model: type[BaseModel] = root
+    for part in path:
+        if isinstance(part, int):
+            continue
+        info = next((i for n, i in model.model_fields.items() if (i.alias or n) == part), None)
+        inner = [a for a in get_args(info.annotation) if isinstance(a, type) and issubclass(a, BaseModel)] \
+            if info is not None else []
+        if not inner:
+            return None
+        model = inner[0]
+    return model
+
+
+_ID_FIELDS = ("id", "kind", "parent", "unit", "function", "role")
+
+
+def _message(e: dict, fields: tuple, root: type[BaseModel]) -> str:
+    name = _field_path(fields)
     kind = e["type"]
     if kind == "missing":
         return f"missing field `{name}`"
     if kind == "extra_forbidden" and len(e["loc"]) == 1:
-        known = list(OrganisationDirectory.model_fields)
+        known = _field_names(root)
         hint = did_you_mean(str(e["loc"][0]), known, lambda c: f"`[[{c}]]`")
         return "unknown table" + (f"; {hint}" if hint else f"; the tables are {', '.join(known)}")
     if kind == "extra_forbidden":
-        model = _FIELDS.get(str(e["loc"][0])) if len(e["loc"]) > 2 else OrganisationDirectory
-        known = list(model.model_fields) if model else []
+        model = _model_at(root, e["loc"][:-1])
+        known = _field_names(model) if model else []
         hint = did_you_mean(name, known)
         return f"unknown field `{name}`" + (f"; {hint}" if hint else f"; the fields are {', '.join(known)}")
-    if kind == "string_pattern_mismatch" and fields and fields[-1] in ("id", "kind", "parent", "unit",
-                                                                           "function"):
+    if kind == "string_pattern_mismatch" and fields and fields[-1] in _ID_FIELDS:
         return (f"`{name}` must be a lowercase id (letters a-z, digits, `_`, starting with a letter), "
                 f"not `{e['input']}`")
     if kind == "string_pattern_mismatch":
@@ -447,6 +666,9 @@ def _message(e: dict, fields: tuple) -> str:
     if kind in ("tuple_type", "list_type") and not fields:
         table = e["loc"][0]
         return f"`{table}` must be an array of tables: write `[[{table}]]` above each entry"
+    if kind in ("tuple_type", "list_type") and _model_at(root, e["loc"]) is not None:
+        table = f"{e['loc'][0]}.{fields[-1]}"
+        return f"`{name}` must be an array of tables: write `[[{table}]]` above each entry"
     if kind in ("tuple_type", "list_type"):
         return f'`{name}` must be a list of strings, e.g. `{name} = ["..."]`'
     if kind.startswith("date_"):
@@ -456,27 +678,66 @@ def _message(e: dict, fields: tuple) -> str:
     return f"`{name}`: {text}" if name else text
 
 
-def _locate(source: Source, table: str, key: str | None = None, index: int | None = None) -> Span | None:
-    """Where an entry of ``[[table]]`` is written: its ``id = "key"`` (or ``number = key``)
-    line, else the header of its ``index``-th ``[[table]]``."""
+_ENTRY = re.compile(r"^(?P<table>[A-Za-z_]+)(?:\.(?P<key>[^.\[\]]+)|\[(?P<index>\d+)\])"
+                    r"(?:\.(?P<sub>[A-Za-z_]+)\[(?P<subindex>\d+)\])?$")
+_HEADER = re.compile(r"^\s*\[\[\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\]\]")
+
+
+def _locate_entry(source: Source, entry: str, field: str | None = None) -> Span | None:
+    """Where an entry (``units.div``, ``units[1]``, ``persons.erika_muster.roles[0]``) is
+    written: its ``id = ...`` line (or the header of an entry without an id); for a table
+    nested in an entry, its ``field = ...`` line, else its ``[[table.sub]]`` header."""
+    found = _ENTRY.match(entry)
+    if found is None:
+        return None
+    table, key, index = found["table"], found["key"], found["index"]
+    number = _entry_line(source, table, key, None if index is None else int(index))
+    if number is None:
+        return None
+    lines = source.text.splitlines()
+    if found["sub"] is None:
+        return _line_span(source, number, lines[number - 1])
+    sub, wanted = f"{table}.{found['sub']}", int(found["subindex"])
+    count, start = -1, None
+    for at in range(number, len(lines)):  # the lines after the entry's own line
+        header = _HEADER.match(lines[at])
+        if header:
+            if start is not None or not header.group(1).startswith(f"{table}."):
+                break
+            if header.group(1) == sub:
+                count += 1
+                if count == wanted:
+                    start = at + 1
+                    if field is None:
+                        break
+            continue
+        if start is not None and re.match(rf"^\s*{re.escape(field or '')}\s*=", lines[at]):
+            return _line_span(source, at + 1, lines[at])
+    if start is not None:
+        return _line_span(source, start, lines[start - 1])
+    return _line_span(source, number, lines[number - 1])
+
+
+def _entry_line(source: Source, table: str, key: str | None, index: int | None) -> int | None:
+    """The line of an entry of ``[[table]]``: its ``id = "key"`` (or ``number = key``) line,
+    else the header of its ``index``-th ``[[table]]``."""
     current = None
     count = -1
-    header = re.compile(r"^\s*\[\[\s*([A-Za-z_]+)\s*\]\]")
     wanted = None
     if key is not None:
         quoted = re.escape(key)
         wanted = re.compile(rf"""^\s*(id\s*=\s*["']{quoted}["']|number\s*=\s*{quoted})\s*(#.*)?$""")
     for number, line in enumerate(source.text.splitlines(), start=1):
-        found = header.match(line)
+        found = _HEADER.match(line)
         if found:
             current = found.group(1)
             if current == table:
                 count += 1
                 if wanted is None and index == count:
-                    return _line_span(source, number, line)
+                    return number
             continue
         if current == table and wanted is not None and wanted.match(line):
-            return _line_span(source, number, line)
+            return number
     return None
 
 
@@ -486,7 +747,8 @@ def _line_span(source: Source, number: int, line: str) -> Span:
 
 
 __all__ = [
-    "DATA_FILE", "DATA_PREDICATES", "Action", "Body", "DataSet", "DirectoryError", "Function", "NameEntry",
-    "ObjectEntry", "OrganisationDirectory", "Phase", "Role", "Unit", "UnitKind", "load_data", "name_table",
-    "parse_data", "to_facts",
+    "DATA_FILE", "DATA_PREDICATES", "OPEN_END", "PEOPLE_FILE", "PEOPLE_PREDICATES", "Action", "Assignment",
+    "Body", "DataSet", "DirectoryError", "Function", "NameEntry", "ObjectEntry", "OrganisationDirectory",
+    "PeopleDirectory", "Person", "Phase", "Problem", "Role", "Unit", "UnitKind", "load_data", "load_people",
+    "name_table", "parse_data", "parse_people", "people_facts", "people_name_table", "to_facts",
 ]

@@ -180,8 +180,12 @@ class Prover:
 
     # -- why not ------------------------------------------------------------------------------
 
-    def why_not(self, predicate: str, row: tuple[Value, ...]) -> WhyNot:
-        """For a goal not in the model: each rule that could derive it and its first failing condition."""
+    def why_not(self, predicate: str, row: tuple[Value | None, ...]) -> WhyNot:
+        """For a goal not in the model: each rule that could derive it and its first failing condition.
+
+        ``None`` in ``row`` stands for any value: ``why_not("serves", (None, unit))`` asks why
+        nothing serves ``unit``.
+        """
         row = tuple(row)
         goal = _atom_text(predicate, row)
         attempts = []
@@ -360,8 +364,20 @@ def _sort_key(row: tuple[Value, ...]) -> tuple:
     return tuple((_ORDER[type(v)], v) for v in row)
 
 
-def _unify(head: Atom, row: tuple[Value, ...]) -> dict[str, Value] | None:
-    return _match(head, row, {})
+def _unify(head: Atom, row: tuple[Value | None, ...]) -> dict[str, Value] | None:
+    """Bind the head's variables to the row's values; ``None`` matches anything and binds nothing."""
+    out: dict[str, Value] = {}
+    for t, v in zip(head.args, row, strict=True):
+        if v is None:
+            continue
+        if isinstance(t, Constant):
+            if t.value != v or type(t.value) is not type(v):
+                return None
+        elif t.name != "_":
+            if t.name in out and (out[t.name] != v or type(out[t.name]) is not type(v)):
+                return None
+            out[t.name] = v
+    return out
 
 
 def _match(atom: Atom, row: tuple[Value, ...], b: Mapping[str, Value]) -> dict[str, Value] | None:
@@ -405,8 +421,8 @@ def _literal_text(lit, b: Mapping[str, Value]) -> str:
     return format_literal(Comparison(lit.op, _bind_term(lit.left, b), _bind_term(lit.right, b)))
 
 
-def _atom_text(predicate: str, row: tuple[Value, ...]) -> str:
-    return format_atom(Atom(predicate, tuple(Constant(v) for v in row)))
+def _atom_text(predicate: str, row: tuple[Value | None, ...]) -> str:
+    return format_atom(Atom(predicate, tuple(Variable("_") if v is None else Constant(v) for v in row)))
 
 
 def _where(span) -> str | None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .ast import Module
 from .checker import CheckResult, analyse
-from .data import DataSet, load_data
+from .data import PEOPLE_FILE, DataSet, NameEntry, load_data, load_people
 from .errors import Diagnostic, PolicyCheckError, PolicyLoadError, PolicySyntaxError, Severity
 from .parser import parse_program
 from .program import Program
@@ -84,11 +84,34 @@ class LoadedProgram:
     sources: dict[str, Source]
     warnings: tuple[Diagnostic, ...]
     data: DataSet | None = None
+    people: DataSet | None = None
+
+    @property
+    def datasets(self) -> tuple[DataSet, ...]:
+        """The data files loaded with the rules: the organisation directory, then the people file."""
+        return tuple(d for d in (self.data, self.people) if d is not None)
 
     @property
     def facts(self) -> dict[str, list[tuple]]:
-        """The facts the data file states (none without a data file)."""
-        return self.data.facts if self.data is not None else {}
+        """The facts the data files state (none without data files)."""
+        merged: dict[str, list[tuple]] = {}
+        for dataset in self.datasets:
+            for predicate, rows in dataset.facts.items():
+                merged.setdefault(predicate, []).extend(rows)
+        return merged
+
+    @property
+    def names(self) -> list[NameEntry]:
+        """The names the data files give their entities."""
+        return [entry for dataset in self.datasets for entry in dataset.names]
+
+    def origin(self, predicate: str, row: tuple) -> str | None:
+        """``file:line: entry`` of the data entry that states a fact, or None."""
+        for dataset in self.datasets:
+            found = dataset.origin(predicate, row)
+            if found is not None:
+                return found
+        return None
 
 
 def _display(path: Path) -> str:
@@ -102,9 +125,13 @@ def _display(path: Path) -> str:
 
 def analyse_directory(
     directory: str | os.PathLike | None = None,
-) -> tuple[CheckResult, dict[str, Source], DataSet | None]:
-    """Parse and check every rule file and the data file; return all diagnostics, syntax errors
-    and data errors included, and the data set when it is valid."""
+    people: str | os.PathLike | None = None,
+) -> tuple[CheckResult, dict[str, Source], tuple[DataSet | None, DataSet | None]]:
+    """Parse and check every rule file and the data files; return all diagnostics (syntax and
+    data errors included) and the (organisation, people) data sets when they are valid.
+
+    The people file is ``people`` when given, else ``people.toml`` in the directory if present.
+    """
     root = Path(directory) if directory is not None else bundled_rules()
     files = rule_files(root)
     if not files:
@@ -120,31 +147,37 @@ def analyse_directory(
         except PolicySyntaxError as err:
             syntax.extend(_with_source(d, source) for d in err.diagnostics)
     if syntax:
-        return CheckResult(None, tuple(sorted(syntax, key=Diagnostic.sort_key))), sources, None
+        return CheckResult(None, tuple(sorted(syntax, key=Diagnostic.sort_key))), sources, (None, None)
     result = analyse(modules, sources)
-    data, data_diags = _load_data(root, result.program)
-    if data_diags:
-        diags = tuple(sorted(result.diagnostics + tuple(data_diags), key=Diagnostic.sort_key))
-        return CheckResult(None, diags), sources, None
-    return result, sources, data
+    problems: list[Diagnostic] = []
+    data = _data_file(lambda: load_data(root) if root.is_dir() else None, problems)
+    if people is None and root.is_dir() and (root / PEOPLE_FILE).is_file():
+        people = root / PEOPLE_FILE
+    people_data = _data_file(lambda: load_people(people, data), problems) if people is not None else None
+    for dataset in (data, people_data):
+        if dataset is not None and result.program is not None:
+            problems += _undeclared_facts(dataset, result.program)
+    if problems:
+        diags = tuple(sorted(result.diagnostics + tuple(problems), key=Diagnostic.sort_key))
+        return CheckResult(None, diags), sources, (None, None)
+    return result, sources, (data, people_data)
 
 
-def _load_data(root: Path, program: Program | None) -> tuple[DataSet | None, list[Diagnostic]]:
-    """The data file of a policy directory, checked against the program's declarations."""
-    if not root.is_dir():
-        return None, []
+def _data_file(load, problems: list[Diagnostic]) -> DataSet | None:
     try:
-        data = load_data(root)
+        return load()
     except PolicyLoadError as err:
-        diags = list(err.diagnostics) or [Diagnostic("data-invalid", Severity.ERROR, str(err))]
-        return None, diags
-    if data is None or program is None:
-        return data, []
+        problems += list(err.diagnostics) or [Diagnostic("data-invalid", Severity.ERROR, str(err))]
+        return None
+
+
+def _undeclared_facts(data: DataSet, program: Program) -> list[Diagnostic]:
+    """Facts of a data file for predicates the rules do not declare, or with another arity."""
     problems = []
     for predicate, rows in data.facts.items():
-        decl = program.declarations.get(predicate)
         if not rows:
             continue
+        decl = program.declarations.get(predicate)
         arity = len(rows[0])
         if decl is None:
             problems.append(Diagnostic(
@@ -157,17 +190,20 @@ def _load_data(root: Path, program: Program | None) -> tuple[DataSet | None, lis
                 f"{_display(data.path)} gives `{predicate}` {arity} values, but it is declared with "
                 f"{decl.arity}", decl.span,
                 f"it is declared as `{decl.predicate}({', '.join(decl.params)})`"))
-    return data, problems
+    return problems
 
 
 def _with_source(diag: Diagnostic, source: Source) -> Diagnostic:
     return Diagnostic(diag.code, diag.severity, diag.message, diag.span, diag.help, source)
 
 
-def load_program(directory: str | os.PathLike | None = None) -> LoadedProgram:
-    """Load a policy directory (the bundled one by default) or raise with every error found."""
+def load_program(
+    directory: str | os.PathLike | None = None, people: str | os.PathLike | None = None
+) -> LoadedProgram:
+    """Load a policy directory (the bundled one by default), with an optional people file,
+    or raise with every error found."""
     root = Path(directory) if directory is not None else bundled_rules()
-    result, sources, data = analyse_directory(root)
+    result, sources, (data, people_data) = analyse_directory(root, people)
     if result.program is None:
         errors = [d for d in result.diagnostics if d.severity is Severity.ERROR]
         if errors and all(d.code == "syntax" for d in errors):
@@ -175,4 +211,4 @@ def load_program(directory: str | os.PathLike | None = None) -> LoadedProgram:
         if errors and all(d.code.startswith("data-") for d in errors):
             raise PolicyLoadError("\n".join(d.headline() for d in errors), tuple(errors))
         raise PolicyCheckError(result.diagnostics)
-    return LoadedProgram(root, result.program, sources, result.warnings, data)
+    return LoadedProgram(root, result.program, sources, result.warnings, data, people_data)

@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from .errors import PolicyError
+from .results import Entity
 from .suggest import suggestions
 
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae", "œ": "oe"})
@@ -24,19 +24,18 @@ _SEPARATORS = re.compile(r"[\s_\-–/.,()]+")
 
 def normalise(name: str) -> str:
     """The key a name is looked up by: casefolded, umlauts spelt out, separators as one space."""
-    text = unicodedata.normalize("NFC", name).casefold().translate(_UMLAUTS)
+    return _fold(unicodedata.normalize("NFC", name).casefold().translate(_UMLAUTS))
+
+
+def _fold(text: str) -> str:
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return _SEPARATORS.sub(" ", text).strip()
 
 
-@dataclass(frozen=True, slots=True)
-class Entity:
-    """A named thing of the policy: its id (the constant in the rules), kind and official name."""
-
-    id: str
-    kind: str
-    name: str
+def keys(name: str) -> set[str]:
+    """Every key a spelling is found under: umlauts spelt out ("fuer") and dropped ("fur")."""
+    return {normalise(name), _fold(name.casefold())}
 
 
 class UnknownNameError(PolicyError, LookupError):
@@ -71,7 +70,6 @@ class NameIndex:
     def __init__(self) -> None:
         self._by_key: dict[str, dict[str, Entity]] = {}  # key -> {kind:id -> entity}
         self._by_id: dict[str, list[Entity]] = {}
-        self._spellings: dict[str, str] = {}  # normalised key -> a spelling to suggest
 
     def add(self, entity: Entity, *names: str) -> None:
         """Register an entity under its id, official name and any further names."""
@@ -79,11 +77,9 @@ class NameIndex:
         if entity not in known:
             known.append(entity)
         for spelling in (entity.id, entity.name, *names):
-            key = normalise(spelling)
-            if not key:
-                continue
-            self._by_key.setdefault(key, {})[f"{entity.kind}:{entity.id}"] = entity
-            self._spellings.setdefault(key, spelling)
+            for key in keys(spelling):
+                if key:
+                    self._by_key.setdefault(key, {})[f"{entity.kind}:{entity.id}"] = entity
 
     def entities(self, kind: str | None = None) -> list[Entity]:
         out = [e for es in self._by_id.values() for e in es]
@@ -96,10 +92,13 @@ class NameIndex:
                 return e
         return None
 
-    def resolve(self, name: str, kinds: Iterable[str] | None = None) -> Entity:
-        """The one entity ``name`` stands for, among ``kinds`` (all kinds when None)."""
+    def resolve(self, name: str, kinds: Iterable[str] | None = None, what: str | None = None) -> Entity:
+        """The one entity ``name`` stands for, among ``kinds`` (all kinds when None).
+
+        ``what`` names the role of the name in the question ("actor", "body") in errors.
+        """
         kinds = tuple(kinds) if kinds else None
-        what = "/".join(kinds) if kinds else None
+        what = what or ("/".join(kinds) if kinds else None)
         if not isinstance(name, str) or not name.strip():
             raise UnknownNameError(str(name), what, [])
         exact = self.by_id(name, kinds)
@@ -108,8 +107,9 @@ class NameIndex:
         found = list(self._by_key.get(normalise(name), {}).values())
         if kinds:
             found = [e for e in found if e.kind in kinds]
-        if len(found) == 1:
-            return found[0]
+            found.sort(key=lambda e: kinds.index(e.kind))
+        if len({e.id for e in found}) == 1:
+            return found[0]  # one constant, perhaps of several kinds (a body that is also a unit)
         if len(found) > 1:
             raise AmbiguousNameError(name, what, sorted(found, key=lambda e: (e.kind, e.id)))
         raise UnknownNameError(name, what, self.suggest(name, kinds))
