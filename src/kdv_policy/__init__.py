@@ -4,6 +4,7 @@ Data flow: ``rules/*.dl`` → tokens → AST → checked program → engine (pyD
 → answers. The public surface is listed in ``__all__``.
 """
 
+from ._version import __version__
 from .api import INTERFACE, CacheInfo, Policy
 from .checker import CheckResult, analyse, check
 from .errors import (
@@ -22,8 +23,6 @@ from .names import AmbiguousNameError, UnknownNameError
 from .parser import parse_program, parse_query
 from .printer import format_module, format_query
 from .results import Answers, Decision, Entity, Explanation, Permission
-
-__version__ = "0.1.0"
 
 __all__ = [
     "INTERFACE",

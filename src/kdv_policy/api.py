@@ -20,14 +20,16 @@ import datetime
 import hashlib
 import os
 import threading
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from cachetools import LRUCache
 
+from . import audit
+from ._version import __version__
 from .ast import Atom, Constant, Value
 from .checker import check_query
-from .engine import Engine
+from .engine import Engine, QueryLimits
 from .errors import Diagnostic, PolicyError, QueryError
 from .explain import ProofNode, Prover, WhyNot
 from .loader import LoadedProgram, load_program
@@ -90,8 +92,10 @@ class Policy:
         add: Iterable[tuple[str, tuple[Value, ...]]] = (),
         remove: Iterable[tuple[str, tuple[Value, ...]]] = (),
         cache_size: int = DEFAULT_CACHE_SIZE,
+        limits: QueryLimits | None = None,
     ) -> None:
         self._loaded = loaded
+        self._limits = limits or QueryLimits()
         self._at = at
         self._added = tuple(add)
         self._removed = tuple(remove)
@@ -122,21 +126,22 @@ class Policy:
         at: datetime.date | str | None = None,
         people: str | os.PathLike | None = None,
         cache_size: int = DEFAULT_CACHE_SIZE,
+        limits: QueryLimits | None = None,
     ) -> Policy:
         """Load the policy directory at ``path`` (the bundled governance when omitted).
 
         ``at`` asks as of a date (a ``date`` or ``"YYYY-MM-DD"``); without it the policy is
         timeless: everything the text says, regardless of dates. ``people`` names a people
         file (persons and the roles they hold; default: ``people.toml`` in the directory, if
-        any). Raises a :class:`~kdv_policy.errors.PolicyError` with every problem found;
-        nothing is half-loaded.
+        any). ``limits`` bounds ad-hoc queries (:class:`~kdv_policy.engine.QueryLimits`).
+        Raises a :class:`~kdv_policy.errors.PolicyError` with every problem found; nothing
+        is half-loaded.
         """
-        return cls(load_program(path, people), at=_as_date(at), cache_size=cache_size)
+        return cls(load_program(path, people), at=_as_date(at), cache_size=cache_size, limits=limits)
 
     def at(self, date: datetime.date | str | None) -> Policy:
         """The same policy as of ``date`` (``None``: timeless); dated facts apply as of that day."""
-        return Policy(self._loaded, at=_as_date(date), add=self._added, remove=self._removed,
-                      cache_size=self._cache_size)
+        return self._derive(at=_as_date(date))
 
     def with_facts(self, add: Iterable[FactLike] = (), remove: Iterable[FactLike] = ()) -> Policy:
         """A new policy with facts added and stated facts removed; this one is unchanged.
@@ -153,7 +158,13 @@ class Policy:
             if not self._is_stated(predicate, row):
                 raise QueryError(f"`{_text(predicate, row)}` is derived by rules, not stated; "
                                  "remove the facts it rests on instead")
-        return Policy(self._loaded, at=self._at, add=added, remove=removed, cache_size=self._cache_size)
+        return self._derive(add=added, remove=removed)
+
+    def _derive(self, **changes) -> Policy:
+        settings = dict(at=self._at, add=self._added, remove=self._removed, cache_size=self._cache_size,
+                        limits=self._limits)
+        settings.update(changes)
+        return Policy(self._loaded, **settings)
 
     # -- properties -----------------------------------------------------------------------------
 
@@ -270,10 +281,13 @@ class Policy:
         Returns one dict per answer mapping the query's variables to values, sorted;
         a query without variables returns ``({},)`` when it holds and ``()`` when not.
         """
+        if len(query) > self._limits.max_length:
+            raise QueryError(f"the query has {len(query):,} characters, more than the limit of "
+                             f"{self._limits.max_length:,}")
         source = Source("<query>", query)
         parsed = parse_query(query, source.path)
         check_query(parsed, self._program, source)
-        return self._cached(("ask", query), lambda: self._engine.query(parsed))
+        return self._cached(("ask", query), lambda: self._engine.query(parsed, self._limits))
 
     def explain(self, atom: str) -> Explanation:
         """The proof of a ground atom, or why it does not hold."""
@@ -281,17 +295,21 @@ class Policy:
 
     # -- answering --------------------------------------------------------------------------------
 
-    def _cached(self, key: Hashable, compute: Callable):
+    def _cached(self, key: tuple, compute: Callable):
+        """The cached answer to ``key`` (method, *arguments), computing it on a miss; audited."""
         with self._lock:
             found = self._cache.get(key, _MISSING)
             if found is not _MISSING:
                 self._hits += 1
-                return found
-            self._misses += 1
-        value = compute()
-        with self._lock:
-            self._cache[key] = value
-        return value
+            else:
+                self._misses += 1
+        if found is _MISSING:
+            found = compute()
+            with self._lock:
+                self._cache[key] = found
+        if audit.enabled():
+            audit.log_decision(self._version, key[0], key[1:], found)
+        return found
 
     def _resolve(self, name: str, kinds: Sequence[str] | None = None, what: str | None = None) -> Entity:
         return self._names.resolve(name, kinds, what)
@@ -501,7 +519,7 @@ class Policy:
         return program, facts
 
     def _compute_version(self) -> str:
-        digest = hashlib.sha256()
+        digest = hashlib.sha256(f"kdv_policy {__version__}\0".encode())
         for path in sorted(self._loaded.sources):
             digest.update(path.encode() + b"\0" + self._loaded.sources[path].text.encode() + b"\0")
         for dataset in self._loaded.datasets:

@@ -65,6 +65,7 @@ from pydantic import (
 )
 
 from .errors import Diagnostic, PolicyLoadError, Severity
+from .files import read_text
 from .source import Source, Span
 from .suggest import did_you_mean
 
@@ -512,13 +513,7 @@ _TABLE_OF_KIND = {kind: table for table, kind in _KIND_OF_TABLE.items()}
 
 
 def _read(path: Path, display: str) -> str:
-    try:
-        return path.read_bytes().decode("utf-8")
-    except OSError as err:
-        raise PolicyLoadError(f"cannot read `{display}`: {err.strerror or err}") from None
-    except UnicodeDecodeError as err:
-        raise PolicyLoadError(f"{display}: error: the file is not valid UTF-8 (offset {err.start}) "
-                              "[encoding]") from None
+    return read_text(path, display)
 
 
 def _toml(source: Source) -> dict:

@@ -168,6 +168,22 @@ def _compile_rule(clause: ast.Clause, program: Program) -> _Rule:
 # -- the engine -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class QueryLimits:
+    """Bounds on an ad-hoc query, checked before and after evaluation.
+
+    ``max_intermediate`` bounds the rows a query's join can build, estimated from the model
+    before pyDatalog runs (pyDatalog cannot be interrupted once it runs, so a query that
+    could enumerate a huge cross product is refused up front); ``max_answers`` bounds the
+    answers returned; ``max_length`` the characters of the query text (checked by the API
+    before parsing).
+    """
+
+    max_intermediate: int = 1_000_000
+    max_answers: int = 10_000
+    max_length: int = 4_000
+
+
 class Engine:
     """The model of a checked program and its facts, computed once, with ad-hoc queries.
 
@@ -190,6 +206,7 @@ class Engine:
         self._step = 0
         self._sizes: dict[str, int] = {}  # pyDatalog name -> number of facts stored under it
         self._lock = threading.Lock()
+        self._fanouts: dict[tuple[str, tuple[int, ...]], int] = {}
         base = self._base_facts(facts or {})
         rules = [_compile_rule(c, program) for c in program.rules]
         evaluated = {p for s in program.strata for p in s.predicates}
@@ -233,23 +250,69 @@ class Engine:
         except KeyError:
             raise QueryError(f"predicate `{predicate}` is not declared") from None
 
-    def query(self, query: ast.Query) -> tuple[dict[str, Value], ...]:
+    def query(self, query: ast.Query, limits: QueryLimits | None = None) -> tuple[dict[str, Value], ...]:
         """Answer a conjunctive query over the model.
 
         Each answer maps the query's named variables (not `_`) to values; answers are
         distinct and sorted. A query without variables answers ``({},)`` if it holds and
         ``()`` otherwise. Raises :class:`QueryError` for an undeclared predicate, a wrong
-        arity or a variable of a negation or comparison no positive atom binds.
+        arity or a variable of a negation or comparison no positive atom binds, and when
+        the query would pass ``limits`` (see :class:`QueryLimits`).
         """
+        limits = limits or QueryLimits()
         body = _compile_body(query.body, self._program, QueryError)
         names = tuple(body.variables)
         wanted = tuple(body.variables[n] for n in names)
-        positives = [(self._stored[p], args) for p, args in body.positives]
+        order, bound = self._plan(body.positives)
+        if bound > limits.max_intermediate:
+            raise QueryError(
+                f"the query could build up to {bound:,} intermediate rows, more than the limit of "
+                f"{limits.max_intermediate:,}; bind more variables to constants or join its atoms "
+                "through shared variables")
+        positives = [(self._stored[p], args) for p, args in order]
         negations = [(self._stored[p], args) for p, args in body.negations]
         with self._lock:
             pyDatalog.Logic(self._logic)  # pyDatalog's state is per thread: bind a copy of ours here
             rows = self._solve(positives, body.comparisons, negations, wanted)
+        if len(rows) > limits.max_answers:
+            raise QueryError(f"the query has {len(rows):,} answers, more than the limit of "
+                             f"{limits.max_answers:,}; narrow it down")
         return tuple(dict(zip(names, map(_decode, row), strict=True)) for row in sorted(rows))
+
+    def _plan(self, positives: Sequence[tuple[str, _Args]]) -> tuple[list[tuple[str, _Args]], int]:
+        """Order the positive atoms greedily by their bound fan-out, and bound the rows a
+        left-to-right join in that order can build: each atom multiplies the partial rows
+        by at most its largest number of rows agreeing on the columns already bound."""
+        remaining = list(positives)
+        bound_vars: set[_Var] = set()
+        order: list[tuple[str, _Args]] = []
+        rows = 1
+        while remaining:
+            costs = []
+            for i, (p, args) in enumerate(remaining):
+                key = tuple(j for j, t in enumerate(args) if not isinstance(t, _Var) or t in bound_vars)
+                costs.append((self._fanout(p, key), i))
+            fanout, i = min(costs)
+            p, args = remaining.pop(i)
+            order.append((p, args))
+            bound_vars.update(t for t in args if isinstance(t, _Var))
+            rows *= max(fanout, 1) if fanout else 0
+            if rows == 0:
+                return order + remaining, 0
+        return order, rows
+
+    def _fanout(self, predicate: str, columns: tuple[int, ...]) -> int:
+        """The largest number of rows of a relation that agree on ``columns`` (its size for none)."""
+        key = (predicate, columns)
+        found = self._fanouts.get(key)
+        if found is None:
+            counts: dict[tuple, int] = {}
+            for row in self._rows[predicate]:
+                k = tuple(row[c] for c in columns)
+                counts[k] = counts.get(k, 0) + 1
+            found = max(counts.values(), default=0)
+            self._fanouts[key] = found
+        return found
 
     # -- building the model -----------------------------------------------------------------
 

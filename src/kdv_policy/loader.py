@@ -16,6 +16,7 @@ from .ast import Module
 from .checker import CheckResult, analyse
 from .data import PEOPLE_FILE, DataSet, NameEntry, load_data, load_people
 from .errors import Diagnostic, PolicyCheckError, PolicyLoadError, PolicySyntaxError, Severity
+from .files import read_text
 from .parser import parse_program
 from .program import Program
 from .source import Source
@@ -61,18 +62,8 @@ def _raise(err: OSError) -> None:
 
 
 def read_source(path: Path, display: str) -> Source:
-    """Read one rule file as UTF-8; unreadable or non-UTF-8 files raise PolicyLoadError."""
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        raise PolicyLoadError(f"cannot read `{display}`: {err.strerror or err}") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
-        raise PolicyLoadError(f"{display}:{line}: error: the file is not valid UTF-8 "
-                              f"(byte 0x{data[err.start]:02x} at offset {err.start}) [encoding]") from None
-    return Source(display, text)
+    """Read one rule file (see :func:`kdv_policy.files.read_text`)."""
+    return Source(display, read_text(path, display))
 
 
 @dataclass(frozen=True)

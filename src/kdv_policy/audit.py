@@ -1,0 +1,87 @@
+"""The audit log: one structured record per decision, through the standard ``logging`` module.
+
+Off by default and cheap when off (one ``isEnabledFor`` check per question). Turn it on
+by giving the ``kdv_policy.audit`` logger a handler and level INFO, e.g. the JSON-lines
+handler shipped here::
+
+    import logging
+    from kdv_policy.audit import AUDIT_LOGGER, JsonLinesHandler
+
+    AUDIT_LOGGER.addHandler(JsonLinesHandler("decisions.jsonl"))
+    AUDIT_LOGGER.setLevel(logging.INFO)
+
+Each record carries its data in ``record.audit`` (a dict): ``time`` (UTC, ISO 8601),
+``version`` (of the policy that answered), ``question`` (the method), ``asked`` (the
+arguments as given), ``resolved`` (the question as resolved, in rule-language syntax),
+``allowed`` (for yes/no questions) or ``answers`` (the number of answers), and
+``rule_ids`` (the ids of the rules and facts in the proof). Apps route it to their own
+audit store with any handler.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import os
+import threading
+from typing import IO, Any
+
+AUDIT_LOGGER = logging.getLogger("kdv_policy.audit")
+
+
+def enabled() -> bool:
+    """Whether decisions are being audited (the logger would emit an INFO record)."""
+    return AUDIT_LOGGER.isEnabledFor(logging.INFO)
+
+
+def log_decision(version: str, question: str, asked: tuple, result: Any) -> None:
+    """Emit the audit record of one answered question."""
+    entry: dict[str, Any] = {
+        "time": datetime.datetime.now(datetime.UTC).isoformat(timespec="microseconds"),
+        "version": version,
+        "question": question,
+        "asked": [str(a) for a in asked],
+    }
+    if isinstance(result, tuple):  # an ad-hoc query: its rows
+        entry["resolved"] = str(asked[0]) if asked else ""
+        entry["answers"] = len(result)
+        entry["rule_ids"] = []
+    else:
+        entry["resolved"] = result.question
+        if hasattr(result, "allowed"):
+            entry["allowed"] = result.allowed
+        else:
+            entry["answers"] = len(result.answers)
+        entry["rule_ids"] = list(result.explanation.rule_ids)
+    verdict = entry.get("allowed", entry.get("answers"))
+    AUDIT_LOGGER.info("%s %s -> %s", question, entry["resolved"], verdict, extra={"audit": entry})
+
+
+class JsonLinesHandler(logging.Handler):
+    """Writes each audit record as one JSON object per line, to a file path or a text stream."""
+
+    def __init__(self, target: str | os.PathLike | IO[str]) -> None:
+        super().__init__(level=logging.INFO)
+        self._own = not hasattr(target, "write")
+        self._stream: IO[str] = open(target, "a", encoding="utf-8") if self._own else target  # noqa: SIM115
+        self._write_lock = threading.Lock()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        entry = getattr(record, "audit", None)
+        if entry is None:
+            return
+        try:
+            line = json.dumps(entry, ensure_ascii=False, default=str)
+            with self._write_lock:
+                self._stream.write(line + "\n")
+                self._stream.flush()
+        except Exception:  # a logging handler never raises into the app
+            self.handleError(record)
+
+    def close(self) -> None:
+        try:
+            if self._own:
+                self._stream.close()
+        finally:
+            super().close()

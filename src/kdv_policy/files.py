@@ -1,0 +1,28 @@
+"""Reading policy files: size-limited, UTF-8 only, every failure a PolicyLoadError naming the file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import PolicyLoadError
+
+MAX_FILE_BYTES = 16 * 1024 * 1024
+"""The largest rule or data file read (16 MiB): a larger one is refused before it is read."""
+
+
+def read_text(path: Path, display: str) -> str:
+    """The text of a policy file; unreadable, oversized or non-UTF-8 files raise PolicyLoadError."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise PolicyLoadError(f"`{display}` has {size / 2**20:.1f} MiB, more than the limit of "
+                                  f"{MAX_FILE_BYTES // 2**20} MiB for one policy file; split it")
+        data = path.read_bytes()
+    except OSError as err:
+        raise PolicyLoadError(f"cannot read `{display}`: {err.strerror or err}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise PolicyLoadError(f"{display}:{line}: error: the file is not valid UTF-8 "
+                              f"(byte 0x{data[err.start]:02x} at offset {err.start}) [encoding]") from None

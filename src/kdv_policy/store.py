@@ -1,0 +1,172 @@
+"""A reloadable policy for long-running apps: versions, atomic reload, optional polling.
+
+>>> store = PolicyStore("rules")              # doctest: +SKIP
+>>> store.current.may("RR", "approve", "Strategie")   # doctest: +SKIP
+
+``store.current`` is always a complete, checked Policy. :meth:`PolicyStore.reload`
+builds a new one from the files and swaps it in only if it loads, checks and — when the
+directory has policy test files (``tests/*.yaml``) — passes them; otherwise the old
+policy keeps answering and the failure is raised (``reload()``) or logged on the
+``kdv_policy.store`` logger (polling). A Policy is immutable, so a question asked of
+``store.current`` is answered wholly by one version, whatever reloads happen meanwhile.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from .api import DEFAULT_CACHE_SIZE, Policy
+from .engine import QueryLimits
+from .errors import PolicyError, PolicyLoadError
+from .loader import bundled_rules
+
+STORE_LOGGER = logging.getLogger("kdv_policy.store")
+
+_WATCHED_SUFFIXES = (".dl", ".toml", ".yaml", ".yml")
+_STABLE_ATTEMPTS = 3
+
+
+class PolicyTestsFailed(PolicyError):
+    """A reloaded policy loaded and checked, but failed its own policy tests."""
+
+
+def fingerprint(directory: Path, extra: Path | None = None) -> tuple:
+    """What a change of the policy's files changes: every watched file's path, size and mtime."""
+    entries = []
+    paths = [directory] + ([extra] if extra is not None else [])
+    for root in paths:
+        if root.is_file():
+            files = [root]
+        elif root.is_dir():
+            files = [Path(r) / f for r, dirs, fs in os.walk(root)
+                     for f in fs if f.endswith(_WATCHED_SUFFIXES) and not f.startswith(".")]
+        else:
+            files = []
+        for f in sorted(files):
+            try:
+                st = f.stat()
+            except OSError:
+                continue
+            entries.append((str(f), st.st_size, st.st_mtime_ns))
+    return tuple(entries)
+
+
+def run_policy_tests(policy: Policy, people: Path | None = None) -> None:
+    """Raise :class:`PolicyTestsFailed` when the policy directory's test files fail."""
+    if not any((policy.directory / "tests").glob("*.y*ml")):
+        return
+    from .policytests import run_tests
+
+    report = run_tests(policy.directory, people=people)
+    if report.failed:
+        raise PolicyTestsFailed(f"the policy's tests fail ({report.failed} failed, {report.passed} passed):\n"
+                                + report.render())
+
+
+class PolicyStore:
+    """Holds the current version of a policy directory and replaces it only with a good one.
+
+    ``validate`` (default: the directory's policy tests, if it has any) is called with a
+    freshly loaded policy and raises to reject it. ``poll_interval`` (seconds) starts a
+    daemon thread that reloads when the files change; stop it with :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike | None = None,
+        *,
+        people: str | os.PathLike | None = None,
+        at: datetime.date | str | None = None,
+        cache_size: int = DEFAULT_CACHE_SIZE,
+        limits: QueryLimits | None = None,
+        validate: Callable[[Policy], None] | None = None,
+        poll_interval: float | None = None,
+    ) -> None:
+        self._path = Path(path) if path is not None else bundled_rules()
+        self._people = Path(people) if people is not None else None
+        self._options = dict(at=at, people=people, cache_size=cache_size, limits=limits)
+        self._validate = validate if validate is not None else (lambda p: run_policy_tests(p, self._people))
+        self._reload_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._last_error: PolicyError | None = None
+        self._current, self._fingerprint = self._build()
+        self._seen = self._fingerprint  # the file state the poller last acted on
+        self._thread: threading.Thread | None = None
+        if poll_interval is not None:
+            self._thread = threading.Thread(target=self._poll, args=(poll_interval,),
+                                            name="kdv_policy-store-poll", daemon=True)
+            self._thread.start()
+
+    @property
+    def current(self) -> Policy:
+        """The policy answering now: always one complete, checked version."""
+        return self._current
+
+    @property
+    def version(self) -> str:
+        return self._current.version
+
+    @property
+    def last_error(self) -> PolicyError | None:
+        """Why the last reload was rejected (None after a successful one)."""
+        return self._last_error
+
+    def reload(self) -> Policy:
+        """Load the files again; swap the new policy in if it is good, else raise and keep the old."""
+        with self._reload_lock:
+            try:
+                policy, stamp = self._build()
+            except PolicyError as err:
+                self._last_error = err
+                raise
+            self._current, self._fingerprint = policy, stamp
+            self._last_error = None
+            return policy
+
+    def changed(self) -> bool:
+        """Whether the files differ from those of the current version."""
+        return fingerprint(self._path, self._people) != self._fingerprint
+
+    def close(self) -> None:
+        """Stop polling (if it runs)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> PolicyStore:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _build(self) -> tuple[Policy, tuple]:
+        """Load and validate; retry while the files change under us, so one version is one state."""
+        for _ in range(_STABLE_ATTEMPTS):
+            before = fingerprint(self._path, self._people)
+            policy = Policy.load(self._path, **self._options)
+            self._validate(policy)
+            if fingerprint(self._path, self._people) == before:
+                return policy, before
+        raise PolicyLoadError(f"the files of `{self._path}` kept changing while they were loaded; "
+                              "try again when they are written")
+
+    def _poll(self, interval: float) -> None:
+        while not self._stop.wait(interval):
+            now = fingerprint(self._path, self._people)
+            if now == self._seen:
+                continue
+            self._seen = now  # a bad state is reported once, and retried when the files change again
+            try:
+                policy = self.reload()
+            except PolicyError as err:
+                STORE_LOGGER.error("reload of %s rejected; version %s keeps answering:\n%s",
+                                   self._path, self._current.version, err.render())
+            except Exception:  # never let the poller die silently
+                STORE_LOGGER.exception("reload of %s failed unexpectedly", self._path)
+            else:
+                STORE_LOGGER.info("reloaded %s: version %s", self._path, policy.version)
