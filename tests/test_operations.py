@@ -9,9 +9,12 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from kdv_policy import Policy, PolicyCheckError, PolicyLoadError, PolicySyntaxError, QueryError
+from kdv_policy import Policy, PolicyCheckError, PolicyError, PolicyLoadError, PolicySyntaxError, QueryError
 from kdv_policy.audit import AUDIT_LOGGER, JsonLinesHandler
+from kdv_policy.data import parse_data
 from kdv_policy.engine import QueryLimits
 from kdv_policy.files import MAX_FILE_BYTES
 from kdv_policy.store import PolicyStore
@@ -285,3 +288,43 @@ def test_names_from_users_are_data_never_paths_or_code(tmp_path):
             policy.may(hostile, "approve", "Strategie")
         assert type(info.value).__name__ == "UnknownNameError"
     assert not marker.exists()
+
+
+# -- fuzzing: only the project's own errors come out --------------------------------------------------
+
+_POLICY = Policy.load()
+query_text = st.one_of(
+    st.text(max_size=80),
+    st.lists(st.sampled_from(["member", "(", ")", "X", "_", ",", "not ", "may", "unit(U)", " = ", "<",
+                              '"x"', "1", "2020-01-01", "steuerungsausschuss", ".", "chair(B, R)"]),
+             max_size=20).map("".join),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(query_text)
+def test_fuzzed_queries_give_answers_or_the_projects_errors(text):
+    try:
+        rows = _POLICY.ask(text)
+    except PolicyError:
+        return
+    assert isinstance(rows, tuple)
+
+
+toml_text = st.one_of(
+    st.text(max_size=120),
+    st.lists(st.sampled_from(["[[units]]\n", "[[roles]]\n", "[[bodies]]\n", 'id = "x"\n', 'id = "div"\n',
+                              'kind = "departement"\n', 'name = "N"\n', 'parent = "nowhere"\n', "id = 1\n",
+                              "[units]\n", "x = [1,\n", 'aliases = ["a", "a"]\n', "unit = 'div'\n",
+                              'function = "generalsekretaer"\n', "established = 2020-12-31\n", "= =\n"]),
+             max_size=25).map("".join),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(toml_text)
+def test_fuzzed_data_files_give_data_or_the_projects_errors(text):
+    try:
+        parse_data(text, "organisation.toml")
+    except PolicyLoadError as err:
+        assert str(err)
