@@ -23,11 +23,12 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
-from cachetools import LRUCache
+from cachetools import FIFOCache
 
 from . import audit
 from ._version import __version__
 from .ast import Atom, Constant, Value
+from .audit import AUDIT_LOGGER
 from .checker import check_query
 from .engine import Engine, QueryLimits
 from .errors import Diagnostic, PolicyError, QueryError
@@ -111,7 +112,8 @@ class Policy:
         self._names = self._name_index()
         self._version = self._compute_version()
         self._indexes: dict[tuple[str, tuple[int, ...]], dict[tuple, list[tuple]]] = {}
-        self._cache: LRUCache = LRUCache(maxsize=max(1, cache_size))
+        # FIFO, not LRU: a hit is a plain lookup (an LRU hit reorders, costing more than the answer)
+        self._cache: FIFOCache = FIFOCache(maxsize=max(1, cache_size))
         self._cache_size = cache_size
         self._hits = self._misses = 0
         self._lock = threading.RLock()
@@ -224,15 +226,27 @@ class Policy:
         Names are resolved as people type them. The decision's explanation is the proof
         (down to cited facts, through any delegation chain) or the why-not.
         """
-        return self._cached(("may", actor, action, object), lambda: self._may(actor, action, object))
+        key = ("may", actor, action, object)
+        try:  # the hot path, inlined: a cache hit costs a lookup (see docs/performance.md)
+            found = self._cache[key]
+        except KeyError:
+            return self._cached(key, lambda: self._may(actor, action, object))
+        self._hits += 1
+        if AUDIT_LOGGER.handlers:
+            self._audit(key, found)
+        return found
 
     def who_may(self, action: str, object: str) -> Answers[Entity]:
         """Every body, role and person that may do ``action`` with ``object``."""
-        def answer() -> Answers[Entity]:
-            ac = self._resolve(action, ("action", "constant"), "action")
-            ob = self._resolve(object, ("object", "constant"), "object")
-            return self._list("may", {1: ac.id, 2: ob.id}, 0)
-        return self._cached(("who_may", action, object), answer)
+        key = ("who_may", action, object)
+        try:  # the hot path, inlined as in may()
+            found = self._cache[key]
+        except KeyError:
+            return self._cached(key, lambda: self._who_may(action, object))
+        self._hits += 1
+        if AUDIT_LOGGER.handlers:
+            self._audit(key, found)
+        return found
 
     def what_may(self, actor: str) -> Answers[Permission]:
         """Every (action, object) pair ``actor`` may."""
@@ -240,8 +254,15 @@ class Policy:
 
     def who_serves(self, unit: str) -> Answers[Entity]:
         """The units that provide services to ``unit`` (empty when it is not a consumer)."""
-        return self._cached(("who_serves", unit),
-                            lambda: self._list("serves", {1: self._resolve(unit, what="unit").id}, 0))
+        key = ("who_serves", unit)
+        try:  # the hot path, inlined as in may()
+            found = self._cache[key]
+        except KeyError:
+            return self._cached(key, lambda: self._who_serves(unit))
+        self._hits += 1
+        if AUDIT_LOGGER.handlers:
+            self._audit(key, found)
+        return found
 
     def members(self, body: str) -> Answers[Entity]:
         """The roles that are members of ``body`` (a chair is a member)."""
@@ -296,20 +317,35 @@ class Policy:
     # -- answering --------------------------------------------------------------------------------
 
     def _cached(self, key: tuple, compute: Callable):
-        """The cached answer to ``key`` (method, *arguments), computing it on a miss; audited."""
-        with self._lock:
-            found = self._cache.get(key, _MISSING)
-            if found is not _MISSING:
-                self._hits += 1
-            else:
-                self._misses += 1
-        if found is _MISSING:
+        """The cached answer to ``key`` (method, *arguments), computing it on a miss; audited.
+
+        Lookups take no lock (a read of the cache's dict is atomic); inserts do. Two threads
+        missing the same key at once both compute it, and both get a correct answer.
+        """
+        try:
+            found = self._cache[key]
+        except KeyError:
             found = compute()
             with self._lock:
+                self._misses += 1
                 self._cache[key] = found
+        else:
+            self._hits += 1
+        if AUDIT_LOGGER.handlers:
+            self._audit(key, found)
+        return found
+
+    def _audit(self, key: tuple, found) -> None:
         if audit.enabled():
             audit.log_decision(self._version, key[0], key[1:], found)
-        return found
+
+    def _who_serves(self, unit: str) -> Answers[Entity]:
+        return self._list("serves", {1: self._resolve(unit, what="unit").id}, 0)
+
+    def _who_may(self, action: str, object: str) -> Answers[Entity]:
+        ac = self._resolve(action, ("action", "constant"), "action")
+        ob = self._resolve(object, ("object", "constant"), "object")
+        return self._list("may", {1: ac.id, 2: ob.id}, 0)
 
     def _resolve(self, name: str, kinds: Sequence[str] | None = None, what: str | None = None) -> Entity:
         return self._names.resolve(name, kinds, what)
@@ -531,9 +567,6 @@ class Policy:
     def __repr__(self) -> str:
         at = f", at={self._at.isoformat()}" if self._at else ""
         return f"Policy({str(self.directory)!r}{at}, version={self._version!r})"
-
-
-_MISSING = object()
 
 
 def _as_date(value: datetime.date | str | None) -> datetime.date | None:

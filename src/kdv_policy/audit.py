@@ -1,8 +1,9 @@
 """The audit log: one structured record per decision, through the standard ``logging`` module.
 
-Off by default and cheap when off (one ``isEnabledFor`` check per question). Turn it on
-by giving the ``kdv_policy.audit`` logger a handler and level INFO, e.g. the JSON-lines
-handler shipped here::
+Off by default and cheap when off (one attribute check per question). Turn it on by
+giving the ``kdv_policy.audit`` logger a handler and level INFO, e.g. the JSON-lines
+handler shipped here (the logger does not propagate: records go only to its own
+handlers, never into an app's root log by accident)::
 
     import logging
     from kdv_policy.audit import AUDIT_LOGGER, JsonLinesHandler
@@ -28,11 +29,12 @@ import threading
 from typing import IO, Any
 
 AUDIT_LOGGER = logging.getLogger("kdv_policy.audit")
+AUDIT_LOGGER.propagate = False  # decisions go only where the app sends them, never to its root log
 
 
 def enabled() -> bool:
-    """Whether decisions are being audited (the logger would emit an INFO record)."""
-    return AUDIT_LOGGER.isEnabledFor(logging.INFO)
+    """Whether decisions are being audited: the logger has a handler and is enabled for INFO."""
+    return bool(AUDIT_LOGGER.handlers) and AUDIT_LOGGER.isEnabledFor(logging.INFO)
 
 
 def log_decision(version: str, question: str, asked: tuple, result: Any) -> None:
