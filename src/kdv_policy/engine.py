@@ -37,7 +37,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from pyDatalog import pyDatalog, pyParser
+from pyDatalog import pyDatalog, pyEngine, pyParser
 
 from . import ast
 from .ast import Atom, Comparison, Constant, Negation, Value, Variable
@@ -163,6 +163,13 @@ def _compile_rule(clause: ast.Clause, program: Program) -> _Rule:
         else:
             raise EngineError(f"head variable `{t.name}` of a `{clause.head.predicate}` rule is not bound")
     return _Rule(clause.head.predicate, tuple(head), body)
+
+
+def _assert(name: str, row: _Row) -> None:
+    """Store one fact: what ``pyDatalog.assert_fact`` does once it has built its parser-level
+    literal, minus that building (about 6 µs a fact instead of 40-50)."""
+    literal = pyEngine.Literal(name, [pyEngine.Term_of(token) for token in row])
+    pyEngine.assert_(pyEngine.Clause(literal, []))
 
 
 # -- the engine -------------------------------------------------------------------------------
@@ -389,7 +396,7 @@ class Engine:
         name = self._stored[predicate]
         for row in rows:
             if row not in self._rows[predicate]:
-                pyDatalog.assert_fact(name, *row)
+                _assert(name, row)
                 self._rows[predicate].add(row)
                 self._steps[predicate][row] = self._step
         self._sizes[name] = len(self._rows[predicate])
@@ -402,7 +409,7 @@ class Engine:
             head = pyParser.Term(name)(*(pyParser.Term(f"V{i}") for i in range(arity)))
             head <= None  # noqa: B015 -- drops all facts of the predicate: ~2 µs a fact, retract_fact ~40
             for row in rows:
-                pyDatalog.assert_fact(name, *row)
+                _assert(name, row)
             self._sizes[name] = len(rows)
 
     # -- evaluating one body with pyDatalog ---------------------------------------------------
