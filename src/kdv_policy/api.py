@@ -30,6 +30,8 @@ from ._version import __version__
 from .ast import Atom, Constant, Value
 from .audit import AUDIT_LOGGER
 from .checker import check_query
+from .diff import PolicyDiff
+from .diff import diff as diff_policies
 from .engine import Engine, QueryLimits
 from .errors import Diagnostic, PolicyError, QueryError
 from .explain import ProofNode, Prover, WhyNot
@@ -314,6 +316,10 @@ class Policy:
         """The proof of a ground atom, or why it does not hold."""
         return self.holds(atom).explanation
 
+    def diff(self, new: Policy, *, explain: bool = True) -> PolicyDiff:
+        """Every decision that differs between this policy and ``new`` (see :mod:`kdv_policy.diff`)."""
+        return diff_policies(self, new, explain=explain)
+
     # -- answering --------------------------------------------------------------------------------
 
     def _cached(self, key: tuple, compute: Callable):
@@ -373,7 +379,7 @@ class Policy:
         self._require("may")
         a = self._resolve(actor, ACTOR_KINDS, "actor")
         rows = self._rows("may", {0: a.id})
-        perms = tuple(Permission(action=self._entity(r[1], "action"), object=self._entity(r[2], "object"))
+        perms = tuple(Permission(action=self.entity(r[1], "action"), object=self.entity(r[2], "object"))
                       for r in rows)
         result: Answers[Permission] = Answers[Permission](question=f"may({a.id}, A, O)", answers=perms,
                                                           version=self._version)
@@ -383,7 +389,7 @@ class Policy:
     def _list(self, predicate: str, bound: dict[int, str], answer_at: int) -> Answers[Entity]:
         self._require(predicate)
         rows = self._rows(predicate, bound)
-        entities = {r[answer_at]: self._entity(r[answer_at]) for r in rows}
+        entities = {r[answer_at]: self.entity(r[answer_at]) for r in rows}
         ordered = tuple(sorted(entities.values(), key=lambda e: (_KIND_ORDER.get(e.kind, 99), e.id)))
         arity = len(INTERFACE[predicate])
         pattern = tuple(bound.get(i) for i in range(arity))
@@ -444,8 +450,8 @@ class Policy:
             summary = f"{a.name} may {ac.id} {ob.name}{how}" + (f" — « {basis} »" if basis else "")
             return Explanation(summary=summary, proofs=(proof,), chain=chain)
         why: WhyNot = self._prover.why_not("may", row)
-        own = [self._entity(r[1], "action").id for r in self._rows("may", {0: a.id, 2: ob.id})]
-        holders = [self._entity(r[0]) for r in self._rows("may", {1: ac.id, 2: ob.id})]
+        own = [self.entity(r[1], "action").id for r in self._rows("may", {0: a.id, 2: ob.id})]
+        holders = [self.entity(r[0]) for r in self._rows("may", {1: ac.id, 2: ob.id})]
         alternatives = []
         summary = f"{a.name} may not {ac.id} {ob.name}."
         if own:
@@ -466,9 +472,9 @@ class Policy:
         body = next((n.args[1] for n in nodes if n.predicate == "represents"), None)
         parts = []
         if role is not None:
-            parts.append(f"as {self._entity(role).name}")
+            parts.append(f"as {self.entity(role).name}")
         if body is not None:
-            parts.append(f"for {self._entity(body).name}")
+            parts.append(f"for {self.entity(body).name}")
         return (" " + ", ".join(parts)) if parts else ""
 
     def _chain(self, proof: ProofNode) -> tuple[Entity, ...]:
@@ -480,7 +486,7 @@ class Policy:
         for delegator, delegate in reversed(pairs):
             if chain[-1] == delegator:
                 chain.append(delegate)
-        return tuple(self._entity(v) for v in chain)
+        return tuple(self.entity(v) for v in chain)
 
     # -- relations and names ----------------------------------------------------------------------
 
@@ -497,7 +503,8 @@ class Policy:
                 self._indexes[key] = index
         return index.get(tuple(bound[i] for i in positions), [])
 
-    def _entity(self, value: Value, kind: str | None = None) -> Entity:
+    def entity(self, value: Value, kind: str | None = None) -> Entity:
+        """The entity a value of the model stands for (a plain constant when it has no data entry)."""
         if isinstance(value, str):
             found = self._names.by_id(value, (kind,) if kind else None) or self._names.by_id(value)
             if found is not None:

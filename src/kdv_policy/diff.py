@@ -1,0 +1,120 @@
+"""Decision diff: which decisions a policy change flips, not only which lines it touches.
+
+``diff(old, new)`` compares the decision relations of two policies — ``may`` for every
+(actor, action, object), membership, chairs, who serves whom, responsibilities,
+consumers — and lists every tuple gained or lost, grouped, each with its explanation
+from the version where it holds. Both relations are computed already (the model is
+materialised at load), so a diff is a set difference plus one proof per change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .ast import Value
+from .printer import format_value
+from .results import Entity, Explanation
+
+if TYPE_CHECKING:
+    from .api import Policy
+
+DECISIONS: dict[str, tuple[str, int]] = {
+    # relation: (what it decides, the argument a change is grouped by)
+    "may": ("may", 0),
+    "member": ("membership", 0),
+    "chair": ("chair", 0),
+    "serves": ("service", 0),
+    "responsible": ("responsibility", 0),
+    "consumer": ("consumer", 0),
+}
+"""The relations a diff compares, when both policies declare them with the same arity."""
+
+
+class Change(BaseModel):
+    """One decision that differs between the two versions."""
+
+    model_config = ConfigDict(frozen=True)
+
+    change: Literal["gained", "lost"] = Field(description="gained: holds only in the new version")
+    relation: str = Field(description="the relation: may, member, chair, serves, responsible, consumer")
+    atom: str = Field(description="the decision, e.g. `may(planungsausschuss, approve, strategie)`")
+    entities: tuple[Entity, ...] = Field(description="its arguments, with official names")
+    group: str = Field(description="what the change is grouped under: the actor and action, or the body")
+    explanation: Explanation | None = Field(None, description="why it holds, in the version where it does")
+
+
+class PolicyDiff(BaseModel):
+    """Every decision that differs between an old and a new policy version."""
+
+    model_config = ConfigDict(frozen=True)
+
+    old_version: str
+    new_version: str
+    relations: tuple[str, ...] = Field(description="the relations compared")
+    changes: tuple[Change, ...] = ()
+
+    @property
+    def gained(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.change == "gained")
+
+    @property
+    def lost(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.change == "lost")
+
+    def __bool__(self) -> bool:
+        return bool(self.changes)
+
+    def render(self, explain: bool = False) -> str:
+        """Text for a reviewer: the changes grouped by relation and group, gained before lost."""
+        if not self.changes:
+            return f"no decision changed ({self.old_version} → {self.new_version})"
+        versions = f"({self.old_version} → {self.new_version})"
+        lines = [f"{len(self.gained)} gained, {len(self.lost)} lost {versions}"]
+        current = None
+        for c in self.changes:
+            heading = f"{DECISIONS[c.relation][0]}: {c.group}"
+            if heading != current:
+                lines.append("")
+                lines.append(heading)
+                current = heading
+            mark = "+" if c.change == "gained" else "-"
+            lines.append(f"  {mark} {c.atom}")
+            if explain and c.explanation is not None:
+                lines += ["      " + line for line in c.explanation.render().splitlines()]
+        return "\n".join(lines)
+
+
+def diff(old: Policy, new: Policy, *, explain: bool = True,
+         relations: Iterable[str] | None = None) -> PolicyDiff:
+    """The decisions that differ between ``old`` and ``new``; ``explain=False`` skips the proofs."""
+    names = list(relations) if relations is not None else list(DECISIONS)
+    compared = [r for r in names if r in DECISIONS and _same_arity(old, new, r)]
+    changes: list[Change] = []
+    for relation in compared:
+        before, after = old.model[relation], new.model[relation]
+        for change, rows, policy in (("gained", after - before, new), ("lost", before - after, old)):
+            for row in rows:
+                changes.append(_change(change, relation, row, policy, explain))
+    changes.sort(key=lambda c: (compared.index(c.relation), c.group, c.change != "gained", c.atom))
+    return PolicyDiff(old_version=old.version, new_version=new.version, relations=tuple(compared),
+                      changes=tuple(changes))
+
+
+def _same_arity(old: Policy, new: Policy, relation: str) -> bool:
+    a = old.program.declarations.get(relation)
+    b = new.program.declarations.get(relation)
+    return a is not None and b is not None and a.arity == b.arity
+
+
+def _change(change: str, relation: str, row: tuple[Value, ...], policy: Policy, explain: bool) -> Change:
+    atom = f"{relation}({', '.join(format_value(v) for v in row)})"
+    entities = tuple(policy.entity(v) for v in row)
+    by = DECISIONS[relation][1]
+    group = entities[by].name
+    if relation == "may" and len(entities) > 1:
+        group = f"{entities[0].name} / {entities[1].id}"
+    return Change(change=change, relation=relation, atom=atom, entities=entities, group=group,
+                  explanation=policy.explain(atom) if explain else None)

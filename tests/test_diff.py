@@ -1,0 +1,56 @@
+"""Decision diff between two policy versions."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from kdv_policy import Policy
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "sixth_department"
+_spec = importlib.util.spec_from_file_location("sixth_department_make", EXAMPLE / "make.py")
+_module = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_module)
+make = _module.make
+
+
+@pytest.fixture(scope="module")
+def bundled() -> Policy:
+    return Policy.load()
+
+
+def test_no_change_is_an_empty_diff(bundled):
+    d = bundled.diff(Policy.load())
+    assert not d and d.changes == () and "no decision changed" in d.render()
+
+
+def test_a_what_if_shows_gained_and_lost_decisions_with_explanations(bundled):
+    changed = bundled.with_facts(add=["competence(planungsausschuss, approve, schwerpunktplanung)"],
+                                 remove=["competence(regierungsrat, approve, strategie)"])
+    d = bundled.diff(changed)
+    gained = {c.atom for c in d.gained}
+    lost = {c.atom for c in d.lost}
+    assert "may(planungsausschuss, approve, schwerpunktplanung)" in gained
+    assert "may(regierungsrat, approve, strategie)" in lost
+    (rr,) = [c for c in d.lost if c.atom == "may(regierungsrat, approve, strategie)"]
+    assert rr.group == "Regierungsrat / approve"
+    assert "rr_verabschiedet_strategie" in rr.explanation.rule_ids  # explained by the old version
+    (pa,) = [c for c in d.gained if c.atom == "may(planungsausschuss, approve, schwerpunktplanung)"]
+    assert pa.explanation.proofs  # explained by the new version
+    assert json.loads(d.model_dump_json())["changes"]
+
+
+def test_the_sixth_department_flips_exactly_these_decisions(bundled, tmp_path):
+    new = Policy.load(make(tmp_path / "rules"))
+    d = bundled.diff(new, explain=False)
+    assert sorted((c.change, c.atom) for c in d.changes) == [
+        ("gained", "consumer(ddg)"),
+        ("gained", "member(konferenz, dv_ddg)"),
+        ("gained", "member(planungsausschuss, dv_ddg)"),
+        ("gained", "member(steuerungsausschuss, generalsekretaer_ddg)"),
+        ("gained", "responsible(dv_ddg, ddg)"),
+        ("gained", "serves(kompetenzzentrum, ddg)"),
+    ]
+    text = d.render()
+    assert "membership: Steuerungsausschuss\n  + member(steuerungsausschuss, generalsekretaer_ddg)" in text
