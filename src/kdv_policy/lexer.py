@@ -17,6 +17,7 @@ INTEGER = "integer"
 DATE = "date"
 DECL = ".decl"
 DOC = "doc comment"
+COMMENT = "comment"  # only with tokenize(..., keep_comments=True): the formatter keeps them
 PUNCT = "punctuation"
 EOF = "end of input"
 ERROR = "error"  # text that is not a token; value is the PolicySyntaxError
@@ -95,18 +96,19 @@ def _unescape(source: Source, start: int, body: str) -> str:
     return "".join(out)
 
 
-def tokenize(source: Source) -> list[Token]:
+def tokenize(source: Source, keep_comments: bool = False) -> list[Token]:
     """Split ``source`` into tokens; the list always ends with an EOF token.
 
     Text that is not a token becomes an ``ERROR`` token whose value is the
     :class:`PolicySyntaxError` to report, so the parser can report it in order
-    with its own errors and carry on with the next clause.
+    with its own errors and carry on with the next clause. ``keep_comments`` adds
+    ``COMMENT`` tokens for `%` comments (the parser does not want them).
     """
     tokens: list[Token] = []
     pos = 0
     while pos < len(source.text):
         try:
-            pos = _scan_from(source, pos, tokens)
+            pos = _scan_from(source, pos, tokens, keep_comments)
         except _Skip as skip:
             start = skip.start
             tokens.append(Token(ERROR, source.text[start:skip.resume], start, skip.resume, skip.error))
@@ -122,7 +124,7 @@ class _Skip(Exception):
         self.start = start
 
 
-def _scan_from(source: Source, pos: int, tokens: list[Token]) -> int:
+def _scan_from(source: Source, pos: int, tokens: list[Token], keep_comments: bool = False) -> int:
     """Append tokens from ``pos`` to the end; raise _Skip at a lexical error."""
     text = source.text
     n = len(text)
@@ -143,6 +145,9 @@ def _scan_from(source: Source, pos: int, tokens: list[Token]) -> int:
         start, end = m.span()
         lexeme = m.group()
         pos = end
+        if kind == "comment" and keep_comments:
+            tokens.append(Token(COMMENT, lexeme, start, end, lexeme))
+            continue
         if kind in ("ws", "comment"):
             continue
         if kind == "doc":

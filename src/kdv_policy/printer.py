@@ -33,8 +33,7 @@ def format_value(value: Value) -> str:
         return value.isoformat()
     if _BARE_NAME.match(value) and value[0].islower():
         return value
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
-    return f'"{escaped}"'
+    return _quoted(value)
 
 
 def format_term(term: Term) -> str:
@@ -60,9 +59,18 @@ def format_literal(lit: Literal) -> str:
 
 
 def format_annotation(ann: Annotation) -> str:
+    """An annotation; the text of ``@source`` is always quoted, even where it could be bare."""
     if not ann.args:
         return f"@{ann.name}"
-    return f"@{ann.name}({', '.join(format_term(a) for a in ann.args)})"
+    args = [_quoted(a.value) if ann.name == "source" and isinstance(a.value, str) else format_term(a)
+            for a in ann.args]
+    return f"@{ann.name}({', '.join(args)})"
+
+
+def _quoted(text: str) -> str:
+    """Text in double quotes, with the escapes of the rule language."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
+    return f'"{escaped}"'
 
 
 def _doc_lines(doc: str | None) -> list[str]:

@@ -49,6 +49,10 @@ class Source:
                 hi = mid - 1
         return lo + 1, offset - self._line_starts[lo] + 1
 
+    def offset(self, line: int, col: int) -> int:
+        """The character offset of a 1-based (line, column)."""
+        return self._line_starts[line - 1] + col - 1
+
     def span(self, start: int, end: int) -> Span:
         """The span of the characters ``text[start:end]``."""
         line, col = self.position(start)
