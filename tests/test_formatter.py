@@ -5,12 +5,12 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import modules
 
 from kdv_policy import PolicySyntaxError, parse_program
 from kdv_policy.formatter import format_source
 from kdv_policy.loader import bundled_rules
 from kdv_policy.printer import format_module
+from strategies import modules
 
 MESSY = """% Bodies of the governance.
 
