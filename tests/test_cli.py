@@ -6,8 +6,10 @@ Most tests call :func:`kdv_policy.cli.main` in-process (fast); a few run the rea
 
 import io
 import json
+import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -644,7 +646,7 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch, capsys):
 # -- help and version ----------------------------------------------------------------------------------
 
 
-COMMANDS = ("query", "explain", "check", "test", "graph")
+COMMANDS = ("query", "explain", "check", "test", "graph", "fmt", "diff")
 
 
 def test_every_command_is_listed_and_has_help_with_examples(capsys):
@@ -726,3 +728,62 @@ def test_docs_cli_examples_print_what_they_show(command, shown, capsys, monkeypa
 
 def test_docs_cli_has_examples():
     assert len(doc_examples()) >= 15
+
+
+# -- fmt and diff ------------------------------------------------------------------------------------
+
+def test_fmt_check_then_rewrite(tmp_path, capsys):
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    messy = rules / "p.dl"
+    messy.write_text('.decl p(x).\n@id(a)   @source("s")  p(1) .  % kept\n', encoding="utf-8")
+    assert main(["fmt", "--check", "--diff", str(rules)]) == 1
+    out = capsys.readouterr().out
+    assert f"would reformat {messy}" in out and '+@source("s")' in out
+    assert main(["fmt", str(rules)]) == 0
+    assert messy.read_text(encoding="utf-8") == '.decl p(x)\n@id(a)\n@source("s")\np(1).  % kept\n'
+    assert main(["fmt", "--check", str(rules)]) == 0
+    assert "1 file already formatted" in capsys.readouterr().out
+
+
+def test_fmt_of_a_broken_file_exits_2(tmp_path, capsys):
+    (tmp_path / "p.dl").write_text("p(X :- q.\n", encoding="utf-8")
+    assert main(["fmt", str(tmp_path)]) == 2
+    assert "error:" in capsys.readouterr().err
+
+
+def _policy(directory, extra=""):
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "p.dl").write_text(
+        '.decl may(a, b, c)\n@id(m1) @source("s") may(board, sign, contract).\n' + extra, encoding="utf-8")
+    return directory
+
+
+def test_diff_exit_status_is_a_ci_gate(tmp_path, capsys):
+    old = _policy(tmp_path / "old")
+    new = _policy(tmp_path / "new", '@id(m2) @source("s") may(board, sign, lease).\n')
+    assert main(["diff", str(old), str(old)]) == 0
+    assert main(["diff", str(old), str(new)]) == 1
+    out = capsys.readouterr().out
+    assert "1 gained, 0 lost" in out and "+ may(board, sign, lease)" in out
+    assert main(["diff", "--format", "json", str(new), str(old)]) == 1
+    data = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert [(c["change"], c["atom"]) for c in data["changes"]] == [("lost", "may(board, sign, lease)")]
+    assert data["changes"][0]["explanation"]["proofs"][0]["id"] == "m2"
+
+
+def test_diff_against_a_git_revision(tmp_path, capsys):
+    git = shutil.which("git")
+    if git is None:
+        pytest.skip("git is not installed")
+    repo = tmp_path / "repo"
+    rules = _policy(repo / "rules")
+    env = {**os.environ, "GIT_AUTHOR_NAME": "a", "GIT_AUTHOR_EMAIL": "a@b", "GIT_COMMITTER_NAME": "a",
+           "GIT_COMMITTER_EMAIL": "a@b"}
+    for cmd in (["init", "-q"], ["add", "."], ["commit", "-qm", "rules"]):
+        subprocess.run([git, "-C", str(repo), *cmd], check=True, env=env)
+    _policy(rules, '@id(m2) @source("s") may(board, sign, lease).\n')
+    assert main(["diff", "git:HEAD", str(rules)]) == 1
+    assert "+ may(board, sign, lease)" in capsys.readouterr().out
+    assert main(["diff", "git:no-such-rev", str(rules)]) == 2
+    assert "at git revision `no-such-rev`" in capsys.readouterr().err

@@ -54,3 +54,29 @@ def test_the_sixth_department_flips_exactly_these_decisions(bundled, tmp_path):
     ]
     text = d.render()
     assert "membership: Steuerungsausschuss\n  + member(steuerungsausschuss, generalsekretaer_ddg)" in text
+
+
+def test_the_example_diff_output_is_current(bundled, tmp_path, capsys):
+    from kdv_policy.cli import main
+
+    new = make(tmp_path / "rules")
+    assert main(["diff", str(bundled.directory), str(new)]) == 1
+    shown = capsys.readouterr().out.splitlines()[1:]  # the first line names the two versions
+    assert shown == (EXAMPLE / "diff.txt").read_text(encoding="utf-8").splitlines()
+
+
+def test_the_change_passes_its_own_tests_and_flags_the_exact_member_lists(tmp_path):
+    from kdv_policy.policytests import run_tests
+
+    report = run_tests(make(tmp_path / "rules"))
+    own = [r for r in report.results if r.file.endswith("sechstes_departement.yaml")]
+    assert len(own) == 5 and all(r.passed for r in own)
+    assert sorted(r.name for r in report.failures) == sorted([
+        "Alle Generalsekretäre sind Mitglied",
+        "Der Planungsausschuss setzt sich aus den DV und der Leitung des Kompetenzzentrums zusammen",
+        "Der Steuerungsausschuss setzt sich aus den genannten Rollen zusammen",
+        "Die DV sind die Rollen mit der Funktion Digitalisierungsverantwortliche",
+        "Die Konferenz setzt sich aus den DV, der Leitung und der Projektleitung des Kompetenzzentrums "
+        "zusammen",
+        "Die Zusammenarbeit des Kompetenzzentrums",
+    ])

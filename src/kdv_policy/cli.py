@@ -2,7 +2,8 @@
 
 Commands: ``query`` (questions such as ``may Regierungsrat approve Strategie``, or Datalog),
 ``explain`` (the proof tree of an answer), ``check`` (parse and check a policy directory),
-``test`` (run policy test files) and ``graph`` (the governance as Mermaid or DOT). One
+``test`` (run policy test files), ``graph`` (the governance as Mermaid or DOT), ``fmt``
+(the canonical layout of rule files) and ``diff`` (the decisions a change flips). One
 function per command; the question forms are parsed in :mod:`kdv_policy.questions`, the
 graph is drawn in :mod:`kdv_policy.graph`. Answers go to stdout, errors to stderr.
 
@@ -16,9 +17,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
+import io
 import json
 import os
+import subprocess
 import sys
+import tarfile
+import tempfile
 import textwrap
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -26,7 +32,8 @@ from typing import TextIO
 
 from . import __version__
 from .api import Policy
-from .errors import PolicyError, Severity
+from .errors import PolicyError, PolicyLoadError, Severity
+from .files import read_text
 from .loader import analyse_directory
 from .questions import (
     FORMS,
@@ -229,6 +236,81 @@ def cmd_graph(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_fmt(args: argparse.Namespace) -> int:
+    from .formatter import format_source
+    from .loader import bundled_rules, rule_files
+
+    try:
+        files = rule_files(Path(args.path) if args.path else bundled_rules())
+    except PolicyError as err:
+        print(err.render(), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    changed, broken = [], False
+    for path in files:
+        try:
+            text = read_text(path, str(path))
+            formatted = format_source(text, str(path))
+        except PolicyError as err:
+            print(err.render(), file=sys.stderr)
+            broken = True
+            continue
+        if formatted == text:
+            continue
+        changed.append(path)
+        if args.check:
+            print(f"would reformat {path}")
+            if args.diff:
+                sys.stdout.writelines(difflib.unified_diff(
+                    text.splitlines(keepends=True), formatted.splitlines(keepends=True),
+                    f"{path} (now)", f"{path} (formatted)"))
+        else:
+            path.write_text(formatted, encoding="utf-8")
+            print(f"reformatted {path}")
+    if broken:
+        return EXIT_BAD_INPUT
+    if not changed:
+        print(f"{len(files)} file{'s' if len(files) != 1 else ''} already formatted")
+    return EXIT_FAILED if (args.check and changed) else EXIT_OK
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from .diff import diff as diff_policies
+
+    try:
+        with contextlib.ExitStack() as stack:
+            old_dir = _revision(args.old, args.new, stack)
+            options = dict(at=args.at, people=args.people)
+            old, new = Policy.load(old_dir, **options), Policy.load(args.new, **options)
+            result = diff_policies(old, new, explain=args.explain or args.format == "json")
+    except PolicyError as err:
+        print(err.render(), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(result.model_dump_json() if args.format == "json" else result.render(explain=args.explain))
+    return EXIT_FAILED if result else EXIT_OK
+
+
+def _revision(old: str, new: str, stack: contextlib.ExitStack) -> str:
+    """``git:REV`` → the policy directory ``new`` as it was at revision REV, in a temporary copy."""
+    if not old.startswith("git:"):
+        return old
+    rev = old[len("git:"):]
+    directory = Path(new).resolve()
+    try:
+        top = subprocess.run(["git", "-C", str(directory), "rev-parse", "--show-toplevel"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+        relative = directory.relative_to(Path(top).resolve()).as_posix()
+        archive = subprocess.run(["git", "-C", top, "archive", "--format=tar", rev, "--", relative],
+                                 capture_output=True, check=True).stdout
+    except (OSError, ValueError, subprocess.CalledProcessError) as err:
+        detail = getattr(err, "stderr", b"") or str(err)
+        detail = detail.decode(errors="replace") if isinstance(detail, bytes) else detail
+        raise PolicyLoadError(f"cannot read `{new}` at git revision `{rev}`: {detail.strip()}") from None
+    target = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kdv-diff-")))
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(target, filter="data")
+    return str(target / relative)
+
+
 # -- the parser ---------------------------------------------------------------------------------------
 
 def _wrap(*paragraphs: str) -> str:
@@ -371,6 +453,49 @@ def build_parser() -> argparse.ArgumentParser:
                        help="mermaid (default) or dot")
     _policy_options(graph, people=False)
     graph.set_defaults(func=cmd_graph)
+
+    fmt = sub.add_parser(
+        "fmt", help="rewrite rule files in the canonical layout",
+        formatter_class=raw,
+        description=_wrap(
+            "Rewrite every *.dl file under PATH (a file or a policy directory; default: the bundled "
+            "policy) in one canonical layout: spacing, annotations above their rule, long bodies "
+            "wrapped one literal a line, comments kept. Formatting never changes a program's meaning.",
+            "Exit status: 0 when done (or, with --check, when nothing would change), 1 with --check "
+            "when a file would change, 2 when a file does not parse."),
+        epilog=f"examples:\n  {PROG} fmt rules\n  {PROG} fmt --check rules\n"
+               f"  {PROG} fmt --check --diff rules\n",
+    )
+    fmt.add_argument("path", nargs="?", metavar="PATH", help="a rule file or directory")
+    fmt.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file would change")
+    fmt.add_argument("--diff", action="store_true", help="with --check: show what would change")
+    fmt.set_defaults(func=cmd_fmt)
+
+    diff = sub.add_parser(
+        "diff", help="the decisions a policy change flips",
+        formatter_class=raw,
+        description=_wrap(
+            "Compare two versions of a policy and list every decision that differs — may for every "
+            "(actor, action, object), membership, chairs, who serves whom, responsibilities, consumers "
+            "— as gained (+) or lost (-), grouped by body and action. OLD may be `git:REV` for NEW as it "
+            "was at a git revision.",
+            "Exit status: 0 when no decision changed, 1 when one did (usable as a CI gate), 2 when a "
+            "version does not load."),
+        epilog="examples:\n"
+               f"  {PROG} diff old/rules rules\n"
+               f"  {PROG} diff git:HEAD~1 rules\n"
+               f"  {PROG} diff --explain --at 2021-01-01 git:main rules\n"
+               f"  {PROG} diff --format json old/rules rules\n",
+    )
+    diff.add_argument("old", metavar="OLD", help="the old policy directory, or git:REV")
+    diff.add_argument("new", metavar="NEW", help="the new policy directory")
+    diff.add_argument("--at", metavar="YYYY-MM-DD", help="compare as of this date (default: timeless)")
+    diff.add_argument("--people", metavar="FILE", help="people file for both versions")
+    diff.add_argument("--explain", action="store_true",
+                      help="show each change's explanation, from the version where it holds")
+    diff.add_argument("--format", choices=("text", "json"), default="text",
+                      help="text (default) or the diff as JSON (explanations included)")
+    diff.set_defaults(func=cmd_diff)
     return parser
 
 
