@@ -30,6 +30,7 @@ from kdv_policy.errors import EngineError, QueryError
 from kdv_policy.lexer import MAX_INTEGER
 from kdv_policy.parser import parse_program, parse_query
 from kdv_policy.program import Program, stratify
+from reference import reference_model
 from strategies import values as any_value
 
 D = datetime.date
@@ -538,60 +539,7 @@ def test_queries_from_eight_threads_agree_with_one_thread(org):
             assert results == [expected[(n + i) % len(texts)] for i in range(40)]
 
 
-# -- differential test against a naive reference evaluator --------------------------------------
-
-
-def reference_model(prog: Program) -> dict[str, set[tuple]]:
-    """Naive stratified evaluation in plain Python."""
-
-    model = {p: set() for p in prog.declarations}
-    for c in prog.facts:
-        model[c.head.predicate].add(tuple(t.value for t in c.head.args))
-
-    def value(t, env):
-        return t.value if isinstance(t, Constant) else env[t.name]
-
-    def match(atom, row, env):
-        env = dict(env)
-        for t, v in zip(atom.args, row, strict=True):
-            if isinstance(t, Constant):
-                if t.value != v or type(t.value) is not type(v):
-                    return None
-            elif t.name == "_":
-                continue
-            elif t.name in env:
-                if env[t.name] != v or type(env[t.name]) is not type(v):
-                    return None
-            else:
-                env[t.name] = v
-        return env
-
-    def solve(body):
-        envs = [{}]
-        for lit in [lit for lit in body if isinstance(lit, Atom)]:
-            envs = [e2 for e in envs for row in model[lit.predicate]
-                    if (e2 := match(lit, row, e)) is not None]
-        for lit in body:
-            if isinstance(lit, Negation):
-                envs = [e for e in envs
-                        if not any(match(lit.atom, row, e) is not None for row in model[lit.atom.predicate])]
-            elif isinstance(lit, Comparison):
-                envs = [e for e in envs
-                        if OPS[lit.op](type_order(value(lit.left, e)), type_order(value(lit.right, e)))]
-        return envs
-
-    for stratum in prog.strata:
-        rules = [r for r in prog.rules if r.head.predicate in stratum.predicates]
-        changed = True
-        while changed:
-            changed = False
-            for r in rules:
-                for env in solve(r.body):
-                    row = tuple(value(t, env) for t in r.head.args)
-                    if row not in model[r.head.predicate]:
-                        model[r.head.predicate].add(row)
-                        changed = True
-    return model
+# -- differential test against a naive reference evaluator (tests/reference.py) -----------------
 
 
 VALUES = st.sampled_from([0, 1, "1", "a", D(2024, 1, 1)])
