@@ -12,7 +12,7 @@
 * The decision cache never changes an answer: a cached and an uncached policy agree on
   random question sequences interleaved with what-ifs and dates.
 * What-ifs compose: chained ``with_facts`` give the model of the stated facts as changed step
-  by step (the reference evaluator computes it). This one fails today: see the xfail reasons.
+  by step (the reference evaluator computes it); a removal undoes an earlier addition.
 """
 
 from __future__ import annotations
@@ -480,8 +480,6 @@ def stated_facts(policy: Policy) -> set[tuple]:
 @settings(max_examples=15, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate])
 @given(st.lists(st.tuples(st.sampled_from(["add", "remove"]), st.sampled_from(WHAT_IF_FACTS)),
                 min_size=1, max_size=4))
-@pytest.mark.xfail(strict=True, reason="api.Policy.with_facts: a what-if after a removal re-checks the "
-                   "earlier removals and raises; a removal of a fact an earlier what-if added is ignored")
 def test_chained_what_ifs_give_the_model_of_the_changed_facts(steps):
     policy = base()
     stated = stated_facts(policy)
@@ -502,9 +500,6 @@ def test_chained_what_ifs_give_the_model_of_the_changed_facts(steps):
         assert {p: set(r) for p, r in policy.model.items()} == expected, steps
 
 
-@pytest.mark.xfail(strict=True, raises=PolicyError,
-                   reason="api.Policy.with_facts re-checks the removals of earlier what-ifs against a model "
-                          "they are no longer in: any what-if after a removal raises QueryError")
 def test_a_what_if_after_a_removal():
     removed = base().with_facts(remove=["competence(steuerungsausschuss, define, strategie)"])
     more = removed.with_facts(add=["consumer(gemeinde_frauenfeld)"])
@@ -512,8 +507,6 @@ def test_a_what_if_after_a_removal():
     assert not more.may("Steuerungsausschuss", "define", "Strategie")
 
 
-@pytest.mark.xfail(strict=True, reason="api.Policy._what_if appends the added facts after filtering the "
-                                       "removed ones: removing a fact an earlier what-if added does nothing")
 def test_removing_a_fact_an_earlier_what_if_added():
     added = base().with_facts(add=["consumer(gemeinde_frauenfeld)"])
     assert added.is_consumer("Gemeinde Frauenfeld")

@@ -154,15 +154,24 @@ class Policy:
         Removing a fact that rules derive (rather than state) raises
         :class:`~kdv_policy.errors.QueryError`: remove the facts it rests on instead.
         """
-        added = self._added + tuple(self._fact(f) for f in add)
-        removed = self._removed + tuple(self._fact(f) for f in remove)
-        for predicate, row in removed:
+        added, removed = list(self._added), list(self._removed)  # net changes to the loaded policy
+        for fact in map(self._fact, remove):
+            predicate, row = fact
             if row not in self._model[predicate]:
                 raise QueryError(f"`{_text(predicate, row)}` does not hold, so it cannot be removed")
             if not self._is_stated(predicate, row):
                 raise QueryError(f"`{_text(predicate, row)}` is derived by rules, not stated; "
                                  "remove the facts it rests on instead")
-        return self._derive(add=added, remove=removed)
+            if fact in added:
+                added.remove(fact)  # removing what an earlier what-if added undoes the addition
+            if fact not in removed and self._is_stated_originally(predicate, row):
+                removed.append(fact)
+        for fact in map(self._fact, add):
+            if fact in removed:
+                removed.remove(fact)  # adding back what an earlier what-if removed
+            elif fact not in added:
+                added.append(fact)
+        return self._derive(add=tuple(added), remove=tuple(removed))
 
     def _derive(self, **changes) -> Policy:
         settings = dict(at=self._at, add=self._added, remove=self._removed, cache_size=self._cache_size,
@@ -543,10 +552,16 @@ class Policy:
         return atom.predicate, tuple(t.value for t in atom.args)
 
     def _is_stated(self, predicate: str, row: tuple[Value, ...]) -> bool:
-        if any(_key(c.head) == (predicate, row) for c in self._program.facts):
+        """Whether this policy states the fact: a fact of the rules or data, or added by a what-if."""
+        if (predicate, row) in self._removed:
+            return False
+        return (predicate, row) in self._added or self._is_stated_originally(predicate, row)
+
+    def _is_stated_originally(self, predicate: str, row: tuple[Value, ...]) -> bool:
+        """Whether the loaded rule or data files state the fact."""
+        if any(_key(c.head) == (predicate, row) for c in self._loaded.program.facts):
             return True
-        stated = {tuple(r) for r in self._loaded.facts.get(predicate, ())}
-        return row in stated or (predicate, row) in self._added
+        return row in {tuple(r) for r in self._loaded.facts.get(predicate, ())}
 
     @staticmethod
     def _what_if(loaded: LoadedProgram, added, removed) -> tuple[Program, dict[str, list[tuple]]]:
