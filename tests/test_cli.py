@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from kdv_policy.cli import build_parser, main
+from kdv_policy.loader import bundled_rules
 
 ROOT = Path(__file__).resolve().parents[1]
 PEOPLE = str(ROOT / "examples" / "people.toml")
@@ -787,3 +788,15 @@ def test_diff_against_a_git_revision(tmp_path, capsys):
     assert "+ may(board, sign, lease)" in capsys.readouterr().out
     assert main(["diff", "git:no-such-rev", str(rules)]) == 2
     assert "at git revision `no-such-rev`" in capsys.readouterr().err
+
+
+def test_check_reports_a_broken_governance_invariant(tmp_path, capsys):
+    rules = tmp_path / "rules"
+    shutil.copytree(bundled_rules(), rules)
+    with open(rules / "delegation.dl", "a", encoding="utf-8") as f:
+        f.write('\n@id(zurueck) @source("delegiert die Umsetzung der Strategie an den Steuerungsausschuss")\n'
+                "delegates(steuerungsausschuss, regierungsrat, implement, strategie).\n")
+    assert main(["check", str(rules)]) == 1
+    out = capsys.readouterr().out
+    assert "error: `regierungsrat` is on a delegation cycle" in out and "[invariant-delegation-cycle]" in out
+    assert "2 errors, 0 warnings" in out

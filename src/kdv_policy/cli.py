@@ -193,6 +193,14 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(err.render(), file=sys.stderr)
         return EXIT_BAD_INPUT
     diags = result.diagnostics
+    if result.program is not None:  # a program that checks: do its governance invariants hold?
+        from .invariants import as_diagnostics
+
+        try:
+            diags = diags + tuple(as_diagnostics(Policy.load(args.dir)))
+        except PolicyError as err:
+            print(err.render(), file=sys.stderr)
+            return EXIT_BAD_INPUT
     errors = sum(1 for d in diags if d.severity is Severity.ERROR)
     warnings = len(diags) - errors
     if args.format == "json":
