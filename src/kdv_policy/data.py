@@ -373,11 +373,11 @@ class DataSet:
     directory: OrganisationDirectory | PeopleDirectory
     facts: Facts
     names: list[NameEntry]
-    origins: dict[tuple[str, tuple[FactValue, ...]], str] = field(default_factory=dict, repr=False)
+    origins: Origins | None = field(default=None, repr=False)
 
     def origin(self, predicate: str, row: tuple[FactValue, ...]) -> str | None:
         """``file:line: table.id`` of the entry that states a fact, or None."""
-        return self.origins.get((predicate, tuple(row)))
+        return self.origins.get((predicate, tuple(row))) if self.origins is not None else None
 
 
 def to_facts(d: OrganisationDirectory) -> tuple[Facts, dict[tuple[str, str], list[tuple[str, tuple]]]]:
@@ -422,10 +422,12 @@ def people_facts(d: PeopleDirectory) -> tuple[Facts, dict[str, list[tuple[str, t
     ``persons.erika_muster.roles[0]``) the facts it gave. An open-ended assignment ends on
     :data:`OPEN_END`."""
     facts: Facts = {p: [] for p in PEOPLE_PREDICATES}
+    seen: set[tuple[str, tuple]] = set()
     by_entry: dict[str, list[tuple[str, tuple]]] = {}
 
     def add(entry: str, predicate: str, *row: FactValue) -> None:
-        if row not in facts[predicate]:
+        if (predicate, row) not in seen:
+            seen.add((predicate, row))
             facts[predicate].append(row)
         by_entry.setdefault(entry, []).append((predicate, row))
 
@@ -523,17 +525,35 @@ def _toml(source: Source) -> dict:
         raise _toml_error(err, source) from None
 
 
+class Origins:
+    """Where each fact of a data file is written, looked up when asked (an explanation shows it):
+    ``file:line: entry``, the line being the entry's (a nested entry's ``field`` line if any)."""
+
+    def __init__(self, source: Source, by_entry: dict[str, list[tuple[str, tuple]]],
+                 field: str | None = None) -> None:
+        self._source = source
+        self._field = field
+        self._entry_of: dict[tuple[str, tuple[FactValue, ...]], str] = {}
+        for entry, rows in by_entry.items():
+            for predicate, row in rows:
+                self._entry_of.setdefault((predicate, row), entry)
+        self._labels: dict[str, str] = {}
+
+    def get(self, key: tuple[str, tuple[FactValue, ...]]) -> str | None:
+        entry = self._entry_of.get(key)
+        if entry is None:
+            return None
+        label = self._labels.get(entry)
+        if label is None:
+            where = _locate_entry(self._source, entry, self._field)
+            label = f"{self._source.path}:{where.line}: {entry}" if where else f"{self._source.path}: {entry}"
+            self._labels[entry] = label
+        return label
+
+
 def _origins(source: Source, by_entry: dict[str, list[tuple[str, tuple]]],
-             field: str | None = None) -> dict[tuple[str, tuple[FactValue, ...]], str]:
-    """``file:line: entry`` for every fact, the line being the entry's (a nested entry's
-    ``field`` line when it has one)."""
-    origins: dict[tuple[str, tuple[FactValue, ...]], str] = {}
-    for entry, rows in by_entry.items():
-        where = _locate_entry(source, entry, field)
-        label = f"{source.path}:{where.line}: {entry}" if where else f"{source.path}: {entry}"
-        for predicate, row in rows:
-            origins.setdefault((predicate, row), label)
-    return origins
+             field: str | None = None) -> Origins:
+    return Origins(source, by_entry, field)
 
 
 def _display(path: Path) -> str:

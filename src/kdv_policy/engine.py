@@ -213,7 +213,7 @@ class Engine:
         self._step = 0
         self._sizes: dict[str, int] = {}  # pyDatalog name -> number of facts stored under it
         self._lock = threading.Lock()
-        self._fanouts: dict[tuple[str, tuple[int, ...]], int] = {}
+        self._fanouts: dict[str, dict[tuple[int, ...], int]] = {}  # predicate -> columns -> fan-out
         base = self._base_facts(facts or {})
         rules = [_compile_rule(c, program) for c in program.rules]
         evaluated = {p for s in program.strata for p in s.predicates}
@@ -286,12 +286,15 @@ class Engine:
                              f"{limits.max_answers:,}; narrow it down")
         return tuple(dict(zip(names, map(_decode, row), strict=True)) for row in sorted(rows))
 
-    def _plan(self, positives: Sequence[tuple[str, _Args]]) -> tuple[list[tuple[str, _Args]], int]:
+    def _plan(
+        self, positives: Sequence[tuple[str, _Args]], bound_vars: set[_Var] | None = None
+    ) -> tuple[list[tuple[str, _Args]], int]:
         """Order the positive atoms greedily by their bound fan-out, and bound the rows a
         left-to-right join in that order can build: each atom multiplies the partial rows
-        by at most its largest number of rows agreeing on the columns already bound."""
+        by at most its largest number of rows agreeing on the columns already bound.
+        ``bound_vars``: variables bound before the first atom."""
         remaining = list(positives)
-        bound_vars: set[_Var] = set()
+        bound_vars = set(bound_vars or ())
         order: list[tuple[str, _Args]] = []
         rows = 1
         while remaining:
@@ -310,15 +313,15 @@ class Engine:
 
     def _fanout(self, predicate: str, columns: tuple[int, ...]) -> int:
         """The largest number of rows of a relation that agree on ``columns`` (its size for none)."""
-        key = (predicate, columns)
-        found = self._fanouts.get(key)
+        cached = self._fanouts.setdefault(predicate, {})
+        found = cached.get(columns)
         if found is None:
             counts: dict[tuple, int] = {}
             for row in self._rows[predicate]:
                 k = tuple(row[c] for c in columns)
                 counts[k] = counts.get(k, 0) + 1
             found = max(counts.values(), default=0)
-            self._fanouts[key] = found
+            cached[columns] = found
         return found
 
     # -- building the model -----------------------------------------------------------------
@@ -379,12 +382,16 @@ class Engine:
         self._set_delta({p: set() for p in members})
 
     def _fire(self, rule: _Rule, delta_at: int | None = None) -> set[_Row]:
-        """The head rows a rule derives; with ``delta_at``, that atom reads the delta and goes first."""
-        positives = [(self._stored[p], args) for p, args in rule.body.positives]
-        if delta_at is not None:
+        """The head rows a rule derives; with ``delta_at``, that atom reads the delta and goes first.
+        The other atoms are joined in the order :meth:`_plan` picks (pyDatalog joins left to right)."""
+        if delta_at is None:
+            order, _ = self._plan(rule.body.positives)
+            positives = [(self._stored[p], args) for p, args in order]
+        else:
             p, args = rule.body.positives[delta_at]
-            del positives[delta_at]
-            positives.insert(0, (self._delta[p], args))
+            rest = [atom for i, atom in enumerate(rule.body.positives) if i != delta_at]
+            order, _ = self._plan(rest, {t for t in args if isinstance(t, _Var)})
+            positives = [(self._delta[p], args)] + [(self._stored[q], a) for q, a in order]
         negations = [(self._stored[p], args) for p, args in rule.body.negations]
         wanted = tuple(dict.fromkeys(t for t in rule.head if isinstance(t, _Var)))
         rows = self._solve(positives, rule.body.comparisons, negations, wanted)
@@ -398,6 +405,7 @@ class Engine:
             if row not in self._rows[predicate]:
                 _assert(name, row)
                 self._rows[predicate].add(row)
+                self._fanouts.pop(predicate, None)  # its statistics changed
                 self._steps[predicate][row] = self._step
         self._sizes[name] = len(self._rows[predicate])
 

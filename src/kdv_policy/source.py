@@ -33,9 +33,10 @@ class Source:
         self.path = path
         self.text = text
         starts = [0]
-        for i, ch in enumerate(text):
-            if ch == "\n":
-                starts.append(i + 1)
+        at = text.find("\n")
+        while at >= 0:
+            starts.append(at + 1)
+            at = text.find("\n", at + 1)
         self._line_starts = starts
 
     def position(self, offset: int) -> tuple[int, int]:
