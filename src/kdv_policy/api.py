@@ -111,7 +111,7 @@ class Policy:
         self._engine = Engine(self._program, facts)
         self._model = self._engine.model
         self._prover = Prover(self._program, self._model, self._engine.steps, loaded.origin)
-        self._names = self._name_index()
+        self._name_table: NameIndex | None = None  # built on first use: a large directory costs a while
         self._version = self._compute_version()
         self._indexes: dict[tuple[str, tuple[int, ...]], dict[tuple, list[tuple]]] = {}
         # FIFO, not LRU: a hit is a plain lookup (an LRU hit reorders, costing more than the answer)
@@ -214,7 +214,11 @@ class Policy:
     @property
     def names(self) -> NameIndex:
         """The name index: resolves ids, official names, abbreviations and aliases."""
-        return self._names
+        if self._name_table is None:
+            with self._lock:
+                if self._name_table is None:
+                    self._name_table = self._name_index()
+        return self._name_table
 
     def relation(self, predicate: str) -> frozenset[tuple[Value, ...]]:
         """Every tuple of a predicate in the computed model."""
@@ -222,7 +226,7 @@ class Policy:
 
     def resolve(self, name: str, kinds: Iterable[str] | None = None) -> Entity:
         """The entity a name stands for; raises UnknownNameError or AmbiguousNameError."""
-        return self._names.resolve(name, kinds)
+        return self.names.resolve(name, kinds)
 
     def cache_info(self) -> CacheInfo:
         """Hit and miss counts and the size of the decision cache."""
@@ -363,7 +367,7 @@ class Policy:
         return self._list("may", {1: ac.id, 2: ob.id}, 0)
 
     def _resolve(self, name: str, kinds: Sequence[str] | None = None, what: str | None = None) -> Entity:
-        return self._names.resolve(name, kinds, what)
+        return self.names.resolve(name, kinds, what)
 
     def _require(self, predicate: str) -> None:
         params = INTERFACE[predicate]
@@ -515,7 +519,7 @@ class Policy:
     def entity(self, value: Value, kind: str | None = None) -> Entity:
         """The entity a value of the model stands for (a plain constant when it has no data entry)."""
         if isinstance(value, str):
-            found = self._names.by_id(value, (kind,) if kind else None) or self._names.by_id(value)
+            found = self.names.by_id(value, (kind,) if kind else None) or self.names.by_id(value)
             if found is not None:
                 return found
         return Entity(id=str(value), name=str(value), kind="constant")
