@@ -328,3 +328,19 @@ def test_fuzzed_data_files_give_data_or_the_projects_errors(text):
         parse_data(text, "organisation.toml")
     except PolicyLoadError as err:
         assert str(err)
+
+
+def test_a_yaml_bomb_in_a_policy_test_file_is_refused_before_it_expands(tmp_path):
+    from kdv_policy.policytests import PolicyTestError, run_tests
+
+    rules = write(tmp_path / "rules", RULES)
+    (rules / "tests").mkdir()
+    first = '- name: a\n  ask: "may(board, sign, X)"\n  expect: &a ["x", "x", "x", "x", "x", "x", "x", "x"]'
+    levels = [first]
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
+        levels.append(f'- name: {name}\n  ask: "may(board, sign, X)"\n  expect: &{name} [' +
+                      ", ".join([f"*{prev}"] * 8) + "]")
+    (rules / "tests" / "bomb.yaml").write_text("\n".join(levels) + "\n", encoding="utf-8")
+    with pytest.raises(PolicyTestError) as info:
+        run_tests(rules)
+    assert "anchors and aliases" in str(info.value) and len(info.value.render()) < 2000

@@ -374,6 +374,18 @@ class _FileParser:
 
     def parse(self) -> None:
         try:
+            # No anchors or aliases: a test file does not need them, and an alias of an alias of
+            # ... (a "YAML bomb") would expand to gigabytes once read as values.
+            for event in yaml.parse(self.source.text, Loader=yaml.SafeLoader):
+                anchor = getattr(event, "anchor", None)
+                if isinstance(event, yaml.AliasEvent) or anchor is not None:
+                    mark = event.start_mark
+                    span = Span(self.file.display, mark.line + 1, mark.column + 1, mark.line + 1,
+                                mark.column + 2)
+                    self.error(span, "test-yaml", "YAML anchors and aliases (`&name`, `*name`) are not "
+                                                  "allowed in policy test files",
+                               "write each case out in full")
+                    return
             root = yaml.compose(self.source.text, Loader=yaml.SafeLoader)
         except yaml.MarkedYAMLError as err:
             mark = err.problem_mark or err.context_mark
