@@ -115,7 +115,8 @@ class Policy:
         self._version = self._compute_version()
         self._indexes: dict[tuple[str, tuple[int, ...]], dict[tuple, list[tuple]]] = {}
         # FIFO, not LRU: a hit is a plain lookup (an LRU hit reorders, costing more than the answer)
-        self._cache: FIFOCache = FIFOCache(maxsize=max(1, cache_size))
+        self._cache = _DecisionCache(maxsize=max(1, cache_size))
+        self._hot = self._cache.mirror  # hits read this dict directly
         self._cache_size = cache_size
         self._hits = self._misses = 0
         self._lock = threading.RLock()
@@ -242,9 +243,8 @@ class Policy:
         (down to cited facts, through any delegation chain) or the why-not.
         """
         key = ("may", actor, action, object)
-        try:  # the hot path, inlined: a cache hit costs a lookup (see docs/performance.md)
-            found = self._cache[key]
-        except KeyError:
+        found = self._hot.get(key)  # the hot path, inlined: a hit costs a lookup (docs/performance.md)
+        if found is None:
             return self._cached(key, lambda: self._may(actor, action, object))
         self._hits += 1
         if AUDIT_LOGGER.handlers:
@@ -254,9 +254,8 @@ class Policy:
     def who_may(self, action: str, object: str) -> Answers[Entity]:
         """Every body, role and person that may do ``action`` with ``object``."""
         key = ("who_may", action, object)
-        try:  # the hot path, inlined as in may()
-            found = self._cache[key]
-        except KeyError:
+        found = self._hot.get(key)  # the hot path, inlined as in may()
+        if found is None:
             return self._cached(key, lambda: self._who_may(action, object))
         self._hits += 1
         if AUDIT_LOGGER.handlers:
@@ -270,9 +269,8 @@ class Policy:
     def who_serves(self, unit: str) -> Answers[Entity]:
         """The units that provide services to ``unit`` (empty when it is not a consumer)."""
         key = ("who_serves", unit)
-        try:  # the hot path, inlined as in may()
-            found = self._cache[key]
-        except KeyError:
+        found = self._hot.get(key)  # the hot path, inlined as in may()
+        if found is None:
             return self._cached(key, lambda: self._who_serves(unit))
         self._hits += 1
         if AUDIT_LOGGER.handlers:
@@ -341,9 +339,8 @@ class Policy:
         Lookups take no lock (a read of the cache's dict is atomic); inserts do. Two threads
         missing the same key at once both compute it, and both get a correct answer.
         """
-        try:
-            found = self._cache[key]
-        except KeyError:
+        found = self._hot.get(key, _MISSING)
+        if found is _MISSING:
             found = compute()
             with self._lock:
                 self._misses += 1
@@ -593,6 +590,26 @@ class Policy:
     def __repr__(self) -> str:
         at = f", at={self._at.isoformat()}" if self._at else ""
         return f"Policy({str(self.directory)!r}{at}, version={self._version!r})"
+
+
+_MISSING = object()
+
+
+class _DecisionCache(FIFOCache):
+    """A bounded FIFO cache that keeps a plain dict of its entries, for lock-free lookups."""
+
+    def __init__(self, maxsize: int) -> None:
+        super().__init__(maxsize)
+        self.mirror: dict = {}
+
+    def __setitem__(self, key, value) -> None:
+        super().__setitem__(key, value)  # may evict the oldest entry through popitem()
+        self.mirror[key] = value
+
+    def popitem(self):
+        key, value = super().popitem()
+        self.mirror.pop(key, None)
+        return key, value
 
 
 def _as_date(value: datetime.date | str | None) -> datetime.date | None:

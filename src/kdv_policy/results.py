@@ -142,8 +142,9 @@ class Answers(_Explained, Generic[T]):
             return any(item in (a.id, a.name) for a in self.answers)
         return item in self.answers
 
-    @property
+    @cached_property
     def ids(self) -> tuple[str, ...]:
+        """The answers' ids, in order (computed once: apps read them on every request)."""
         return tuple(a.id for a in self.answers)
 
     @property
