@@ -1,0 +1,100 @@
+"""The benchmark suite at small scale, so that it cannot rot: the generated policy checks clean,
+and every system's answers equal the ground truth (no timing is asserted)."""
+
+from __future__ import annotations
+
+import filecmp
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from benchmarks import generate
+from benchmarks.run import DEFAULT_SYSTEMS, run_scale, table
+from benchmarks.systems import registry
+from benchmarks.systems.floor import load_truth, read_organisation
+
+from kdv_policy import Policy
+from kdv_policy.loader import analyse_directory
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory) -> Path:
+    return generate.generate("small", seed=1, out=tmp_path_factory.mktemp("bench") / "policy")
+
+
+def test_generated_policy_checks_clean(small):
+    result, _sources, (data, people) = analyse_directory(small)
+    assert result.program is not None
+    assert [d.render() for d in result.diagnostics] == []  # no error, no warning
+    assert data is not None and people is not None
+    for clause in result.program.clauses:
+        assert clause.id and clause.citation, clause
+
+
+def test_generator_is_seeded(small, tmp_path):
+    again = generate.generate("small", seed=1, out=tmp_path / "again")
+    other = generate.generate("small", seed=2, out=tmp_path / "other")
+    names = sorted(p.name for p in small.iterdir())
+    assert filecmp.cmpfiles(small, again, names, shallow=False)[0] == names
+    assert filecmp.cmpfiles(small, other, names, shallow=False)[0] != names
+
+
+def test_generated_organisation_has_the_promised_shape(small):
+    org = read_organisation(small)
+    truth = load_truth(small)
+    scale = generate.SCALES["small"]
+    assert (truth.stats["persons"], truth.stats["units"], truth.stats["bodies"]) == (
+        scale.persons, scale.units, scale.bodies)
+    assert all(1 <= len(roles) <= 3 for roles in org.assignments.values())
+    assert all(3 <= len(m) <= 12 for m in truth.members.values())
+    assert all(len(chairs) == 1 for chairs in truth.chairs_of_body.values())
+    assert truth.stats["delegation_depth"] == generate.MAX_DELEGATION_DEPTH
+    depth = {}
+    for unit in org.unit_kind:
+        at, n = unit, 1
+        while at in org.parent:
+            at, n = org.parent[at], n + 1
+        depth[unit] = n
+    assert max(depth.values()) == 4
+    per_body = Counter(b for b, _, _ in org.facts["competence"])
+    for body in [f"g{i:03d}" for i in range(1, scale.top_bodies + 1)]:
+        assert per_body[body] == generate.COMPETENCES_PER_TOP_BODY
+    # some delegations name what the delegator may not, and some bodies do not act
+    assert any((a, o) not in truth.body_may[y] for y, _, a, o in truth.delegations)
+    assert any(phase != 1 for phase in org.phase.values())
+
+
+def test_questions_are_half_allowed(small):
+    truth = load_truth(small)
+    questions = generate.make_questions(truth, seed=1)
+    assert len(questions.may) == 2_000 and len(questions.who_serves) == 200 and len(questions.who_may) == 50
+    assert sum(q in truth.may for q in questions.may) == 1_000
+    assert len(questions.mix) == 2_250
+
+
+def test_kdv_policy_agrees_with_the_ground_truth_directly(small):
+    """The same check as the benchmark's, spelt out: every may row, serves row and who_may answer."""
+    truth = load_truth(small)
+    policy = Policy.load(small)
+    assert set(policy.model["may"]) == set(truth.may)
+    assert {(p, u) for u, ps in truth.serves.items() for p in ps} == set(policy.model["serves"])
+    for (action, obj), actors in truth.who_may.items():
+        assert tuple(sorted(policy.who_may(action, obj).ids)) == actors
+
+
+def test_benchmark_runs_at_small_scale(tmp_path):
+    available = [s for s in DEFAULT_SYSTEMS if registry()[s].unavailable() is None]
+    report = run_scale("small", available, tmp_path, seed=1, in_process=True, load_repeats=1,
+                       warm_budget_s=0.02, throughput_budget_s=0.02, log=lambda _: None)
+    systems = report["systems"]
+    for name in available:
+        result = systems[name]
+        assert "error" not in result, result.get("error")
+        assert result["check"]["checked"] == 2_250
+        assert result["check"]["mismatches"] == 0, result["check"]["examples"]
+        assert all(result["warm_us"][k] is not None for k in ("may", "who_serves", "who_may"))
+    assert systems["kdv_uncached"]["same_as_cached"]["different"] == 0
+    explanation = systems["kdv_policy"]["explanation"]
+    assert explanation["n"] > 0 and explanation["verify_problems"] == 0
+    assert explanation["with_delegation_chain"] > 0
+    assert "| small | kdv_policy |" in table({"scales": {"small": report}})
