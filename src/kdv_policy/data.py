@@ -538,6 +538,7 @@ class Origins:
             for predicate, row in rows:
                 self._entry_of.setdefault((predicate, row), entry)
         self._labels: dict[str, str] = {}
+        self._index: _EntryIndex | None = None
 
     def get(self, key: tuple[str, tuple[FactValue, ...]]) -> str | None:
         entry = self._entry_of.get(key)
@@ -545,7 +546,9 @@ class Origins:
             return None
         label = self._labels.get(entry)
         if label is None:
-            where = _locate_entry(self._source, entry, self._field)
+            if self._index is None:
+                self._index = _EntryIndex(self._source)
+            where = _locate_entry(self._source, entry, self._field, self._index)
             label = f"{self._source.path}:{where.line}: {entry}" if where else f"{self._source.path}: {entry}"
             self._labels[entry] = label
         return label
@@ -698,18 +701,51 @@ _ENTRY = re.compile(r"^(?P<table>[A-Za-z_]+)(?:\.(?P<key>[^.\[\]]+)|\[(?P<index>
 _HEADER = re.compile(r"^\s*\[\[\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\]\]")
 
 
-def _locate_entry(source: Source, entry: str, field: str | None = None) -> Span | None:
+class _EntryIndex:
+    """The lines of a data file, and where each entry's ``id =`` line and each ``[[table]]``
+    header is, found in one pass (locating entries one by one would rescan the file each time)."""
+
+    def __init__(self, source: Source) -> None:
+        self.lines = source.text.splitlines()
+        self.by_key: dict[tuple[str, str], int] = {}
+        self.by_index: dict[tuple[str, int], int] = {}
+        key_line = re.compile(r"""^\s*(?:id\s*=\s*["']([^"']*)["']|number\s*=\s*(\S+?))\s*(?:#.*)?$""")
+        counts: dict[str, int] = {}
+        current = None
+        for number, line in enumerate(self.lines, start=1):
+            header = _HEADER.match(line)
+            if header:
+                current = header.group(1)
+                counts[current] = counts.get(current, -1) + 1
+                self.by_index[(current, counts[current])] = number
+                continue
+            found = key_line.match(line) if current is not None else None
+            if found:
+                self.by_key.setdefault((current, found.group(1) or found.group(2)), number)
+
+    def entry_line(self, table: str, key: str | None, index: int | None) -> int | None:
+        if key is not None:
+            return self.by_key.get((table, key))
+        return self.by_index.get((table, index)) if index is not None else None
+
+
+def _locate_entry(source: Source, entry: str, field: str | None = None,
+                  index: _EntryIndex | None = None) -> Span | None:
     """Where an entry (``units.div``, ``units[1]``, ``persons.erika_muster.roles[0]``) is
     written: its ``id = ...`` line (or the header of an entry without an id); for a table
     nested in an entry, its ``field = ...`` line, else its ``[[table.sub]]`` header."""
     found = _ENTRY.match(entry)
     if found is None:
         return None
-    table, key, index = found["table"], found["key"], found["index"]
-    number = _entry_line(source, table, key, None if index is None else int(index))
+    table, key, position = found["table"], found["key"], found["index"]
+    if index is not None:
+        number = index.entry_line(table, key, None if position is None else int(position))
+        lines = index.lines
+    else:
+        number = _entry_line(source, table, key, None if position is None else int(position))
+        lines = source.text.splitlines()
     if number is None:
         return None
-    lines = source.text.splitlines()
     if found["sub"] is None:
         return _line_span(source, number, lines[number - 1])
     sub, wanted = f"{table}.{found['sub']}", int(found["subindex"])
