@@ -223,3 +223,14 @@ def test_eight_threads_get_exactly_the_single_thread_answers():
         t.join()
     assert not errors
     assert all(r == expected for r in results.values()) and len(results) == 8
+
+
+def test_the_summary_quotes_the_competence_not_the_chair(tmp_path):
+    (tmp_path / "p.dl").write_text(
+        ".decl chair(body, role)\n.decl competence(body, action, object)\n.decl may(actor, action, object)\n"
+        '@id(c) @source("Den Vorsitz des Rates führt die Präsidentin.") chair(rat, praesidentin).\n'
+        '@id(k) @source("Der Rat gibt das Budget frei.") competence(rat, approve, budget).\n'
+        '@id(m1) @source("s") may(B, A, O) :- competence(B, A, O).\n'
+        '@id(m2) @source("s") may(R, A, O) :- chair(B, R), may(B, A, O).\n', encoding="utf-8")
+    decision = Policy.load(tmp_path).may("praesidentin", "approve", "budget")
+    assert decision.allowed and "« Der Rat gibt das Budget frei. »" in decision.explanation.summary

@@ -634,8 +634,13 @@ def _row_key(row: tuple) -> tuple:
 
 
 def _first_citation(proof: ProofNode) -> str | None:
-    """The citation of the deepest stated fact on the first path: the competence's sentence."""
-    for node in proof.walk():
-        if node.kind == "fact" and node.citation and node.predicate not in ("delegates", "part_of"):
+    """The sentence a decision rests on: the stated competence in its proof, if it has one, else
+    the first stated fact that is not a delegation, a part or a role assignment."""
+    facts = [n for n in proof.walk() if n.kind == "fact" and n.citation]
+    for node in facts:
+        if node.predicate == "competence":
+            return node.citation
+    for node in facts:
+        if node.predicate not in ("delegates", "part_of", "chair", "represents"):
             return node.citation
     return proof.citation
