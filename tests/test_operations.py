@@ -274,7 +274,7 @@ def test_an_oversized_file_is_refused_before_it_is_read(tmp_path):
     directory.mkdir()
     with open(directory / "huge.dl", "wb") as f:
         f.truncate(MAX_FILE_BYTES + 1)
-    with pytest.raises(PolicyLoadError, match=r"huge\.dl` has 16\.0 MiB, more than the limit"):
+    with pytest.raises(PolicyLoadError, match=r"huge\.dl` has 8\.0 MiB, more than the limit"):
         Policy.load(directory)
 
 
@@ -344,3 +344,9 @@ def test_a_yaml_bomb_in_a_policy_test_file_is_refused_before_it_expands(tmp_path
     with pytest.raises(PolicyTestError) as info:
         run_tests(rules)
     assert "anchors and aliases" in str(info.value) and len(info.value.render()) < 2000
+
+
+def test_a_million_facts_are_refused_while_parsing(tmp_path):
+    directory = write(tmp_path / "many", ".decl p(x)\n" + "p(1).\n" * 1_000_000)
+    with pytest.raises(PolicyLoadError, match=r"more than 50,000 declarations|longer than 1,200,000 tokens"):
+        Policy.load(directory)

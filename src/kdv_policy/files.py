@@ -6,8 +6,8 @@ from pathlib import Path
 
 from .errors import PolicyLoadError
 
-MAX_FILE_BYTES = 16 * 1024 * 1024
-"""The largest rule or data file read (16 MiB): a larger one is refused before it is read."""
+MAX_FILE_BYTES = 8 * 1024 * 1024
+"""The largest rule or data file read (8 MiB): a larger one is refused before it is read."""
 
 
 def read_text(path: Path, display: str) -> str:

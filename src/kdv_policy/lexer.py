@@ -6,7 +6,7 @@ import datetime
 import re
 from dataclasses import dataclass
 
-from .errors import Diagnostic, PolicySyntaxError, Severity
+from .errors import Diagnostic, PolicyLoadError, PolicySyntaxError, Severity
 from .source import Source
 
 # token kinds
@@ -96,19 +96,20 @@ def _unescape(source: Source, start: int, body: str) -> str:
     return "".join(out)
 
 
-def tokenize(source: Source, keep_comments: bool = False) -> list[Token]:
+def tokenize(source: Source, keep_comments: bool = False, max_tokens: int | None = None) -> list[Token]:
     """Split ``source`` into tokens; the list always ends with an EOF token.
 
     Text that is not a token becomes an ``ERROR`` token whose value is the
     :class:`PolicySyntaxError` to report, so the parser can report it in order
     with its own errors and carry on with the next clause. ``keep_comments`` adds
-    ``COMMENT`` tokens for `%` comments (the parser does not want them).
+    ``COMMENT`` tokens for `%` comments (the parser does not want them). Past ``max_tokens``
+    tokens, scanning stops with a :class:`~kdv_policy.errors.PolicyLoadError`.
     """
     tokens: list[Token] = []
     pos = 0
     while pos < len(source.text):
         try:
-            pos = _scan_from(source, pos, tokens, keep_comments)
+            pos = _scan_from(source, pos, tokens, keep_comments, max_tokens)
         except _Skip as skip:
             start = skip.start
             tokens.append(Token(ERROR, source.text[start:skip.resume], start, skip.resume, skip.error))
@@ -124,11 +125,15 @@ class _Skip(Exception):
         self.start = start
 
 
-def _scan_from(source: Source, pos: int, tokens: list[Token], keep_comments: bool = False) -> int:
+def _scan_from(source: Source, pos: int, tokens: list[Token], keep_comments: bool = False,
+               max_tokens: int | None = None) -> int:
     """Append tokens from ``pos`` to the end; raise _Skip at a lexical error."""
     text = source.text
     n = len(text)
     while pos < n:
+        if max_tokens is not None and len(tokens) >= max_tokens:
+            raise PolicyLoadError(f"`{source.path}` is longer than {max_tokens:,} tokens, more than a policy "
+                                  "may hold; bulk data belongs in a data file")
         m = _TOKEN_RE.match(text, pos)
         if m is None:
             ch = text[pos]

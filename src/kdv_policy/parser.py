@@ -23,15 +23,20 @@ from .ast import (
     Term,
     Variable,
 )
-from .errors import Diagnostic, PolicySyntaxError, Severity
+from .errors import Diagnostic, PolicyLoadError, PolicySyntaxError, Severity
 from .lexer import Token
 from .source import Source
 
 
-def parse_program(text: str, path: str = "<text>") -> Module:
-    """Parse the text of one rule file into a :class:`~kdv_policy.ast.Module`."""
+def parse_program(text: str, path: str = "<text>", max_items: int | None = None) -> Module:
+    """Parse the text of one rule file into a :class:`~kdv_policy.ast.Module`.
+
+    ``max_items`` bounds the declarations, facts and rules read: past it, parsing stops with a
+    :class:`~kdv_policy.errors.PolicyLoadError` before the rest of the file costs memory.
+    """
     source = Source(path, text)
-    return _Parser(source).module()
+    max_tokens = None if max_items is None else max_items * TOKENS_PER_ITEM
+    return _Parser(source, max_tokens).module(max_items)
 
 
 def parse_query(text: str, path: str = "<query>") -> Query:
@@ -40,10 +45,16 @@ def parse_query(text: str, path: str = "<query>") -> Query:
     return _Parser(source).query()
 
 
+TOKENS_PER_ITEM = 24
+"""With ``max_items``, the tokens read are bounded too, at this many per item (a long rule of the
+bundled policy has about 40, a fact with its annotations about 15), so a huge file is refused
+before its tokens fill the memory."""
+
+
 class _Parser:
-    def __init__(self, source: Source) -> None:
+    def __init__(self, source: Source, max_tokens: int | None = None) -> None:
         self.source = source
-        self.tokens = lexer.tokenize(source)
+        self.tokens = lexer.tokenize(source, max_tokens=max_tokens)
         self.pos = 0
 
     # -- token helpers -------------------------------------------------
@@ -87,11 +98,15 @@ class _Parser:
         return self.source.span(start_tok.start, max(end_tok.end, start_tok.end))
 
     # -- program -------------------------------------------------------
-    def module(self) -> Module:
+    def module(self, max_items: int | None = None) -> Module:
         """Parse every item; after a syntax error, resume at the next clause to report all of them."""
         items: list[Item] = []
         errors: list[Diagnostic] = []
         while not self.at(lexer.EOF):
+            if max_items is not None and len(items) >= max_items:
+                raise PolicyLoadError(f"`{self.source.path}` holds more than {max_items:,} declarations, "
+                                      "facts and rules, more than a policy may; bulk data belongs in a "
+                                      "data file")
             try:
                 item = self.item()
             except PolicySyntaxError as err:
