@@ -65,7 +65,7 @@ from pydantic import (
 )
 
 from .errors import Diagnostic, PolicyLoadError, Severity
-from .files import read_text
+from .files import display_path, read_text
 from .source import Source, Span
 from .suggest import did_you_mean
 
@@ -456,7 +456,7 @@ def load_data(directory: str | os.PathLike) -> DataSet | None:
     path = directory / DATA_FILE
     if not directory.is_dir() or not path.is_file():
         return None
-    display = _display(path)
+    display = display_path(path)
     return parse_data(_read(path, display), display, path)
 
 
@@ -469,7 +469,7 @@ def parse_data(text: str, display: str = DATA_FILE, path: Path | None = None) ->
     except ValidationError as err:
         raise _validation_error(err, raw, source, OrganisationDirectory) from None
     facts, by_entry = to_facts(directory)
-    origins = _origins(source, {f"{table}.{key}": rows for (table, key), rows in by_entry.items()})
+    origins = Origins(source, {f"{table}.{key}": rows for (table, key), rows in by_entry.items()})
     return DataSet(path or Path(display), directory, facts, name_table(directory), origins)
 
 
@@ -486,7 +486,7 @@ def load_people(path: str | os.PathLike, organisation: DataSet | None) -> DataSe
     path = Path(path)
     if path.is_dir():
         path = path / PEOPLE_FILE
-    display = _display(path)
+    display = display_path(path)
     if not path.is_file():
         raise PolicyLoadError(f"people file `{display}` does not exist")
     return parse_people(_read(path, display), organisation, display, path)
@@ -507,7 +507,7 @@ def parse_people(text: str, organisation: DataSet | None, display: str = PEOPLE_
     except ValidationError as err:
         raise _validation_error(err, raw, source, PeopleDirectory) from None
     facts, by_entry = people_facts(people)
-    origins = _origins(source, by_entry, field="role")
+    origins = Origins(source, by_entry, field="role")
     return DataSet(path or Path(display), people, facts, people_name_table(people), origins)
 
 
@@ -552,19 +552,6 @@ class Origins:
             label = f"{self._source.path}:{where.line}: {entry}" if where else f"{self._source.path}: {entry}"
             self._labels[entry] = label
         return label
-
-
-def _origins(source: Source, by_entry: dict[str, list[tuple[str, tuple]]],
-             field: str | None = None) -> Origins:
-    return Origins(source, by_entry, field)
-
-
-def _display(path: Path) -> str:
-    absolute = path.resolve()
-    try:
-        return absolute.relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return str(absolute)
 
 
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")

@@ -10,6 +10,15 @@ MAX_FILE_BYTES = 8 * 1024 * 1024
 """The largest rule or data file read (8 MiB): a larger one is refused before it is read."""
 
 
+def display_path(path: Path) -> str:
+    """A path as diagnostics show it: relative to the working directory when inside it."""
+    absolute = path.resolve()
+    try:
+        return absolute.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(absolute)
+
+
 def read_text(path: Path, display: str) -> str:
     """The text of a policy file; unreadable, oversized or non-UTF-8 files raise PolicyLoadError."""
     try:

@@ -16,7 +16,7 @@ from .ast import Module
 from .checker import CheckResult, analyse
 from .data import PEOPLE_FILE, DataSet, NameEntry, load_data, load_people
 from .errors import Diagnostic, PolicyCheckError, PolicyLoadError, PolicySyntaxError, Severity
-from .files import read_text
+from .files import display_path, read_text
 from .parser import parse_program
 from .program import Program
 from .source import Source
@@ -108,15 +108,6 @@ class LoadedProgram:
         return None
 
 
-def _display(path: Path) -> str:
-    """A path as diagnostics show it: relative to the working directory when inside it."""
-    absolute = path.resolve()
-    try:
-        return absolute.relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return str(absolute)
-
-
 def analyse_directory(
     directory: str | os.PathLike | None = None,
     people: str | os.PathLike | None = None,
@@ -135,7 +126,7 @@ def analyse_directory(
     syntax: list[Diagnostic] = []
     budget = MAX_ITEMS
     for path in files:
-        source = read_source(path, _display(path))
+        source = read_source(path, display_path(path))
         sources[source.path] = source
         try:
             modules.append(parse_program(source.text, source.path, max_items=budget))
@@ -178,12 +169,13 @@ def _undeclared_facts(data: DataSet, program: Program) -> list[Diagnostic]:
         if decl is None:
             problems.append(Diagnostic(
                 "undeclared-predicate", Severity.ERROR,
-                f"{_display(data.path)} gives facts for `{predicate}/{arity}`, which no rule file declares",
+                f"{display_path(data.path)} gives facts for `{predicate}/{arity}`, "
+                "which no rule file declares",
                 None, f"declare it in a rule file: `.decl {predicate}(...)` with {arity} arguments"))
         elif decl.arity != arity:
             problems.append(Diagnostic(
                 "arity-mismatch", Severity.ERROR,
-                f"{_display(data.path)} gives `{predicate}` {arity} values, but it is declared with "
+                f"{display_path(data.path)} gives `{predicate}` {arity} values, but it is declared with "
                 f"{decl.arity}", decl.span,
                 f"it is declared as `{decl.predicate}({', '.join(decl.params)})`"))
     return problems

@@ -35,6 +35,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from .api import ACTOR_KINDS, Policy
 from .ast import Atom, Constant, Negation, Variable
 from .errors import Diagnostic, PolicyError, Severity
+from .files import display_path
 from .loader import bundled_rules
 from .names import AmbiguousNameError, UnknownNameError
 from .parser import parse_query
@@ -260,7 +261,7 @@ def load_test_file(path: str | os.PathLike, display: str | None = None) -> CaseF
     case runs.
     """
     path = Path(path)
-    display = display or _display(path)
+    display = display or display_path(path)
     return parse_test_file(_read(path, display), display, path)
 
 
@@ -565,14 +566,6 @@ def _question_text(question: str, args: Sequence[str]) -> str:
     if question in ("holds", "ask"):
         return f"{question} {args[0]}"
     return f"{question}({', '.join(args)})"
-
-
-def _display(path: Path) -> str:
-    absolute = path.resolve()
-    try:
-        return absolute.relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return str(absolute)
 
 
 # -- running cases ---------------------------------------------------------------------------------------
@@ -926,15 +919,15 @@ def run_tests(directory: Path | None = None, *, people: Path | None = None) -> T
     """
     root = Path(directory) if directory is not None else bundled_rules()
     if not root.is_dir():
-        raise PolicyTestError(f"policy directory `{_display(root)}` does not exist")
+        raise PolicyTestError(f"policy directory `{display_path(root)}` does not exist")
     files = find_test_files(root)
     if not files:
-        raise PolicyTestError(f"no test files in `{_display(root / TESTS_DIR)}`: write the cases as "
+        raise PolicyTestError(f"no test files in `{display_path(root / TESTS_DIR)}`: write the cases as "
                               f"`{TESTS_DIR}/*.yaml` in the policy directory (see docs/testing.md)")
     problems: list[Diagnostic] = []
     parsed: list[CaseFile] = []
     for path in files:  # every problem of every file at once: the valid cases still run below
-        display = _display(path)
+        display = display_path(path)
         test_file, found = _parse(_read(path, display), display, path)
         parsed.append(test_file)
         problems += found
@@ -954,7 +947,7 @@ def run_tests(directory: Path | None = None, *, people: Path | None = None) -> T
                 problems += err.diagnostics
     if problems:
         raise PolicyTestError(problems)
-    return _report(root, base, [_display(p) for p in files], results)
+    return _report(root, base, [display_path(p) for p in files], results)
 
 
 def _report(root: Path, policy: Policy, files: list[str], results: list[CaseResult]) -> TestReport:
@@ -967,6 +960,6 @@ def _report(root: Path, policy: Policy, files: list[str], results: list[CaseResu
     for clause in clauses:
         if clause.id in uncovered and clause.span is not None and clause.id not in where:
             where[clause.id] = f"{clause.span.path}:{clause.span.line}"
-    return TestReport(directory=_display(root), version=policy.version, files=tuple(files),
+    return TestReport(directory=display_path(root), version=policy.version, files=tuple(files),
                       results=tuple(results), rules_total=len(ids), covered_rules=covered,
                       uncovered_rules=uncovered, locations=where)
