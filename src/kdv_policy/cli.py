@@ -128,34 +128,9 @@ def _gather(args: argparse.Namespace) -> list[Item] | None:
 # -- commands ---------------------------------------------------------------------------------------
 
 
-def cmd_query(args: argparse.Namespace) -> int:
-    items = _gather(args)
-    if items is None:
-        return EXIT_BAD_INPUT
-    policy = _load(args)
-    if policy is None:
-        return EXIT_BAD_INPUT
-    style = style_for(sys.stdout)
-    bad = denied = False
-    for text, make in items:
-        try:
-            reply = make().ask(policy)
-            out = (json.dumps(reply.json(), ensure_ascii=False) if args.format == "json"
-                   else reply.text(style, explain=args.explain))
-        except PolicyError as err:
-            _report(text, err)
-            if args.format == "json":
-                print(json.dumps(error_json(text, err), ensure_ascii=False))
-            bad = True
-            continue
-        print(out)
-        denied = denied or reply.denied
-    if bad:
-        return EXIT_BAD_INPUT
-    return EXIT_FAILED if denied and args.fail_on_deny else EXIT_OK
-
-
-def cmd_explain(args: argparse.Namespace) -> int:
+def _answer_each(args: argparse.Namespace, answer: Callable[[str, Query, Policy, Style, bool], str]) -> int:
+    """Load the policy, then answer every query in order: stdout gets each answer, stderr (and,
+    in JSON, stdout) each bad query. Returns EXIT_BAD_INPUT when one was bad, else EXIT_OK."""
     items = _gather(args)
     if items is None:
         return EXIT_BAD_INPUT
@@ -167,14 +142,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     first = True
     for text, make in items:
         try:
-            query = make()
-            explanation = query.explanation(policy)
-            if args.format == "json":
-                out = json.dumps({"query": text, "kind": query.kind,
-                                  "explanation": explanation.model_dump(mode="json")}, ensure_ascii=False)
-            else:
-                head, _, rest = explanation.render().partition("\n")
-                out = ("" if first else "\n") + style.bold(head) + ("\n" + rest if rest else "")
+            out = answer(text, make(), policy, style, first)
         except PolicyError as err:
             _report(text, err)
             if args.format == "json":
@@ -184,6 +152,35 @@ def cmd_explain(args: argparse.Namespace) -> int:
         print(out)
         first = False
     return EXIT_BAD_INPUT if bad else EXIT_OK
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    denied = False
+
+    def answer(text: str, query: Query, policy: Policy, style: Style, first: bool) -> str:
+        nonlocal denied
+        reply = query.ask(policy)
+        out = (json.dumps(reply.json(), ensure_ascii=False) if args.format == "json"
+               else reply.text(style, explain=args.explain))
+        denied = denied or reply.denied
+        return out
+
+    status = _answer_each(args, answer)
+    if status == EXIT_OK and denied and args.fail_on_deny:
+        return EXIT_FAILED
+    return status
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    def answer(text: str, query: Query, policy: Policy, style: Style, first: bool) -> str:
+        explanation = query.explanation(policy)
+        if args.format == "json":
+            return json.dumps({"query": text, "kind": query.kind,
+                               "explanation": explanation.model_dump(mode="json")}, ensure_ascii=False)
+        head, _, rest = explanation.render().partition("\n")
+        return ("" if first else "\n") + style.bold(head) + ("\n" + rest if rest else "")
+
+    return _answer_each(args, answer)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
