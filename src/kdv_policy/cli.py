@@ -34,7 +34,7 @@ from . import __version__
 from .api import Policy
 from .errors import PolicyError, PolicyLoadError, Severity
 from .files import read_text
-from .loader import analyse_directory
+from .loader import LoadedProgram, analyse_directory, bundled_rules
 from .questions import (
     FORMS,
     Query,
@@ -185,7 +185,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     try:
-        result, sources, _datasets = analyse_directory(args.dir)
+        result, sources, (data, people) = analyse_directory(args.dir)
     except PolicyError as err:
         print(err.render(), file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -194,7 +194,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         from .invariants import as_diagnostics
 
         try:
-            diags = diags + tuple(as_diagnostics(Policy.load(args.dir)))
+            root = Path(args.dir) if args.dir else bundled_rules()
+            checked = LoadedProgram(root, result.program, sources, result.warnings, data, people)
+            diags = diags + tuple(as_diagnostics(Policy(checked)))  # the program checked above, not reloaded
         except PolicyError as err:
             print(err.render(), file=sys.stderr)
             return EXIT_BAD_INPUT
@@ -243,7 +245,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
 def cmd_fmt(args: argparse.Namespace) -> int:
     from .formatter import format_source
-    from .loader import bundled_rules, rule_files
+    from .loader import rule_files
 
     try:
         files = rule_files(Path(args.path) if args.path else bundled_rules())
