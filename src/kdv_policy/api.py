@@ -35,6 +35,7 @@ from .diff import diff as diff_policies
 from .engine import Engine, QueryLimits
 from .errors import Diagnostic, PolicyError, QueryError
 from .explain import ProofNode, Prover, WhyNot
+from .gcpause import paused
 from .loader import LoadedProgram, load_program
 from .names import NameIndex
 from .parser import parse_query
@@ -142,7 +143,8 @@ class Policy:
         Raises a :class:`~kdv_policy.errors.PolicyError` with every problem found; nothing
         is half-loaded.
         """
-        return cls(load_program(path, people), at=_as_date(at), cache_size=cache_size, limits=limits)
+        with paused():  # see kdv_policy.gcpause
+            return cls(load_program(path, people), at=_as_date(at), cache_size=cache_size, limits=limits)
 
     def at(self, date: datetime.date | str | None) -> Policy:
         """The same policy as of ``date`` (``None``: timeless); dated facts apply as of that day."""
@@ -220,6 +222,15 @@ class Policy:
                 if self._name_table is None:
                     self._name_table = self._name_index()
         return self._name_table
+
+    def materialise(self) -> Policy:
+        """Evaluate every relation now (otherwise each is evaluated on its first use); returns self.
+
+        A server calls it before it starts answering, so no request waits for an evaluation;
+        :class:`~kdv_policy.store.PolicyStore` calls it before it swaps a new policy in.
+        """
+        self._engine.materialise()
+        return self
 
     def relation(self, predicate: str) -> frozenset[tuple[Value, ...]]:
         """Every tuple of a predicate in the computed model."""
@@ -526,11 +537,9 @@ class Policy:
         for entry in self._loaded.names:
             entity = Entity(id=entry.id, name=entry.name, kind=entry.kind)
             index.add(entity, *entry.abbreviations, *entry.aliases)
-        for rows in self._model.values():
-            for row in rows:
-                for value in row:
-                    if isinstance(value, str) and index.by_id(value) is None:
-                        index.add(Entity(id=value, name=value, kind="constant"))
+        for value in sorted(self._engine.constants()):
+            if index.by_id(value) is None:
+                index.add(Entity(id=value, name=value, kind="constant"))
         return index
 
     def _fact(self, fact: FactLike) -> tuple[str, tuple[Value, ...]]:

@@ -1,9 +1,15 @@
-"""Checked program ⊕ facts → the whole model, computed once; ad-hoc queries over it.
+"""Checked program ⊕ facts → the model, each relation computed once, on first use; ad-hoc queries.
 
 This is the only module that imports pyDatalog. It uses pyDatalog as a join engine
 for conjunctive bodies over stored facts, and nothing more: the model is built
 bottom-up here, stratum by stratum, and recursive strata run a semi-naive fixpoint
 driven from Python. pyDatalog never sees a rule, so its own recursion never runs.
+
+A relation is evaluated the first time it is read (with the strata it depends on) and
+kept, decoded, in Python sets: :meth:`Engine.materialise` evaluates everything up front.
+Rows are numbered by stratum, so the model, its steps and every proof are the same
+whatever is read first. pyDatalog holds a relation's facts only while a rule still to
+run or a query reads them.
 
 pyDatalog's defects (D0–D8 of the pyDatalog notes; docs/design.md) and what this module does:
 
@@ -35,13 +41,13 @@ import itertools
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from types import MappingProxyType
 
 from pyDatalog import pyDatalog, pyEngine, pyParser
 
 from . import ast
 from .ast import Atom, Comparison, Constant, Negation, Value, Variable
 from .errors import EngineError, PolicyError, QueryError
+from .gcpause import paused
 from .lexer import MAX_INTEGER
 from .program import Program, Stratum
 
@@ -172,6 +178,38 @@ def _assert(name: str, row: _Row) -> None:
     pyEngine.assert_(pyEngine.Clause(literal, []))
 
 
+def _drop(name: str, arity: int) -> None:
+    """Drop every fact stored under a pyDatalog name: ~2 µs a fact (``retract_fact`` takes ~40)."""
+    head = pyParser.Term(name)(*(pyParser.Term(f"V{i}") for i in range(arity)))
+    head <= None  # noqa: B015 -- `<= None` retracts the predicate's facts
+
+
+class _Relations(Mapping):
+    """A read-only mapping over the engine's relations that evaluates a relation on first read."""
+
+    def __init__(self, engine: Engine, table: dict) -> None:
+        self._engine = engine
+        self._table = table
+
+    def __getitem__(self, predicate: str):
+        found = self._table.get(predicate)
+        if found is None:
+            if predicate not in self._engine._program.declarations:
+                raise KeyError(predicate)
+            self._engine.materialise((predicate,))
+            found = self._table[predicate]
+        return found
+
+    def __contains__(self, predicate: object) -> bool:
+        return predicate in self._engine._program.declarations
+
+    def __iter__(self):
+        return iter(self._engine._program.declarations)
+
+    def __len__(self) -> int:
+        return len(self._engine._program.declarations)
+
+
 # -- the engine -------------------------------------------------------------------------------
 
 
@@ -191,12 +229,19 @@ class QueryLimits:
     max_length: int = 4_000
 
 
+_STRATUM_STEPS = 1 << 40
+"""Steps are numbered per stratum: the rows of stratum ``i`` get steps from ``(i + 1) *
+_STRATUM_STEPS`` on, so a row's step does not depend on which relation was asked first."""
+
+
 class Engine:
-    """The model of a checked program and its facts, computed once, with ad-hoc queries.
+    """The model of a checked program and its facts, computed on demand, with ad-hoc queries.
 
     ``facts`` adds rows to declared predicates (e.g. organisation data loaded from files);
-    values are ``str``, ``int`` and ``datetime.date``. Construction evaluates everything;
-    an :class:`~kdv_policy.errors.EngineError` reports facts or rules it cannot evaluate.
+    values are ``str``, ``int`` and ``datetime.date``. Construction encodes and checks the
+    facts and compiles the rules (an :class:`~kdv_policy.errors.EngineError` reports what it
+    cannot evaluate); a relation is evaluated the first time it is read, together with the
+    strata it depends on, and kept (:meth:`materialise` evaluates them all).
     """
 
     def __init__(
@@ -206,40 +251,48 @@ class Engine:
         # pyDatalog sees only these names: no user text, no name it treats specially (ask, len_, a.b).
         self._stored = {p: f"p{i}" for i, p in enumerate(sorted(program.declarations))}
         self._delta = {p: f"d{i}" for i, p in enumerate(sorted(program.declarations))}
-        self._rows: dict[str, set[_Row]] = {p: set() for p in program.declarations}
-        # the evaluation step at which each row was first derived (0: stated). A derived row only
-        # depends on rows of earlier steps, so explanations built by descending steps terminate.
-        self._steps: dict[str, dict[_Row, int]] = {p: {} for p in program.declarations}
-        self._step = 0
-        self._sizes: dict[str, int] = {}  # pyDatalog name -> number of facts stored under it
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._fanouts: dict[str, dict[tuple[int, ...], int]] = {}  # predicate -> columns -> fan-out
-        base = self._base_facts(facts or {})
-        rules = [_compile_rule(c, program) for c in program.rules]
-        evaluated = {p for s in program.strata for p in s.predicates}
-        for rule in rules:
-            if rule.predicate not in evaluated:
-                raise EngineError(f"predicate `{rule.predicate}` has rules but is in no stratum")
+        self._sizes: dict[str, int] = {}  # pyDatalog name -> number of facts stored under it
+        self._decoded: dict[str, Value] = {}  # token -> value: one object per distinct value
+        # rows (as tokens) and steps of the relations of the stratum being evaluated, seeded with
+        # the stated facts of every relation not evaluated yet
+        with paused():
+            self._rows: dict[str, set[_Row]] = self._base_facts(facts or {})
+        self._row_steps: dict[str, dict[_Row, int]] = {}
+        # evaluated relations, decoded: what the model and its steps read
+        self._done: dict[str, frozenset[tuple[Value, ...]]] = {}
+        self._done_steps: dict[str, dict[tuple[Value, ...], int]] = {}
 
+        rules = [_compile_rule(c, program) for c in program.rules]
+        self._stratum_of = {p: i for i, s in enumerate(program.strata) for p in s.predicates}
+        for rule in rules:
+            if rule.predicate not in self._stratum_of:
+                raise EngineError(f"predicate `{rule.predicate}` has rules but is in no stratum")
+        self._rules: list[list[_Rule]] = [[] for _ in program.strata]
+        for rule in rules:
+            self._rules[self._stratum_of[rule.predicate]].append(rule)
+        # which relations rule bodies read, and how many strata that read each are still to run:
+        # pyDatalog holds a relation only while a rule or a query may read it
+        self._reads: list[set[str]] = [
+            {p for r in stratum_rules for p, _ in r.body.positives + r.body.negations}
+            for stratum_rules in self._rules]
+        self._readers_left: dict[str, int] = {}
+        for i, reads in enumerate(self._reads):
+            for p in reads - set(program.strata[i].predicates):
+                self._readers_left[p] = self._readers_left.get(p, 0) + 1
+        self._read_by_rules = set().union(*self._reads) if self._reads else set()
+        self._asserted: set[str] = set()
+        self._evaluated = [False] * len(program.strata)
         self._logic = pyDatalog.Logic()  # a fresh Logic, bound to this thread while we build
-        for predicate, rows in base.items():
-            self._store(predicate, rows)
-        self._step = 1
-        for stratum in program.strata:
-            self._evaluate(stratum, [r for r in rules if r.predicate in stratum.predicates])
-        self._model = MappingProxyType(
-            {p: frozenset(tuple(map(_decode, row)) for row in rows) for p, rows in self._rows.items()}
-        )
-        self._step_of = MappingProxyType(
-            {p: {tuple(map(_decode, row)): step for row, step in steps.items()}
-             for p, steps in self._steps.items()}
-        )
+        self._model = _Relations(self, self._done)
+        self._step_of = _Relations(self, self._done_steps)
 
     # -- public surface -------------------------------------------------------------------
 
     @property
     def model(self) -> Mapping[str, frozenset[tuple[Value, ...]]]:
-        """Every declared predicate and its rows (read-only)."""
+        """Every declared predicate and its rows (read-only; a relation is evaluated on first read)."""
         return self._model
 
     @property
@@ -257,6 +310,43 @@ class Engine:
         except KeyError:
             raise QueryError(f"predicate `{predicate}` is not declared") from None
 
+    def materialise(self, predicates: Iterable[str] | None = None) -> None:
+        """Evaluate the relations ``predicates`` (every relation when None) and what they depend on."""
+        strata = self._program.strata
+        wanted = range(len(strata)) if predicates is None else {self._stratum_of[p] for p in predicates}
+        needed: set[int] = set()
+        stack = [i for i in wanted if not self._evaluated[i]]
+        while stack:
+            i = stack.pop()
+            if i in needed or self._evaluated[i]:
+                continue
+            needed.add(i)
+            stack.extend(self._stratum_of[p] for p in self._reads[i])
+        if not needed:
+            return
+        with self._lock, paused():
+            todo = sorted(i for i in needed if not self._evaluated[i])  # strata come in dependency order
+            if not todo:
+                return
+            pyDatalog.Logic(self._logic)  # pyDatalog's state is per thread: bind ours here
+            try:
+                for i in todo:
+                    self._evaluate(i)
+            finally:
+                self._logic = pyDatalog.Logic(True)  # keep the relations asserted while binding
+
+    def constants(self) -> set[str]:
+        """Every string value of the model: a derived row only holds values of the stated facts
+        and the rules, so this needs no evaluation."""
+        with self._lock:
+            values = {v for rows in self._done.values() for row in rows for v in row}
+            values |= {_decode(t) for rows in self._rows.values() for row in rows for t in row}
+        for rule in self._rules_flat():
+            for _, args in rule.body.positives + rule.body.negations:
+                values.update(_decode(t) for t in args if isinstance(t, str))
+            values.update(_decode(t) for t in rule.head if isinstance(t, str))
+        return {v for v in values if isinstance(v, str)}
+
     def query(self, query: ast.Query, limits: QueryLimits | None = None) -> tuple[dict[str, Value], ...]:
         """Answer a conjunctive query over the model.
 
@@ -270,6 +360,8 @@ class Engine:
         body = _compile_body(query.body, self._program, QueryError)
         names = tuple(body.variables)
         wanted = tuple(body.variables[n] for n in names)
+        read = {p for p, _ in body.positives + body.negations}
+        self.materialise(read)
         order, bound = self._plan(body.positives)
         if bound > limits.max_intermediate:
             raise QueryError(
@@ -279,12 +371,21 @@ class Engine:
         positives = [(self._stored[p], args) for p, args in order]
         negations = [(self._stored[p], args) for p, args in body.negations]
         with self._lock:
-            pyDatalog.Logic(self._logic)  # pyDatalog's state is per thread: bind a copy of ours here
+            missing = sorted(read - self._asserted)
+            if missing:  # relations pyDatalog let go of once no rule needed them: store them again
+                pyDatalog.Logic(self._logic)
+                for p in missing:
+                    self._assert_rows(p, (tuple(map(_encode, row)) for row in self._done[p]))
+                self._logic = pyDatalog.Logic(True)
+            pyDatalog.Logic(self._logic)  # bind a copy: what the query leaves behind dies with it
             rows = self._solve(positives, body.comparisons, negations, wanted)
         if len(rows) > limits.max_answers:
             raise QueryError(f"the query has {len(rows):,} answers, more than the limit of "
                              f"{limits.max_answers:,}; narrow it down")
-        return tuple(dict(zip(names, map(_decode, row), strict=True)) for row in sorted(rows))
+        return tuple(dict(zip(names, map(self._value, row), strict=True)) for row in sorted(rows))
+
+    def _rules_flat(self) -> Iterable[_Rule]:
+        return itertools.chain.from_iterable(self._rules)
 
     def _plan(
         self, positives: Sequence[tuple[str, _Args]], bound_vars: set[_Var] | None = None
@@ -317,12 +418,23 @@ class Engine:
         found = cached.get(columns)
         if found is None:
             counts: dict[tuple, int] = {}
-            for row in self._rows[predicate]:
+            for row in self._rows_of(predicate):
                 k = tuple(row[c] for c in columns)
                 counts[k] = counts.get(k, 0) + 1
             found = max(counts.values(), default=0)
             cached[columns] = found
         return found
+
+    def _rows_of(self, predicate: str) -> set[_Row] | frozenset[tuple[Value, ...]]:
+        """The rows of a relation so far: tokens while it is evaluated, values once it is done."""
+        rows = self._rows.get(predicate)
+        return rows if rows is not None else self._done[predicate]
+
+    def _value(self, token: str) -> Value:
+        value = self._decoded.get(token)
+        if value is None:
+            value = self._decoded[token] = _decode(token)
+        return value
 
     # -- building the model -----------------------------------------------------------------
 
@@ -335,10 +447,13 @@ class Engine:
             self._check_arity(head.predicate, head.arity)
             base[head.predicate].add(tuple(_encode(t.value) for t in head.args))
         for predicate, rows in extra.items():
+            decl = self._program.declarations.get(predicate)
+            target = base.get(predicate)
             for row in rows:
                 row = tuple(row)
-                self._check_arity(predicate, len(row))
-                base[predicate].add(tuple(map(_encode, row)))
+                if decl is None or len(row) != decl.arity:
+                    self._check_arity(predicate, len(row))  # raises
+                target.add(tuple(map(_encode, row)))
         return base
 
     def _check_arity(self, predicate: str, arity: int) -> None:
@@ -348,15 +463,38 @@ class Engine:
         if decl.arity != arity:
             raise EngineError(f"a fact of `{predicate}` has {arity} values; it is declared with {decl.arity}")
 
-    def _evaluate(self, stratum: Stratum, rules: list[_Rule]) -> None:
-        if not stratum.recursive:
-            derived: dict[str, set[_Row]] = {p: set() for p in stratum.predicates}
-            for rule in rules:
-                derived[rule.predicate] |= self._fire(rule)
-            for predicate, rows in derived.items():
-                self._store(predicate, rows - self._rows[predicate])
-            self._step += 1
-            return
+    def _evaluate(self, index: int) -> None:
+        """Evaluate one stratum (its dependencies are evaluated), then decode its relations."""
+        stratum, rules = self._program.strata[index], self._rules[index]
+        self._step = (index + 1) * _STRATUM_STEPS
+        for p in stratum.predicates:
+            self._row_steps[p] = dict.fromkeys(self._rows[p], 0)  # stated
+            if p in self._read_by_rules:
+                self._assert_rows(p, self._rows[p])
+        if rules:
+            (self._evaluate_recursive if stratum.recursive else self._evaluate_once)(stratum, rules)
+        for p in stratum.predicates:
+            self._done_steps[p] = {tuple(map(self._value, row)): step
+                                   for row, step in self._row_steps.pop(p).items()}
+            self._done[p] = frozenset(self._done_steps[p])
+            del self._rows[p]
+        self._evaluated[index] = True
+        for p in self._reads[index] - set(stratum.predicates):
+            self._readers_left[p] -= 1
+            if self._readers_left[p] == 0:  # no rule reads it any more
+                self._release(p)
+        for p in stratum.predicates:
+            if not self._readers_left.get(p):
+                self._release(p)
+
+    def _evaluate_once(self, stratum: Stratum, rules: list[_Rule]) -> None:
+        derived: dict[str, set[_Row]] = {p: set() for p in stratum.predicates}
+        for rule in rules:
+            derived[rule.predicate] |= self._fire(rule)
+        for predicate, rows in derived.items():
+            self._store(predicate, rows - self._rows[predicate])
+
+    def _evaluate_recursive(self, stratum: Stratum, rules: list[_Rule]) -> None:
         # D1: semi-naive fixpoint driven here. Each round, every rule is evaluated once per
         # same-stratum atom, that atom reading the facts new in the last round ("delta",
         # stored under d-names), the other atoms reading all facts so far.
@@ -399,23 +537,38 @@ class Engine:
         head = [(wanted.index(t), None) if isinstance(t, _Var) else (None, t) for t in rule.head]
         return {tuple(t if i is None else row[i] for i, t in head) for row in rows}
 
-    def _store(self, predicate: str, rows: Iterable[_Row]) -> None:
+    def _store(self, predicate: str, rows: set[_Row]) -> None:
+        """Add rows new to a relation of the stratum being evaluated, at the current step."""
+        if not rows:
+            return
+        self._rows[predicate] |= rows
+        steps = self._row_steps[predicate]
+        for row in rows:
+            steps[row] = self._step
+        self._fanouts.pop(predicate, None)  # its statistics changed
+        if predicate in self._asserted:
+            self._assert_rows(predicate, rows)
+
+    def _assert_rows(self, predicate: str, rows: Iterable[_Row]) -> None:
         name = self._stored[predicate]
         for row in rows:
-            if row not in self._rows[predicate]:
-                _assert(name, row)
-                self._rows[predicate].add(row)
-                self._fanouts.pop(predicate, None)  # its statistics changed
-                self._steps[predicate][row] = self._step
-        self._sizes[name] = len(self._rows[predicate])
+            _assert(name, row)
+        self._asserted.add(predicate)
+        self._sizes[name] = len(self._rows_of(predicate))
+
+    def _release(self, predicate: str) -> None:
+        """Drop a relation's facts from pyDatalog (a query stores them again if it reads them)."""
+        if predicate in self._asserted:
+            name = self._stored[predicate]
+            _drop(name, self._program.arity(predicate))
+            self._asserted.discard(predicate)
+            self._sizes[name] = 0
 
     def _set_delta(self, delta: Mapping[str, set[_Row]]) -> None:
         """Replace the facts stored under each predicate's delta name."""
         for predicate, rows in delta.items():
             name = self._delta[predicate]
-            arity = self._program.arity(predicate)
-            head = pyParser.Term(name)(*(pyParser.Term(f"V{i}") for i in range(arity)))
-            head <= None  # noqa: B015 -- drops all facts of the predicate: ~2 µs a fact, retract_fact ~40
+            _drop(name, self._program.arity(predicate))
             for row in rows:
                 _assert(name, row)
             self._sizes[name] = len(rows)

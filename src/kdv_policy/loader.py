@@ -17,6 +17,7 @@ from .checker import CheckResult, analyse
 from .data import PEOPLE_FILE, DataSet, NameEntry, load_data, load_people
 from .errors import Diagnostic, PolicyCheckError, PolicyLoadError, PolicySyntaxError, Severity
 from .files import display_path, read_text
+from .gcpause import paused
 from .parser import parse_program
 from .program import Program
 from .source import Source
@@ -117,6 +118,13 @@ def analyse_directory(
 
     The people file is ``people`` when given, else ``people.toml`` in the directory if present.
     """
+    with paused():  # the cyclic collector would scan the growing heap again and again (gcpause)
+        return _analyse_directory(directory, people)
+
+
+def _analyse_directory(
+    directory: str | os.PathLike | None, people: str | os.PathLike | None
+) -> tuple[CheckResult, dict[str, Source], tuple[DataSet | None, DataSet | None]]:
     root = Path(directory) if directory is not None else bundled_rules()
     files = rule_files(root)
     if not files:

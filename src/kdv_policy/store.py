@@ -3,7 +3,7 @@
 >>> store = PolicyStore("rules")              # doctest: +SKIP
 >>> store.current.may("RR", "approve", "Strategie")   # doctest: +SKIP
 
-``store.current`` is always a complete, checked Policy. :meth:`PolicyStore.reload`
+``store.current`` is always a complete, checked and evaluated Policy. :meth:`PolicyStore.reload`
 builds a new one from the files and swaps it in only if it loads, checks and — when the
 directory has policy test files (``tests/*.yaml``) — passes them; otherwise the old
 policy keeps answering and the failure is raised (``reload()``) or logged on the
@@ -148,7 +148,7 @@ class PolicyStore:
         """Load and validate; retry while the files change under us, so one version is one state."""
         for _ in range(_STABLE_ATTEMPTS):
             before = fingerprint(self._path, self._people)
-            policy = Policy.load(self._path, **self._options)
+            policy = Policy.load(self._path, **self._options).materialise()  # ready before it answers
             self._validate(policy)
             if fingerprint(self._path, self._people) == before:
                 return policy, before
