@@ -17,6 +17,7 @@ they work on any policy directory that declares them. A Policy is immutable:
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import os
 import threading
@@ -117,10 +118,10 @@ class Policy:
         self._indexes: dict[tuple[str, tuple[int, ...]], dict[tuple, list[tuple]]] = {}
         # FIFO, not LRU: a hit is a plain lookup (an LRU hit reorders, costing more than the answer)
         self._cache = _DecisionCache(maxsize=max(1, cache_size))
-        self._hot = self._cache.mirror  # hits read this dict directly
         self._cache_size = cache_size
         self._hits = self._misses = 0
         self._lock = threading.RLock()
+        self._hot_hits = _install_hot_paths(self)
 
     # -- loading and deriving policies ----------------------------------------------------------
 
@@ -243,7 +244,8 @@ class Policy:
     def cache_info(self) -> CacheInfo:
         """Hit and miss counts and the size of the decision cache."""
         with self._lock:
-            return CacheInfo(self._hits, self._misses, len(self._cache), self._cache.maxsize)
+            hits = self._hits + self._hot_hits()
+            return CacheInfo(hits, self._misses, len(self._cache), self._cache.maxsize)
 
     # -- questions ------------------------------------------------------------------------------
 
@@ -253,25 +255,12 @@ class Policy:
         Names are resolved as people type them. The decision's explanation is the proof
         (down to cited facts, through any delegation chain) or the why-not.
         """
-        key = ("may", actor, action, object)
-        found = self._hot.get(key)  # the hot path, inlined: a hit costs a lookup (docs/performance.md)
-        if found is None:
-            return self._cached(key, lambda: self._may(actor, action, object))
-        self._hits += 1
-        if AUDIT_LOGGER.handlers:
-            self._audit(key, found)
-        return found
+        # a hit never gets here: the instance's own may() answers it (_install_hot_paths)
+        return self._cached(("may", actor, action, object), lambda: self._may(actor, action, object))
 
     def who_may(self, action: str, object: str) -> Answers[Entity]:
         """Every body, role and person that may do ``action`` with ``object``."""
-        key = ("who_may", action, object)
-        found = self._hot.get(key)  # the hot path, inlined as in may()
-        if found is None:
-            return self._cached(key, lambda: self._who_may(action, object))
-        self._hits += 1
-        if AUDIT_LOGGER.handlers:
-            self._audit(key, found)
-        return found
+        return self._cached(("who_may", action, object), lambda: self._who_may(action, object))
 
     def what_may(self, actor: str) -> Answers[Permission]:
         """Every (action, object) pair ``actor`` may."""
@@ -279,14 +268,7 @@ class Policy:
 
     def who_serves(self, unit: str) -> Answers[Entity]:
         """The units that provide services to ``unit`` (empty when it is not a consumer)."""
-        key = ("who_serves", unit)
-        found = self._hot.get(key)  # the hot path, inlined as in may()
-        if found is None:
-            return self._cached(key, lambda: self._who_serves(unit))
-        self._hits += 1
-        if AUDIT_LOGGER.handlers:
-            self._audit(key, found)
-        return found
+        return self._cached(("who_serves", unit), lambda: self._who_serves(unit))
 
     def members(self, body: str) -> Answers[Entity]:
         """The roles that are members of ``body`` (a chair is a member)."""
@@ -350,7 +332,7 @@ class Policy:
         Lookups take no lock (a read of the cache's dict is atomic); inserts do. Two threads
         missing the same key at once both compute it, and both get a correct answer.
         """
-        found = self._hot.get(key, _MISSING)
+        found = self._cache.mirror.get(key, _MISSING)
         if found is _MISSING:
             found = compute()
             with self._lock:
@@ -605,20 +587,84 @@ _MISSING = object()
 
 
 class _DecisionCache(FIFOCache):
-    """A bounded FIFO cache that keeps a plain dict of its entries, for lock-free lookups."""
+    """A bounded FIFO cache that keeps plain dicts of its entries, for lock-free lookups: ``mirror``
+    by key, and for the hot questions ``by_question[question]`` by its arguments (one argument:
+    the argument itself, whose hash a string keeps; more: their tuple)."""
+
+    HOT = ("may", "who_may", "who_serves")
 
     def __init__(self, maxsize: int) -> None:
         super().__init__(maxsize)
         self.mirror: dict = {}
+        self.by_question: dict[str, dict] = {question: {} for question in self.HOT}
 
     def __setitem__(self, key, value) -> None:
         super().__setitem__(key, value)  # may evict the oldest entry through popitem()
         self.mirror[key] = value
+        hot = self.by_question.get(key[0])
+        if hot is not None:
+            hot[key[1] if len(key) == 2 else key[1:]] = value
 
     def popitem(self):
         key, value = super().popitem()
         self.mirror.pop(key, None)
+        hot = self.by_question.get(key[0])
+        if hot is not None:
+            hot.pop(key[1] if len(key) == 2 else key[1:], None)
         return key, value
+
+
+def _install_hot_paths(policy: Policy) -> Callable[[], int]:
+    """Give ``policy`` its own ``may``, ``who_may`` and ``who_serves``: closures that answer a
+    cache hit with a call, a dict lookup and a count, and leave a miss to the method.
+
+    Apps ask these on every request, so a hit must cost little more than the plain-Python
+    floor of docs/performance.md: no method binding, no attribute reads, no key tuple for one
+    argument. (The closures and the policy refer to each other: the cyclic collector frees
+    a policy no one uses any more.) Returns a function that tells the hits they counted.
+    """
+    by_question = policy._cache.by_question
+    may_hits, who_may_hits, who_serves_hits = (by_question[q] for q in _DecisionCache.HOT)
+    audit_logger = AUDIT_LOGGER
+    hits = 0
+
+    def may(actor: str, action: str, object: str) -> Decision:
+        nonlocal hits
+        try:
+            found = may_hits[(actor, action, object)]
+        except KeyError:
+            return Policy.may(policy, actor, action, object)
+        hits += 1
+        if audit_logger.handlers:
+            policy._audit(("may", actor, action, object), found)
+        return found
+
+    def who_may(action: str, object: str) -> Answers[Entity]:
+        nonlocal hits
+        try:
+            found = who_may_hits[(action, object)]
+        except KeyError:
+            return Policy.who_may(policy, action, object)
+        hits += 1
+        if audit_logger.handlers:
+            policy._audit(("who_may", action, object), found)
+        return found
+
+    def who_serves(unit: str) -> Answers[Entity]:
+        nonlocal hits
+        try:
+            found = who_serves_hits[unit]
+        except KeyError:
+            return Policy.who_serves(policy, unit)
+        hits += 1
+        if audit_logger.handlers:
+            policy._audit(("who_serves", unit), found)
+        return found
+
+    for fast in (may, who_may, who_serves):
+        functools.update_wrapper(fast, getattr(Policy, fast.__name__))
+        setattr(policy, fast.__name__, fast)
+    return lambda: hits
 
 
 def _as_date(value: datetime.date | str | None) -> datetime.date | None:
