@@ -167,6 +167,7 @@ def measure(system_name: str, directory: Path, questions: generate.Questions, lo
     rss_import = _rss_mib()
 
     loads = []
+    phases: dict[str, list[float]] = {}
     system: System | None = None
     for _ in range(max(1, load_repeats)):
         system = None
@@ -175,6 +176,8 @@ def measure(system_name: str, directory: Path, questions: generate.Questions, lo
         t = pc()
         candidate.load(directory)
         loads.append((pc() - t) / 1e9)
+        for phase, seconds in getattr(candidate, "phases", {}).items():
+            phases.setdefault(phase, []).append(seconds)
         system = candidate
     assert system is not None
     calls = system.calls()
@@ -243,6 +246,7 @@ def measure(system_name: str, directory: Path, questions: generate.Questions, lo
     out: dict[str, Any] = {
         "system": system_name, "label": cls.label, "src_digest": src_digest,
         "load_s": statistics.median(loads), "loads_s": loads,
+        "load_phases_s": {phase: statistics.median(v) for phase, v in phases.items()},
         "first_question": first_question, "first_of_kind_us": first_of_kind,
         "cold_pass_s": cold_pass_s, "cold_throughput_qps": len(mix) / cold_pass_s,
         "throughput_qps": throughput, "throughput_from": throughput_from,
@@ -535,6 +539,11 @@ def summary(report: dict[str, Any]) -> str:
                    f"{s['bodies']:,} bodies; {s['stated_facts']:,} stated facts; {s['may_rows']:,} may rows; "
                    f"questions {data['questions']} (distinct {data['distinct_questions']})")
         kdv = data["systems"].get("kdv_policy", {})
+        phases = kdv.get("load_phases_s")
+        if phases:
+            out.append(f"  kdv_policy load {kdv['load_s']:.3f} s = Policy.load {phases['files_s']:.3f} s "
+                       f"(files → checked program and facts) + materialise() {phases['evaluate_s']:.3f} s "
+                       "(every relation evaluated)")
         if "explanation" in kdv:
             e = kdv["explanation"]
             out.append(f"  explanation of an allowed may: median {e['median_ms']:.2f} ms, "
@@ -564,8 +573,11 @@ def targets(report: dict[str, Any]) -> str:
             ", ".join(f"{s} {_ratio(r)}" for s, r in ratios.items()), bool(known) and max(known) <= 3)
     large = scales.get("large", {}).get("systems", {}).get("kdv_policy")
     if large and "load_s" in large:
-        row("load at large ≤ 2 s", f"{large['load_s']:.2f} s (median of {len(large['loads_s'])})",
-            large["load_s"] <= 2)
+        phases = large.get("load_phases_s") or {}
+        split = (f"; Policy.load {phases['files_s']:.2f} s + materialise() {phases['evaluate_s']:.2f} s"
+                 if phases else "")
+        row("load at large ≤ 2 s (files → every relation evaluated)",
+            f"{large['load_s']:.2f} s (median of {len(large['loads_s'])}{split})", large["load_s"] <= 2)
         row("peak RSS at large ≤ 250 MiB", f"{large['rss_peak_mib']:.0f} MiB", large["rss_peak_mib"] <= 250)
         e = large.get("explanation", {})
         if e.get("median_ms") is not None:

@@ -43,6 +43,9 @@ class System:
         """The comparable answer: a bool, or a sorted tuple of ids (``value`` is the attribute read)."""
         return bool(value) if kind == "may" else tuple(sorted(value))
 
+    #: seconds per phase of the last ``load`` (files, evaluation, ...), for systems that time them
+    phases: dict[str, float]
+
     def info(self) -> dict[str, Any]:
         """Facts about the loaded system worth reporting (sizes, settings)."""
         return {}
