@@ -48,12 +48,13 @@ from __future__ import annotations
 import datetime
 import os
 import re
-import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, NamedTuple, get_args
 
+import tomli
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -277,9 +278,13 @@ def _reference_problems(d: OrganisationDirectory) -> list[tuple[str, str]]:
     name_owner: dict[str, str] = {}
     for table in NAMED_TABLES:
         for entry in getattr(d, table):
-            for name in dict.fromkeys(entry.all_names()):
+            mine = f"{table}.{entry.id}"
+            if entry.abbreviations or entry.aliases:
+                names: Iterable[str] = dict.fromkeys(entry.all_names())  # a repeated name counts once
+            else:
+                names = (entry.name,)
+            for name in names:
                 key = name.casefold()
-                mine = f"{table}.{entry.id}"
                 other = name_owner.setdefault(key, mine)
                 if other != mine:
                     problems.append((mine, f"the name `{name}` is already used by {other}; "
@@ -327,25 +332,25 @@ class PeopleDirectory(_Entry):
 def _people_problems(d: PeopleDirectory, roles: set[str], reserved: dict[str, str]) -> list[Problem]:
     problems: list[Problem] = []
     seen: set[str] = set()
-    for person in d.persons:
-        entry = f"persons.{person.id}"
+    for person in d.persons:  # entry names are formatted only for a problem: a large file has none
         if person.id in seen:
-            problems.append(Problem(entry, f"person `{person.id}` is defined twice"))
+            problems.append(Problem(f"persons.{person.id}", f"person `{person.id}` is defined twice"))
         seen.add(person.id)
         if person.id in reserved:
-            problems.append(Problem(entry, f"id `{person.id}` is already used by {reserved[person.id]} "
-                                           "of the organisation directory"))
+            problems.append(Problem(f"persons.{person.id}", f"id `{person.id}` is already used by "
+                                    f"{reserved[person.id]} of the organisation directory"))
         for index, assignment in enumerate(person.roles):
-            where = f"{entry}.roles[{index}]"
             if assignment.role not in roles:
                 hint = (did_you_mean(assignment.role, roles) if roles
                         else "no organisation directory was given")
                 problems.append(Problem(
-                    where, f"`role` names the role `{assignment.role}`, which is not defined in the "
-                           "organisation directory" + (f"; {hint}" if hint else ""), "role"))
+                    f"persons.{person.id}.roles[{index}]",
+                    f"`role` names the role `{assignment.role}`, which is not defined in the "
+                    "organisation directory" + (f"; {hint}" if hint else ""), "role"))
             if assignment.until is not None and assignment.until < assignment.from_:
                 problems.append(Problem(
-                    where, f"`until` ({assignment.until}) is before `from` ({assignment.from_})", "until"))
+                    f"persons.{person.id}.roles[{index}]",
+                    f"`until` ({assignment.until}) is before `from` ({assignment.from_})", "until"))
     return problems
 
 
@@ -382,11 +387,34 @@ class DataSet:
 
 def to_facts(d: OrganisationDirectory) -> tuple[Facts, dict[tuple[str, str], list[tuple[str, tuple]]]]:
     """The facts a directory states, and for each entry ``(table, id)`` the facts it gave."""
-    facts: Facts = {p: [] for p in DATA_PREDICATES}
+    return _organisation_facts(d), _organisation_entries(d)
+
+
+def _organisation_facts(d: OrganisationDirectory) -> Facts:
+    """The facts a directory states, by predicate (in the order of :data:`DATA_PREDICATES`),
+    each predicate's rows in file order."""
+    units, roles, bodies = d.units, d.roles, d.bodies
+    rows: Facts = {
+        "unit": [(u.id,) for u in units],
+        "unit_kind": [(u.id, u.kind) for u in units],
+        "parent": [(u.id, u.parent) for u in units if u.parent is not None],
+        "administrative_kind": [(k.id,) for k in d.unit_kinds if k.administration],
+        "role": [(r.id,) for r in roles],
+        "role_of": [(r.id, r.unit, r.function) for r in roles],
+        "body": [(b.id,) for b in bodies],
+        "in_phase": [(b.id, b.phase) for b in bodies],
+        "established": [(b.id, b.established) for b in bodies if b.established is not None],
+        "phase_started": [(p.number, p.started) for p in d.phases if p.started is not None],
+    }
+    return {predicate: rows[predicate] for predicate in DATA_PREDICATES}
+
+
+def _organisation_entries(d: OrganisationDirectory) -> dict[tuple[str, str], list[tuple[str, tuple]]]:
+    """For each entry ``(table, id)`` of a directory, the facts it gives (the rows of
+    :func:`_organisation_facts`, entry by entry)."""
     by_entry: dict[tuple[str, str], list[tuple[str, tuple]]] = {}
 
     def add(entry: tuple[str, str], predicate: str, *row: FactValue) -> None:
-        facts[predicate].append(row)
         by_entry.setdefault(entry, []).append((predicate, row))
 
     for k in d.unit_kinds:
@@ -408,7 +436,12 @@ def to_facts(d: OrganisationDirectory) -> tuple[Facts, dict[tuple[str, str], lis
         add(("bodies", b.id), "in_phase", b.id, b.phase)
         if b.established is not None:
             add(("bodies", b.id), "established", b.id, b.established)
-    return facts, by_entry
+    return by_entry
+
+
+def _organisation_origins(d: OrganisationDirectory) -> dict[str, list[tuple[str, tuple]]]:
+    """:func:`_organisation_entries` keyed as :class:`Origins` names entries: ``units.div``."""
+    return {f"{table}.{key}": rows for (table, key), rows in _organisation_entries(d).items()}
 
 
 def name_table(d: OrganisationDirectory) -> list[NameEntry]:
@@ -421,22 +454,29 @@ def people_facts(d: PeopleDirectory) -> tuple[Facts, dict[str, list[tuple[str, t
     """The facts a people file states, and for each entry (``persons.erika_muster``,
     ``persons.erika_muster.roles[0]``) the facts it gave. An open-ended assignment ends on
     :data:`OPEN_END`."""
-    facts: Facts = {p: [] for p in PEOPLE_PREDICATES}
-    seen: set[tuple[str, tuple]] = set()
+    return _people_facts(d), _people_entries(d)
+
+
+def _people_facts(d: PeopleDirectory) -> Facts:
+    """The facts a people file states, by predicate, each in file order and each row once."""
+    persons = d.persons
+    return {
+        "person": list(dict.fromkeys([(p.id,) for p in persons])),
+        "assignment": list(dict.fromkeys([(p.id, a.role, a.from_, a.until or OPEN_END)
+                                          for p in persons for a in p.roles])),
+    }
+
+
+def _people_entries(d: PeopleDirectory) -> dict[str, list[tuple[str, tuple]]]:
+    """For each entry of a people file, the facts it gives (the rows of :func:`_people_facts`)."""
     by_entry: dict[str, list[tuple[str, tuple]]] = {}
-
-    def add(entry: str, predicate: str, *row: FactValue) -> None:
-        if (predicate, row) not in seen:
-            seen.add((predicate, row))
-            facts[predicate].append(row)
-        by_entry.setdefault(entry, []).append((predicate, row))
-
     for person in d.persons:
-        add(f"persons.{person.id}", "person", person.id)
+        entry = f"persons.{person.id}"
+        by_entry.setdefault(entry, []).append(("person", (person.id,)))
         for index, a in enumerate(person.roles):
-            add(f"persons.{person.id}.roles[{index}]", "assignment", person.id, a.role, a.from_,
-                a.until or OPEN_END)
-    return facts, by_entry
+            by_entry.setdefault(f"{entry}.roles[{index}]", []).append(
+                ("assignment", (person.id, a.role, a.from_, a.until or OPEN_END)))
+    return by_entry
 
 
 def people_name_table(d: PeopleDirectory) -> list[NameEntry]:
@@ -460,17 +500,21 @@ def load_data(directory: str | os.PathLike) -> DataSet | None:
     return parse_data(_read(path, display), display, path)
 
 
+# Loading builds only what every load needs: the facts and the names. The line index of the
+# text (a Source) and which entry states each fact are for error messages and explanations,
+# built when one first asks (see Origins).
+
+
 def parse_data(text: str, display: str = DATA_FILE, path: Path | None = None) -> DataSet:
     """Validate the text of a data file; ``display`` is the file name errors show."""
-    source = Source(display, text)
-    raw = _toml(source)
+    raw = _toml(text, display)
     try:
         directory = OrganisationDirectory.model_validate(raw)
     except ValidationError as err:
-        raise _validation_error(err, raw, source, OrganisationDirectory) from None
-    facts, by_entry = to_facts(directory)
-    origins = Origins(source, {f"{table}.{key}": rows for (table, key), rows in by_entry.items()})
-    return DataSet(path or Path(display), directory, facts, name_table(directory), origins)
+        raise _validation_error(err, raw, Source(display, text), OrganisationDirectory) from None
+    origins = Origins(partial(Source, display, text), partial(_organisation_origins, directory))
+    return DataSet(path or Path(display), directory, _organisation_facts(directory), name_table(directory),
+                   origins)
 
 
 def load_people(path: str | os.PathLike, organisation: DataSet | None) -> DataSet:
@@ -496,8 +540,7 @@ def parse_people(text: str, organisation: DataSet | None, display: str = PEOPLE_
                  path: Path | None = None) -> DataSet:
     """Validate the text of a people file against ``organisation``; ``display`` is the file
     name errors show."""
-    source = Source(display, text)
-    raw = _toml(source)
+    raw = _toml(text, display)
     directory = organisation.directory if organisation is not None else None
     roles = {r.id for r in directory.roles} if isinstance(directory, OrganisationDirectory) else set()
     reserved = {e.id: f"{_TABLE_OF_KIND.get(e.kind, e.kind)}.{e.id}"
@@ -505,10 +548,9 @@ def parse_people(text: str, organisation: DataSet | None, display: str = PEOPLE_
     try:
         people = PeopleDirectory.model_validate(raw, context={"roles": roles, "reserved": reserved})
     except ValidationError as err:
-        raise _validation_error(err, raw, source, PeopleDirectory) from None
-    facts, by_entry = people_facts(people)
-    origins = Origins(source, by_entry, field="role")
-    return DataSet(path or Path(display), people, facts, people_name_table(people), origins)
+        raise _validation_error(err, raw, Source(display, text), PeopleDirectory) from None
+    origins = Origins(partial(Source, display, text), partial(_people_entries, people), field="role")
+    return DataSet(path or Path(display), people, _people_facts(people), people_name_table(people), origins)
 
 
 _TABLE_OF_KIND = {kind: table for table, kind in _KIND_OF_TABLE.items()}
@@ -518,38 +560,61 @@ def _read(path: Path, display: str) -> str:
     return read_text(path, display)
 
 
-def _toml(source: Source) -> dict:
+def _toml(text: str, display: str) -> dict:
     try:
-        return tomllib.loads(source.text)
-    except tomllib.TOMLDecodeError as err:
-        raise _toml_error(err, source) from None
+        return tomli.loads(text)
+    except tomli.TOMLDecodeError as err:
+        raise _toml_error(err, Source(display, text)) from None
+
+
+_EntryFacts = Mapping[str, list[tuple[str, tuple]]]
 
 
 class Origins:
     """Where each fact of a data file is written, looked up when asked (an explanation shows it):
-    ``file:line: entry``, the line being the entry's (a nested entry's ``field`` line if any)."""
+    ``file:line: entry``, the line being the entry's (a nested entry's ``field`` line if any).
 
-    def __init__(self, source: Source, by_entry: dict[str, list[tuple[str, tuple]]],
-                 field: str | None = None) -> None:
+    ``source`` and ``by_entry`` (for each entry, the facts it gives) may be given as functions
+    that compute them: nothing is computed until the first lookup, so a load that is never
+    asked for an origin does not pay for them."""
+
+    def __init__(self, source: Source | Callable[[], Source],
+                 by_entry: _EntryFacts | Callable[[], _EntryFacts], field: str | None = None) -> None:
         self._source = source
+        self._by_entry = by_entry
         self._field = field
-        self._entry_of: dict[tuple[str, tuple[FactValue, ...]], str] = {}
-        for entry, rows in by_entry.items():
-            for predicate, row in rows:
-                self._entry_of.setdefault((predicate, row), entry)
+        self._entry_of: dict[tuple[str, tuple[FactValue, ...]], str] | None = None
         self._labels: dict[str, str] = {}
         self._index: _EntryIndex | None = None
 
+    def _entries(self) -> dict[tuple[str, tuple[FactValue, ...]], str]:
+        entry_of = self._entry_of
+        if entry_of is None:  # two threads may both build it; either result is the same
+            by_entry = self._by_entry() if callable(self._by_entry) else self._by_entry
+            entry_of = {}
+            for entry, rows in by_entry.items():
+                for predicate, row in rows:
+                    entry_of.setdefault((predicate, row), entry)
+            self._entry_of = entry_of
+        return entry_of
+
+    def _text(self) -> Source:
+        source = self._source
+        if not isinstance(source, Source):
+            source = self._source = source()
+        return source
+
     def get(self, key: tuple[str, tuple[FactValue, ...]]) -> str | None:
-        entry = self._entry_of.get(key)
+        entry = self._entries().get(key)
         if entry is None:
             return None
         label = self._labels.get(entry)
         if label is None:
+            source = self._text()
             if self._index is None:
-                self._index = _EntryIndex(self._source)
-            where = _locate_entry(self._source, entry, self._field, self._index)
-            label = f"{self._source.path}:{where.line}: {entry}" if where else f"{self._source.path}: {entry}"
+                self._index = _EntryIndex(source)
+            where = _locate_entry(source, entry, self._field, self._index)
+            label = f"{source.path}:{where.line}: {entry}" if where else f"{source.path}: {entry}"
             self._labels[entry] = label
         return label
 
@@ -557,7 +622,7 @@ class Origins:
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
 
 
-def _toml_error(err: tomllib.TOMLDecodeError, source: Source) -> PolicyLoadError:
+def _toml_error(err: tomli.TOMLDecodeError, source: Source) -> PolicyLoadError:
     message = str(err)
     found = _TOML_POSITION.search(message)
     line, col = (int(found.group(1)), int(found.group(2))) if found else (1, 1)
