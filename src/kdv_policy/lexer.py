@@ -1,10 +1,17 @@
-"""Text → tokens. Unknown characters are syntax errors with a span and a hint."""
+"""Text → tokens. Unknown characters are syntax errors with a span and a hint.
+
+One compiled regular expression finds the next token and skips the whitespace and
+comments before it, so the Python loop runs once per token. For the parser, the lexer
+can also group the commonest item of a large policy, a ground fact with its annotations
+(``@id(x) @source("...") p(a, b).``), into one ``FACT`` token: one match instead of about
+fifteen tokens (see :func:`tokenize` and :func:`_simple_fact_pattern`).
+"""
 
 from __future__ import annotations
 
 import datetime
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .errors import Diagnostic, PolicyLoadError, PolicySyntaxError, Severity
 from .source import Source
@@ -21,19 +28,31 @@ COMMENT = "comment"  # only with tokenize(..., keep_comments=True): the formatte
 PUNCT = "punctuation"
 EOF = "end of input"
 ERROR = "error"  # text that is not a token; value is the PolicySyntaxError
+FACT = "fact"  # only with tokenize(..., group_facts=True): a whole simple fact; value is its re.Match
 
+_WS = "[ \t\r\n\f\v\ufeff]"
+_SKIP = rf"(?:{_WS}++|%(?!%)[^\n]*+)*+"
+"""Whitespace and `%` comments (a `%%` doc comment is a token). Possessive: what is skipped is
+never given back, so a failed match costs no backtracking."""
+
+# Most frequent first; the alternatives never compete for the same text (`.decl` is not `.`,
+# a `%` comment is not a `%%` doc comment, and a date is tried before an integer).
 _PATTERNS = [
-    ("ws", r"[ \t\r\n\f\v\ufeff]+"),
+    ("punct", r":-|!=|<=|>=|[(),=<>@]|\.(?!decl\b)"),
+    ("ident", r"[^\W\d]\w*"),
+    ("string", r'"(?:[^"\\\n]|\\.)*"'),
     ("doc", r"%%[^\n]*"),
-    ("comment", r"%[^\n]*"),
     ("decl", r"\.decl\b"),
     ("date", r"-?\d{4}-\d\d-\d\d(?![\w-])"),
     ("integer", r"-?\d+(?![\w])"),
-    ("ident", r"[^\W\d]\w*"),
-    ("string", r'"(?:[^"\\\n]|\\.)*"'),
-    ("punct", r":-|!=|<=|>=|[(),.=<>@]"),
 ]
-_TOKEN_RE = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in _PATTERNS))
+_ALTERNATIVES = "|".join(f"(?P<{name}>{pattern})" for name, pattern in _PATTERNS)
+_SKIP_RE = re.compile(_SKIP)
+_TOKEN_RE = re.compile(f"{_SKIP}(?:{_ALTERNATIVES})")
+"""The next token, after whitespace and comments."""
+_TOKEN_OR_COMMENT_RE = re.compile(rf"{_WS}*+(?:{_ALTERNATIVES}|(?P<comment>%[^\n]*))")
+"""The next token or `%` comment, after whitespace (for ``keep_comments``)."""
+
 _ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", '"': '"'}
 
 _HINTS = {
@@ -55,8 +74,7 @@ MAX_INTEGER = 10**18 - 1
 """Integers are limited to 18 digits, so every value has an exact, ordered encoding."""
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
     kind: str
     text: str
     start: int
@@ -71,6 +89,59 @@ class Token:
         return f"`{self.text}`"
 
 
+# -- simple facts ------------------------------------------------------------------------------
+_MAX_FACT_ANNOTATIONS = 4
+_MAX_FACT_ARGS = 8
+
+
+def _simple_fact_pattern() -> str:
+    """``@a(c) ... p(c, ..., c).``: a ground fact whose annotations have one constant each, and
+    whose constants are names with a lowercase ASCII initial or strings without escapes. Anything
+    else (variables, numbers, escapes, comments inside the item, more annotations or arguments)
+    is left to the parser, token by token.
+
+    Each part has a group: annotation ``i`` is ``a{i}`` (its name ``a{i}n``, its constant
+    ``a{i}c``); the atom is ``atom`` (predicate ``pred``, arguments ``x0``, ``x1``, ...). The
+    groups nest, so annotation ``i + 1`` (argument ``i + 1``) is only matched after ``i``.
+    """
+    w = f"{_WS}*+"
+    name = r"[a-z]\w*+"
+    constant = rf'{name}|"[^"\\\n]*+"'
+    annotations = ""
+    for i in reversed(range(_MAX_FACT_ANNOTATIONS)):
+        annotation = rf"(?P<a{i}>@{w}(?P<a{i}n>{name}){w}\({w}(?P<a{i}c>{constant}){w}\))"
+        annotations = f"(?:{annotation}{w}{annotations})?"
+    args = ""
+    for i in reversed(range(1, _MAX_FACT_ARGS)):
+        args = f"(?:{w},{w}(?P<x{i}>{constant}){args})?"
+    atom = rf"(?P<atom>(?P<pred>{name}){w}\({w}(?P<x0>{constant}){args}{w}\))"
+    return rf"{_SKIP}(?P<fact>{annotations}{atom}{w}\.(?!decl\b))"
+
+
+_SIMPLE_FACT_RE = re.compile(_simple_fact_pattern())
+FACT_ANNOTATION_GROUPS = tuple((_SIMPLE_FACT_RE.groupindex[f"a{i}"], _SIMPLE_FACT_RE.groupindex[f"a{i}n"],
+                                _SIMPLE_FACT_RE.groupindex[f"a{i}c"]) for i in range(_MAX_FACT_ANNOTATIONS))
+"""The group numbers of a simple fact's annotation ``i``: whole, name, constant (a group that did
+not take part in the match spans ``(-1, -1)``)."""
+FACT_ARG_GROUPS = tuple(_SIMPLE_FACT_RE.groupindex[f"x{i}"] for i in range(_MAX_FACT_ARGS))
+"""The group number of argument ``i`` of a simple fact's atom."""
+
+
+def _fact_size(match: re.Match) -> int:
+    """The number of ordinary tokens a simple fact stands for."""
+    size = 3  # name ( ... ) .
+    for whole, _name, _constant in FACT_ANNOTATION_GROUPS:
+        if match.start(whole) < 0:
+            break
+        size += 5  # @ name ( constant )
+    for arg in FACT_ARG_GROUPS:
+        if match.start(arg) < 0:
+            break
+        size += 2  # constant and the `,` or `)` after it
+    return size
+
+
+# -- scanning --------------------------------------------------------------------------------
 def _error(source: Source, start: int, end: int, message: str, help: str | None = None) -> PolicySyntaxError:
     return PolicySyntaxError(
         Diagnostic("syntax", Severity.ERROR, message, source.span(start, end), help, source)
@@ -78,6 +149,8 @@ def _error(source: Source, start: int, end: int, message: str, help: str | None 
 
 
 def _unescape(source: Source, start: int, body: str) -> str:
+    if "\\" not in body:
+        return body
     out = []
     i = 0
     while i < len(body):
@@ -96,7 +169,8 @@ def _unescape(source: Source, start: int, body: str) -> str:
     return "".join(out)
 
 
-def tokenize(source: Source, keep_comments: bool = False, max_tokens: int | None = None) -> list[Token]:
+def tokenize(source: Source, keep_comments: bool = False, max_tokens: int | None = None,
+             group_facts: bool = False) -> list[Token]:
     """Split ``source`` into tokens; the list always ends with an EOF token.
 
     Text that is not a token becomes an ``ERROR`` token whose value is the
@@ -104,92 +178,135 @@ def tokenize(source: Source, keep_comments: bool = False, max_tokens: int | None
     with its own errors and carry on with the next clause. ``keep_comments`` adds
     ``COMMENT`` tokens for `%` comments (the parser does not want them). Past ``max_tokens``
     tokens, scanning stops with a :class:`~kdv_policy.errors.PolicyLoadError`.
+
+    ``group_facts`` (for the parser; not with ``keep_comments``) turns each simple fact that starts
+    the text or follows a `.`, where an item starts, into one ``FACT`` token whose value is the
+    match of :func:`_simple_fact_pattern`; it counts as the tokens it stands for.
     """
-    tokens: list[Token] = []
-    pos = 0
-    while pos < len(source.text):
-        try:
-            pos = _scan_from(source, pos, tokens, keep_comments, max_tokens)
-        except _Skip as skip:
-            start = skip.start
-            tokens.append(Token(ERROR, source.text[start:skip.resume], start, skip.resume, skip.error))
-            pos = skip.resume
-    tokens.append(Token(EOF, "", len(source.text), len(source.text)))
-    return tokens
+    return _Scanner(source, keep_comments, max_tokens, group_facts).tokens()
 
 
-class _Skip(Exception):
-    def __init__(self, error: PolicySyntaxError, resume: int, start: int) -> None:
-        self.error = error
-        self.resume = resume
-        self.start = start
+class _Scanner:
+    """One pass over a source's text, token by token (or fact by fact)."""
 
+    def __init__(self, source: Source, keep_comments: bool, max_tokens: int | None,
+                 group_facts: bool) -> None:
+        self.source = source
+        self.token_re = _TOKEN_OR_COMMENT_RE if keep_comments else _TOKEN_RE
+        self.max_tokens = max_tokens
+        self.group_facts = group_facts and not keep_comments
+        self.count = 0  # tokens scanned; a FACT token counts as the tokens it stands for
 
-def _scan_from(source: Source, pos: int, tokens: list[Token], keep_comments: bool = False,
-               max_tokens: int | None = None) -> int:
-    """Append tokens from ``pos`` to the end; raise _Skip at a lexical error."""
-    text = source.text
-    n = len(text)
-    while pos < n:
-        if max_tokens is not None and len(tokens) >= max_tokens:
-            raise PolicyLoadError(f"`{source.path}` is longer than {max_tokens:,} tokens, more than a policy "
-                                  "may hold; bulk data belongs in a data file")
-        m = _TOKEN_RE.match(text, pos)
+    def tokens(self) -> list[Token]:
+        text = self.source.text
+        n = len(text)
+        tokens: list[Token] = []
+        append = tokens.append
+        token_re = self.token_re
+        max_tokens = self.max_tokens
+        item_start = self.group_facts
+        pos = 0
+        while pos < n:
+            if max_tokens is not None and self.count >= max_tokens:
+                raise PolicyLoadError(f"`{self.source.path}` is longer than {max_tokens:,} tokens, more "
+                                      "than a policy may hold; bulk data belongs in a data file")
+            if item_start:
+                tok = self._simple_fact(pos)
+                if tok is not None:
+                    append(tok)
+                    pos = tok.end
+                    continue
+            m = token_re.match(text, pos)
+            if m is None:
+                tok = self._no_token(pos)
+                if tok is None:  # only whitespace and comments were left
+                    break
+            else:
+                tok = self._token(m)
+            append(tok)
+            self.count += 1
+            pos = tok.end
+            item_start = self.group_facts and tok.text == "." and tok.kind == PUNCT
+        tokens.append(Token(EOF, "", n, n))
+        return tokens
+
+    def _simple_fact(self, pos: int) -> Token | None:
+        """A FACT token at ``pos`` (after whitespace and comments), if a simple fact is there and
+        its tokens fit under ``max_tokens``; otherwise None, and the fact is read token by token."""
+        m = _SIMPLE_FACT_RE.match(self.source.text, pos)
         if m is None:
-            ch = text[pos]
-            if ch == '"':
-                eol = text.find("\n", pos)
-                raise _Skip(_error(source, pos, pos + 1, "unterminated string",
-                                   "close the string with `\"` on the same line"), n if eol < 0 else eol, pos)
-            if ch == "\x00":
-                raise _Skip(_error(source, pos, pos + 1, "NUL byte in policy text"), pos + 1, pos)
-            shown = ch if ch.isprintable() else repr(ch)
-            raise _Skip(_error(source, pos, pos + 1, f"unexpected character `{shown}`", _HINTS.get(ch)),
-                        pos + 1, pos)
+            return None
+        if self.max_tokens is not None:
+            size = _fact_size(m)
+            if self.count + size > self.max_tokens:
+                return None  # scanned token by token, it stops at the exact token the limit falls on
+            self.count += size
+        start, end = m.span("fact")
+        return Token(FACT, m.group("fact"), start, end, m)
+
+    def _token(self, m: re.Match) -> Token:
+        """The token of a match of the token pattern (an ERROR token for a bad identifier,
+        date, integer or escape)."""
         kind = m.lastgroup
-        start, end = m.span()
-        lexeme = m.group()
-        pos = end
-        if kind == "comment" and keep_comments:
-            tokens.append(Token(COMMENT, lexeme, start, end, lexeme))
-            continue
-        if kind in ("ws", "comment"):
-            continue
-        if kind == "doc":
-            tokens.append(Token(DOC, lexeme, start, end, lexeme[2:].strip()))
-        elif kind == "decl":
-            tokens.append(Token(DECL, lexeme, start, end))
-        elif kind == "date":
-            try:
-                value = datetime.date.fromisoformat(lexeme)
-            except ValueError:
-                hint = "dates are ISO dates YYYY-MM-DD that exist in the calendar"
-                error = _error(source, start, end, f"invalid date `{lexeme}`", hint)
-                raise _Skip(error, end, start) from None
-            tokens.append(Token(DATE, lexeme, start, end, value))
-        elif kind == "integer":
-            value = int(lexeme)
-            if abs(value) > MAX_INTEGER:
-                raise _Skip(_error(source, start, end, f"integer `{lexeme}` is out of range",
-                                   "integers have at most 18 digits"), end, start)
-            tokens.append(Token(INTEGER, lexeme, start, end, value))
-        elif kind == "ident":
+        start, end = m.span(kind)
+        lexeme = m.group(kind)
+        if kind == "punct":
+            return Token(PUNCT, lexeme, start, end, lexeme)
+        if kind == "ident":
             first = lexeme[0]
             if first == "_" or first.isupper():
-                tokens.append(Token(VARIABLE, lexeme, start, end, lexeme))
-            elif first.islower():
-                tokens.append(Token(NAME, lexeme, start, end, lexeme))
-            else:
-                raise _Skip(_error(source, start, end, f"identifier `{lexeme}` starts with neither a "
-                                   "lowercase nor an uppercase letter",
-                                   "constants start with a lowercase letter, variables with an uppercase "
-                                   "letter or `_`; other text goes in double quotes"), end, start)
-        elif kind == "string":
+                return Token(VARIABLE, lexeme, start, end, lexeme)
+            if first.islower():
+                return Token(NAME, lexeme, start, end, lexeme)
+            return self._error_token(start, end, f"identifier `{lexeme}` starts with neither a lowercase "
+                                     "nor an uppercase letter",
+                                     "constants start with a lowercase letter, variables with an uppercase "
+                                     "letter or `_`; other text goes in double quotes")
+        if kind == "string":
             try:
-                value = _unescape(source, start, lexeme[1:-1])
+                value = _unescape(self.source, start, lexeme[1:-1])
             except PolicySyntaxError as err:
-                raise _Skip(err, end, start) from None
-            tokens.append(Token(STRING, lexeme, start, end, value))
-        else:
-            tokens.append(Token(PUNCT, lexeme, start, end, lexeme))
-    return pos
+                return Token(ERROR, lexeme, start, end, err)
+            return Token(STRING, lexeme, start, end, value)
+        if kind == "doc":
+            return Token(DOC, lexeme, start, end, lexeme[2:].strip())
+        if kind == "comment":
+            return Token(COMMENT, lexeme, start, end, lexeme)
+        if kind == "decl":
+            return Token(DECL, lexeme, start, end)
+        if kind == "date":
+            try:
+                return Token(DATE, lexeme, start, end, datetime.date.fromisoformat(lexeme))
+            except ValueError:
+                return self._error_token(start, end, f"invalid date `{lexeme}`",
+                                         "dates are ISO dates YYYY-MM-DD that exist in the calendar")
+        value = int(lexeme)
+        if abs(value) > MAX_INTEGER:
+            return self._error_token(start, end, f"integer `{lexeme}` is out of range",
+                                     "integers have at most 18 digits")
+        return Token(INTEGER, lexeme, start, end, value)
+
+    def _no_token(self, pos: int) -> Token | None:
+        """The ERROR token for the text after the whitespace and comments at ``pos``, where no
+        token starts; None if only whitespace and comments are left."""
+        text = self.source.text
+        pos = _SKIP_RE.match(text, pos).end()
+        if pos == len(text):
+            return None
+        ch = text[pos]
+        if ch == '"':
+            eol = text.find("\n", pos)
+            return self._error_token(pos, pos + 1, "unterminated string",
+                                     "close the string with `\"` on the same line",
+                                     resume=len(text) if eol < 0 else eol)
+        if ch == "\x00":
+            return self._error_token(pos, pos + 1, "NUL byte in policy text")
+        shown = ch if ch.isprintable() else repr(ch)
+        return self._error_token(pos, pos + 1, f"unexpected character `{shown}`", _HINTS.get(ch))
+
+    def _error_token(self, start: int, end: int, message: str, help: str | None = None,
+                     resume: int | None = None) -> Token:
+        """An ERROR token for ``text[start:resume]``, reporting ``message`` at ``start:end``."""
+        resume = end if resume is None else resume
+        error = _error(self.source, start, end, message, help)
+        return Token(ERROR, self.source.text[start:resume], start, resume, error)

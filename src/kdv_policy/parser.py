@@ -6,6 +6,8 @@ a :class:`~kdv_policy.errors.PolicySyntaxError` pointing at the offending token.
 
 from __future__ import annotations
 
+import re
+
 from . import lexer
 from .ast import (
     COMPARISON_OPS,
@@ -24,6 +26,7 @@ from .ast import (
     Variable,
 )
 from .errors import Diagnostic, PolicyLoadError, PolicySyntaxError, Severity
+from .gcpause import paused
 from .lexer import Token
 from .source import Source
 
@@ -36,7 +39,8 @@ def parse_program(text: str, path: str = "<text>", max_items: int | None = None)
     """
     source = Source(path, text)
     max_tokens = None if max_items is None else max_items * TOKENS_PER_ITEM
-    return _Parser(source, max_tokens).module(max_items)
+    with paused():  # a large file makes a node and a span for every part; see kdv_policy.gcpause
+        return _Parser(source, max_tokens, group_facts=True).module(max_items)
 
 
 def parse_query(text: str, path: str = "<query>") -> Query:
@@ -52,9 +56,18 @@ before its tokens fill the memory."""
 
 
 class _Parser:
-    def __init__(self, source: Source, max_tokens: int | None = None) -> None:
+    """Recursive descent over the token list; ``pos`` is the index of the current token.
+
+    With ``group_facts``, the lexer hands over each simple fact at the start of an item as one
+    ``FACT`` token, which :meth:`fact` turns into the same clause, with the same spans, that
+    the general path would build from its tokens. The lexer only groups a fact at the start of
+    the text or after a `.`, and a `.` always ends an item (or :meth:`recover` stops after it),
+    so :meth:`item` is the one place that meets a ``FACT`` token.
+    """
+
+    def __init__(self, source: Source, max_tokens: int | None = None, group_facts: bool = False) -> None:
         self.source = source
-        self.tokens = lexer.tokenize(source, max_tokens=max_tokens)
+        self.tokens = lexer.tokenize(source, max_tokens=max_tokens, group_facts=group_facts)
         self.pos = 0
 
     # -- token helpers -------------------------------------------------
@@ -132,6 +145,8 @@ class _Parser:
                 return
 
     def item(self) -> Item | None:
+        if self.tokens[self.pos].kind == lexer.FACT:
+            return self.fact(self.advance().value)
         doc_lines: list[str] = []
         while self.at(lexer.DOC):
             doc_lines.append(self.advance().value)
@@ -168,6 +183,30 @@ class _Parser:
                 self.expect_punct(")", "to close the annotation's arguments")
                 break
         return Annotation(name, tuple(args), self.span_from(start))
+
+    def fact(self, m: re.Match) -> Clause:
+        """The clause of a simple fact the lexer matched in one step (see :data:`lexer.FACT`).
+
+        Its constants are names or strings without escapes, so a constant's value is its text
+        without the quotes.
+        """
+        span = self.source.span
+        annotations = []
+        for whole, name, constant in lexer.FACT_ANNOTATION_GROUPS:
+            start, end = m.span(whole)
+            if start < 0:
+                break
+            value = Constant(m.group(constant).strip('"'), span(*m.span(constant)))
+            annotations.append(Annotation(m.group(name), (value,), span(start, end)))
+        args = []
+        for arg in lexer.FACT_ARG_GROUPS:
+            start, end = m.span(arg)
+            if start < 0:
+                break
+            args.append(Constant(m.group(arg).strip('"'), span(start, end)))
+        start, end = m.span("atom")
+        head = Atom(m.group("pred"), tuple(args), span(start, end))
+        return Clause(head, (), tuple(annotations), None, span(start, m.end()))
 
     def declaration(self, doc: str | None, annotations: tuple[Annotation, ...]) -> Declaration:
         start = self.advance()  # .decl

@@ -7,10 +7,11 @@ that differ only in layout compare equal.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from bisect import bisect_right
+from dataclasses import dataclass, fields
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Span:
     """A region of a source file: 1-based line and column, end exclusive."""
 
@@ -20,8 +21,21 @@ class Span:
     end_line: int
     end_col: int
 
+    def __init__(self, path: str, line: int, col: int, end_line: int, end_col: int) -> None:
+        # The generated __init__ of a frozen dataclass sets each field through object.__setattr__;
+        # setting the slots directly takes half the time, and the parser makes a span for every node.
+        _set_path(self, path)
+        _set_line(self, line)
+        _set_col(self, col)
+        _set_end_line(self, end_line)
+        _set_end_col(self, end_col)
+
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.col}"
+
+
+_set_path, _set_line, _set_col, _set_end_line, _set_end_col = (getattr(Span, f.name).__set__
+                                                               for f in fields(Span))
 
 
 class Source:
@@ -41,14 +55,8 @@ class Source:
 
     def position(self, offset: int) -> tuple[int, int]:
         """Return the 1-based (line, column) of a character offset."""
-        lo, hi = 0, len(self._line_starts) - 1
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if self._line_starts[mid] <= offset:
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo + 1, offset - self._line_starts[lo] + 1
+        line = bisect_right(self._line_starts, offset) or 1  # the line whose start is the last <= offset
+        return line, offset - self._line_starts[line - 1] + 1
 
     def offset(self, line: int, col: int) -> int:
         """The character offset of a 1-based (line, column)."""
@@ -56,9 +64,15 @@ class Source:
 
     def span(self, start: int, end: int) -> Span:
         """The span of the characters ``text[start:end]``."""
-        line, col = self.position(start)
-        end_line, end_col = self.position(max(start, end))
-        return Span(self.path, line, col, end_line, end_col)
+        starts = self._line_starts
+        line = bisect_right(starts, start) or 1
+        line_start = starts[line - 1]
+        if end < start:
+            end = start
+        if line == len(starts) or end < starts[line]:  # ends on the line it starts on
+            return Span(self.path, line, start - line_start + 1, line, end - line_start + 1)
+        end_line, end_col = self.position(end)
+        return Span(self.path, line, start - line_start + 1, end_line, end_col)
 
     def line_text(self, line: int) -> str:
         """The text of a 1-based line, without its newline."""
