@@ -39,8 +39,10 @@ from __future__ import annotations
 import datetime
 import itertools
 import threading
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
 from pyDatalog import pyDatalog, pyEngine, pyParser
 
@@ -78,6 +80,21 @@ def _encode(value: Value) -> str:
     if isinstance(value, str):
         return "c:" + value
     raise EngineError(f"`{value!r}` is not a value of the rule language (strings, integers, dates)")
+
+
+class _Encoder:
+    """:func:`_encode` with one token object per distinct string (strings are most values)."""
+
+    def __init__(self) -> None:
+        self._strings: dict[str, str] = {}
+
+    def __call__(self, value: Value) -> str:
+        if type(value) is str:
+            token = self._strings.get(value)
+            if token is None:
+                token = self._strings[value] = "c:" + value
+            return token
+        return _encode(value)
 
 
 def _decode(token: str) -> Value:
@@ -417,11 +434,11 @@ class Engine:
         cached = self._fanouts.setdefault(predicate, {})
         found = cached.get(columns)
         if found is None:
-            counts: dict[tuple, int] = {}
-            for row in self._rows_of(predicate):
-                k = tuple(row[c] for c in columns)
-                counts[k] = counts.get(k, 0) + 1
-            found = max(counts.values(), default=0)
+            rows = self._rows_of(predicate)
+            if not columns or not rows:
+                found = len(rows)
+            else:
+                found = max(Counter(map(itemgetter(*columns), rows)).values())
             cached[columns] = found
         return found
 
@@ -440,12 +457,13 @@ class Engine:
 
     def _base_facts(self, extra: Mapping[str, Iterable[tuple[Value, ...]]]) -> dict[str, set[_Row]]:
         base: dict[str, set[_Row]] = {p: set() for p in self._program.declarations}
+        encode = _Encoder()
         for clause in self._program.facts:
             head = clause.head
             if not all(isinstance(t, Constant) for t in head.args):
                 raise EngineError(f"fact `{head.signature}` is not ground")
             self._check_arity(head.predicate, head.arity)
-            base[head.predicate].add(tuple(_encode(t.value) for t in head.args))
+            base[head.predicate].add(tuple(encode(t.value) for t in head.args))
         for predicate, rows in extra.items():
             decl = self._program.declarations.get(predicate)
             target = base.get(predicate)
@@ -453,7 +471,7 @@ class Engine:
                 row = tuple(row)
                 if decl is None or len(row) != decl.arity:
                     self._check_arity(predicate, len(row))  # raises
-                target.add(tuple(map(_encode, row)))
+                target.add(tuple(map(encode, row)))
         return base
 
     def _check_arity(self, predicate: str, arity: int) -> None:
@@ -473,9 +491,15 @@ class Engine:
                 self._assert_rows(p, self._rows[p])
         if rules:
             (self._evaluate_recursive if stratum.recursive else self._evaluate_once)(stratum, rules)
+        decoded = self._decoded
         for p in stratum.predicates:
-            self._done_steps[p] = {tuple(map(self._value, row)): step
-                                   for row, step in self._row_steps.pop(p).items()}
+            steps = self._row_steps.pop(p)
+            for row in steps:
+                for token in row:
+                    if token not in decoded:
+                        decoded[token] = _decode(token)
+            value = decoded.__getitem__
+            self._done_steps[p] = {tuple(map(value, row)): step for row, step in steps.items()}
             self._done[p] = frozenset(self._done_steps[p])
             del self._rows[p]
         self._evaluated[index] = True
