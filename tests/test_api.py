@@ -5,8 +5,10 @@ import json
 import threading
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from kdv_policy import Policy, QueryError
+from kdv_policy import Policy, QueryError, names
 from kdv_policy.explain import verify
 from kdv_policy.names import AmbiguousNameError, UnknownNameError, normalise
 
@@ -117,6 +119,12 @@ def test_verify_catches_a_forged_step(policy):
 ])
 def test_names_with_and_without_umlauts(policy, name):
     assert policy.resolve(name).id == "dek"
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127)) | st.text(alphabet="aäoöuüßAÄ -_.Ée\u0301x"))
+def test_a_name_is_found_under_its_normalised_and_its_umlaut_dropped_spelling(name):
+    # ASCII names take a short cut in keys(); it must give the same keys as the general rule
+    assert names.keys(name) == {normalise(name), names._fold(name.casefold())}
 
 
 def test_normalise():

@@ -28,13 +28,16 @@ def normalise(name: str) -> str:
 
 
 def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    if not text.isascii():  # ASCII has nothing to decompose (most ids and names: a fast path)
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return _SEPARATORS.sub(" ", text).strip()
 
 
 def keys(name: str) -> set[str]:
     """Every key a spelling is found under: umlauts spelt out ("fuer") and dropped ("fur")."""
+    if name.isascii():  # no umlauts: both keys are the same
+        return {_SEPARATORS.sub(" ", name.lower()).strip()}
     return {normalise(name), _fold(name.casefold())}
 
 
