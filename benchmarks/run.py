@@ -467,7 +467,7 @@ def _meta(seed: int) -> dict[str, Any]:
     except OSError:
         commit, dirty = "", False
     versions = {}
-    for package in ("pyDatalog", "pydantic", "cedarpy", "casbin"):
+    for package in ("pyDatalog", "pydantic", "tomli", "cedarpy", "casbin"):
         try:
             from importlib.metadata import version
             versions[package] = version(package)

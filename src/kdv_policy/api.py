@@ -7,8 +7,8 @@ True
 >>> policy.chair("Steuerungsausschuss").ids
 ('departementschef_div',)
 
-The question methods answer from relations computed once per policy (the engine
-materialises the whole model at load), through a bounded decision cache. They are
+The question methods answer from relations computed once per policy (each on first use,
+or all by :meth:`Policy.materialise`), through a bounded decision cache. They are
 defined over the interface predicates listed in :data:`INTERFACE` (docs/api.md), so
 they work on any policy directory that declares them. A Policy is immutable:
 :meth:`Policy.at` and :meth:`Policy.with_facts` return new policies.
