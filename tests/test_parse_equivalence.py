@@ -125,6 +125,10 @@ def test_printed_modules_parse_the_same_on_both_paths(module):
     '\ufeffp(a).',
     'p(a).\n@id(x)',
     'p(a).\n"unterminated\n@id(x) q(b).',
+    '@id(n) p(0, -1, 007, -0, 123456789012345678, -999999999999999999).',
+    'p(1234567890123456789).\np(-1234567890123456789).\n@id(x) q(1).',
+    'p(2020-01-01, 1).\np(2020-13-01).\np(1-2).\np(12a).\np(1_000).\np(1.5).\np(- 1).',
+    '@phase(2) p(a, 1).\n@id(x) p(b,2).',
 ])
 def test_tricky_texts_parse_the_same_on_both_paths(text):
     assert fast(text) == general(text)

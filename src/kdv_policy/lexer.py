@@ -96,9 +96,9 @@ _MAX_FACT_ARGS = 8
 
 def _simple_fact_pattern() -> str:
     """``@a(c) ... p(c, ..., c).``: a ground fact whose annotations have one constant each, and
-    whose constants are names with a lowercase ASCII initial or strings without escapes. Anything
-    else (variables, numbers, escapes, comments inside the item, more annotations or arguments)
-    is left to the parser, token by token.
+    whose constants are names with a lowercase ASCII initial, strings without escapes or integers
+    of at most 18 digits. Anything else (variables, dates, longer numbers, escapes, comments
+    inside the item, more annotations or arguments) is left to the parser, token by token.
 
     Each part has a group: annotation ``i`` is ``a{i}`` (its name ``a{i}n``, its constant
     ``a{i}c``); the atom is ``atom`` (predicate ``pred``, arguments ``x0``, ``x1``, ...). The
@@ -106,7 +106,8 @@ def _simple_fact_pattern() -> str:
     """
     w = f"{_WS}*+"
     name = r"[a-z]\w*+"
-    constant = rf'{name}|"[^"\\\n]*+"'
+    # an integer of at most 18 digits is in range; a date (`2020-01-01`) is left to the tokens
+    constant = rf'{name}|"[^"\\\n]*+"|-?\d{{1,18}}+(?![\w-])'
     annotations = ""
     for i in reversed(range(_MAX_FACT_ANNOTATIONS)):
         annotation = rf"(?P<a{i}>@{w}(?P<a{i}n>{name}){w}\({w}(?P<a{i}c>{constant}){w}\))"

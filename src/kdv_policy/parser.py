@@ -187,8 +187,8 @@ class _Parser:
     def fact(self, m: re.Match) -> Clause:
         """The clause of a simple fact the lexer matched in one step (see :data:`lexer.FACT`).
 
-        Its constants are names or strings without escapes, so a constant's value is its text
-        without the quotes.
+        Its constants are names, strings without escapes (the value is the text without the
+        quotes) or integers in range.
         """
         span = self.source.span
         annotations = []
@@ -196,14 +196,14 @@ class _Parser:
             start, end = m.span(whole)
             if start < 0:
                 break
-            value = Constant(m.group(constant).strip('"'), span(*m.span(constant)))
+            value = Constant(_fact_value(m.group(constant)), span(*m.span(constant)))
             annotations.append(Annotation(m.group(name), (value,), span(start, end)))
         args = []
         for arg in lexer.FACT_ARG_GROUPS:
             start, end = m.span(arg)
             if start < 0:
                 break
-            args.append(Constant(m.group(arg).strip('"'), span(start, end)))
+            args.append(Constant(_fact_value(m.group(arg)), span(start, end)))
         start, end = m.span("atom")
         head = Atom(m.group("pred"), tuple(args), span(start, end))
         return Clause(head, (), tuple(annotations), None, span(start, m.end()))
@@ -359,3 +359,8 @@ class _Parser:
         if not self.at(lexer.EOF):
             raise self.error(f"expected `,` or the end of the query, found {self.tok.describe()}")
         return Query(body, self.span_from(start))
+
+
+def _fact_value(text: str) -> str | int:
+    """The value of a constant of a simple fact: a name, a string without escapes, an integer."""
+    return int(text) if text[0] in "-0123456789" else text.strip('"')
