@@ -12,6 +12,8 @@ clause moves above the clause. ``parse(format(text)) == parse(text)`` always hol
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from dataclasses import dataclass
 
 from . import lexer
@@ -41,7 +43,8 @@ def format_source(text: str, path: str = "<text>") -> str:
     module = parse_program(text, path)
     source = Source(path, text)
     tokens = lexer.tokenize(source, keep_comments=True)
-    slots = [_slot(item, source, tokens) for item in module.items]
+    starts = [t.start for t in tokens]
+    slots = [_slot(item, source, tokens, starts) for item in module.items]
     loose = _attach_comments(slots, tokens, source)
     out: list[str] = []
     for slot in slots:
@@ -59,15 +62,16 @@ def format_source(text: str, path: str = "<text>") -> str:
     return "\n".join(out) + "\n" if out else ""
 
 
-def _slot(item: Item, source: Source, tokens: list[lexer.Token]) -> _Slot:
+def _slot(item: Item, source: Source, tokens: list[lexer.Token], starts: list[int]) -> _Slot:
+    """Where an item's text lies; ``starts``: the tokens' start offsets, for bisecting."""
     spans = [a.span for a in item.annotations if a.span] + [item.span]
     start = min(source.offset(s.line, s.col) for s in spans)
     end = source.offset(item.span.end_line, item.span.end_col)
-    # a declaration's optional final `.` belongs to it
-    following = next((t for t in tokens if t.start >= end and t.kind not in (lexer.COMMENT, lexer.DOC)), None)
-    if isinstance(item, Declaration) and following is not None and following.text == "." \
-            and source.text[end:following.start].strip() == "":
-        end = following.end
+    if isinstance(item, Declaration):  # a declaration's optional final `.` belongs to it
+        after = itertools.islice(tokens, bisect.bisect_left(starts, end), None)
+        following = next((t for t in after if t.kind not in (lexer.COMMENT, lexer.DOC)), None)
+        if following is not None and following.text == "." and source.text[end:following.start].strip() == "":
+            end = following.end
     return _Slot(item, start, end, [])
 
 
