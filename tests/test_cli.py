@@ -738,9 +738,12 @@ def test_fmt_check_then_rewrite(tmp_path, capsys):
     rules.mkdir()
     messy = rules / "p.dl"
     messy.write_text('.decl p(x).\n@id(a)   @source("s")  p(1) .  % kept\n', encoding="utf-8")
-    assert main(["fmt", "--check", "--diff", str(rules)]) == 1
-    out = capsys.readouterr().out
-    assert f"would reformat {messy}" in out and '+@source("s")' in out
+    before = messy.read_text(encoding="utf-8")
+    for flags in (["--check", "--diff"], ["--diff"]):  # a diff never writes
+        assert main(["fmt", *flags, str(rules)]) == 1
+        out = capsys.readouterr().out
+        assert f"would reformat {messy}" in out and '+@source("s")' in out
+        assert messy.read_text(encoding="utf-8") == before
     assert main(["fmt", str(rules)]) == 0
     assert messy.read_text(encoding="utf-8") == '.decl p(x)\n@id(a)\n@source("s")\np(1).  % kept\n'
     assert main(["fmt", "--check", str(rules)]) == 0

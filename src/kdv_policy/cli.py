@@ -253,6 +253,7 @@ def cmd_fmt(args: argparse.Namespace) -> int:
         print(err.render(), file=sys.stderr)
         return EXIT_BAD_INPUT
     changed, broken = [], False
+    check = args.check or args.diff  # showing a diff never writes
     for path in files:
         try:
             text = read_text(path, str(path))
@@ -264,7 +265,7 @@ def cmd_fmt(args: argparse.Namespace) -> int:
         if formatted == text:
             continue
         changed.append(path)
-        if args.check:
+        if check:
             print(f"would reformat {path}")
             if args.diff:
                 sys.stdout.writelines(difflib.unified_diff(
@@ -277,7 +278,7 @@ def cmd_fmt(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     if not changed:
         print(f"{len(files)} file{'s' if len(files) != 1 else ''} already formatted")
-    return EXIT_FAILED if (args.check and changed) else EXIT_OK
+    return EXIT_FAILED if (check and changed) else EXIT_OK
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
@@ -475,7 +476,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fmt.add_argument("path", nargs="?", metavar="PATH", help="a rule file or directory")
     fmt.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file would change")
-    fmt.add_argument("--diff", action="store_true", help="with --check: show what would change")
+    fmt.add_argument("--diff", action="store_true", help="show what would change; implies --check")
     fmt.set_defaults(func=cmd_fmt)
 
     diff = sub.add_parser(
