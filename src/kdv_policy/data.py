@@ -50,7 +50,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Annotated, Any, NamedTuple, get_args
 
@@ -451,14 +451,13 @@ def name_table(d: OrganisationDirectory) -> list[NameEntry]:
 
 
 def people_facts(d: PeopleDirectory) -> tuple[Facts, dict[str, list[tuple[str, tuple]]]]:
-    """The facts a people file states, and for each entry (``persons.erika_muster``,
-    ``persons.erika_muster.roles[0]``) the facts it gave. An open-ended assignment ends on
-    :data:`OPEN_END`."""
+    """The facts a people file states, and for each entry the facts it gave."""
     return _people_facts(d), _people_entries(d)
 
 
 def _people_facts(d: PeopleDirectory) -> Facts:
-    """The facts a people file states, by predicate, each in file order and each row once."""
+    """The facts a people file states, by predicate, each in file order and each row once.
+    An open-ended assignment ends on :data:`OPEN_END`."""
     persons = d.persons
     return {
         "person": list(dict.fromkeys([(p.id,) for p in persons])),
@@ -468,7 +467,8 @@ def _people_facts(d: PeopleDirectory) -> Facts:
 
 
 def _people_entries(d: PeopleDirectory) -> dict[str, list[tuple[str, tuple]]]:
-    """For each entry of a people file, the facts it gives (the rows of :func:`_people_facts`)."""
+    """For each entry of a people file (``persons.erika_muster``, ``persons.erika_muster.roles[0]``),
+    the facts it gives (the rows of :func:`_people_facts`)."""
     by_entry: dict[str, list[tuple[str, tuple]]] = {}
     for person in d.persons:
         entry = f"persons.{person.id}"
@@ -574,43 +574,37 @@ class Origins:
     """Where each fact of a data file is written, looked up when asked (an explanation shows it):
     ``file:line: entry``, the line being the entry's (a nested entry's ``field`` line if any).
 
-    ``source`` and ``by_entry`` (for each entry, the facts it gives) may be given as functions
-    that compute them: nothing is computed until the first lookup, so a load that is never
-    asked for an origin does not pay for them."""
+    ``source`` and ``by_entry`` (for each entry, the facts it gives) are functions that compute
+    them, called on the first lookup: a load that is never asked for an origin does not pay
+    for them. (Two threads may both compute them; either result is the same.)"""
 
-    def __init__(self, source: Source | Callable[[], Source],
-                 by_entry: _EntryFacts | Callable[[], _EntryFacts], field: str | None = None) -> None:
-        self._source = source
-        self._by_entry = by_entry
+    def __init__(self, source: Callable[[], Source], by_entry: Callable[[], _EntryFacts],
+                 field: str | None = None) -> None:
+        self._make_source = source
+        self._make_entries = by_entry
         self._field = field
-        self._entry_of: dict[tuple[str, tuple[FactValue, ...]], str] | None = None
         self._labels: dict[str, str] = {}
         self._index: _EntryIndex | None = None
 
-    def _entries(self) -> dict[tuple[str, tuple[FactValue, ...]], str]:
-        entry_of = self._entry_of
-        if entry_of is None:  # two threads may both build it; either result is the same
-            by_entry = self._by_entry() if callable(self._by_entry) else self._by_entry
-            entry_of = {}
-            for entry, rows in by_entry.items():
-                for predicate, row in rows:
-                    entry_of.setdefault((predicate, row), entry)
-            self._entry_of = entry_of
+    @cached_property
+    def _source(self) -> Source:
+        return self._make_source()
+
+    @cached_property
+    def _entry_of(self) -> dict[tuple[str, tuple[FactValue, ...]], str]:
+        entry_of: dict[tuple[str, tuple[FactValue, ...]], str] = {}
+        for entry, rows in self._make_entries().items():
+            for predicate, row in rows:
+                entry_of.setdefault((predicate, row), entry)
         return entry_of
 
-    def _text(self) -> Source:
-        source = self._source
-        if not isinstance(source, Source):
-            source = self._source = source()
-        return source
-
     def get(self, key: tuple[str, tuple[FactValue, ...]]) -> str | None:
-        entry = self._entries().get(key)
+        entry = self._entry_of.get(key)
         if entry is None:
             return None
         label = self._labels.get(entry)
         if label is None:
-            source = self._text()
+            source = self._source
             if self._index is None:
                 self._index = _EntryIndex(source)
             where = _locate_entry(source, entry, self._field, self._index)

@@ -40,7 +40,7 @@ import datetime
 import itertools
 import threading
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 
@@ -399,7 +399,8 @@ class Engine:
         if len(rows) > limits.max_answers:
             raise QueryError(f"the query has {len(rows):,} answers, more than the limit of "
                              f"{limits.max_answers:,}; narrow it down")
-        return tuple(dict(zip(names, map(self._value, row), strict=True)) for row in sorted(rows))
+        value = self._decoder(rows)
+        return tuple(dict(zip(names, map(value, row), strict=True)) for row in sorted(rows))
 
     def _rules_flat(self) -> Iterable[_Rule]:
         return itertools.chain.from_iterable(self._rules)
@@ -447,11 +448,14 @@ class Engine:
         rows = self._rows.get(predicate)
         return rows if rows is not None else self._done[predicate]
 
-    def _value(self, token: str) -> Value:
-        value = self._decoded.get(token)
-        if value is None:
-            value = self._decoded[token] = _decode(token)
-        return value
+    def _decoder(self, rows: Iterable[_Row]) -> Callable[[str], Value]:
+        """Token → value for every token of ``rows``, one object per distinct value."""
+        decoded = self._decoded
+        for row in rows:
+            for token in row:
+                if token not in decoded:
+                    decoded[token] = _decode(token)
+        return decoded.__getitem__
 
     # -- building the model -----------------------------------------------------------------
 
@@ -491,14 +495,9 @@ class Engine:
                 self._assert_rows(p, self._rows[p])
         if rules:
             (self._evaluate_recursive if stratum.recursive else self._evaluate_once)(stratum, rules)
-        decoded = self._decoded
         for p in stratum.predicates:
             steps = self._row_steps.pop(p)
-            for row in steps:
-                for token in row:
-                    if token not in decoded:
-                        decoded[token] = _decode(token)
-            value = decoded.__getitem__
+            value = self._decoder(steps)
             self._done_steps[p] = {tuple(map(value, row)): step for row, step in steps.items()}
             self._done[p] = frozenset(self._done_steps[p])
             del self._rows[p]
