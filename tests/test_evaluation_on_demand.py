@@ -105,7 +105,7 @@ def test_threads_reading_a_relation_first_at_once_agree():
         assert rows == whole.relation(predicate)
 
 
-def test_a_store_swaps_in_evaluated_policies_only(tmp_path):
+def test_a_store_swaps_in_evaluated_policies_only():
     with PolicyStore() as store:
         assert all(store.current._engine._evaluated)
         assert all(store.reload()._engine._evaluated)

@@ -4,7 +4,6 @@ it must count, audit, evict and document exactly like every other question."""
 from __future__ import annotations
 
 import gc
-import json
 import logging
 import weakref
 
@@ -50,7 +49,7 @@ def test_an_evicted_answer_is_not_served_from_the_hot_path(policy):
     assert small.cache_info().size == 2
 
 
-def test_hits_are_audited(policy, tmp_path):
+def test_hits_are_audited(policy):
     fresh = Policy(policy._loaded)
     records: list[logging.LogRecord] = []
     handler = logging.Handler()
@@ -69,7 +68,10 @@ def test_hits_are_audited(policy, tmp_path):
     assert len(records) == 6
     fresh.may("Regierungsrat", "approve", "Strategie")  # no handler: nothing more
     assert len(records) == 6
-    assert all(json.dumps(r.msg if isinstance(r.msg, dict) else str(r.msg)) for r in records)
+    asked = [(r.audit["question"], tuple(r.audit["asked"])) for r in records]  # type: ignore[attr-defined]
+    assert asked == [("may", ("Regierungsrat", "approve", "Strategie")), ("who_serves", ("Staatskanzlei",)),
+                     ("who_may", ("approve", "Strategie"))] * 2
+    assert all(r.audit["version"] == fresh.version for r in records)  # type: ignore[attr-defined]
 
 
 def test_a_temporary_policy_answers_through_its_hot_path():
