@@ -269,7 +269,7 @@ def measure(system_name: str, directory: Path, questions: generate.Questions, lo
 
 def _explanations(system: System, questions: generate.Questions, sample: int) -> dict[str, Any]:
     """Median ms to read ``.explanation`` of an allowed ``may`` decision not explained yet."""
-    from kdv_policy.explain import verify
+    from kdv_policy.policy.explain import verify
 
     policy = system.policy  # type: ignore[attr-defined]
     allowed = [q for q in dict.fromkeys(questions.may) if policy.may(*q).allowed]

@@ -22,8 +22,8 @@ import time
 from pathlib import Path
 
 from kdv_policy import PolicyError
-from kdv_policy.loader import bundled_rules
-from kdv_policy.store import PolicyStore
+from kdv_policy.policy.loader import bundled_rules
+from kdv_policy.policy.store import PolicyStore
 
 QUESTIONS = [
     ("may", ("Regierungsrat", "verabschieden", "Strategie")),

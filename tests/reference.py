@@ -1,7 +1,7 @@
 """An independent reference evaluator of the rule language, for differential tests.
 
-Deliberately simple and slow, and sharing no code with ``kdv_policy.engine``,
-``kdv_policy.program`` or ``kdv_policy.explain``: it reads the AST, computes its own
+Deliberately simple and slow, and sharing no code with ``kdv_policy.engine.evaluation``,
+``kdv_policy.language.program`` or ``kdv_policy.policy.explain``: it reads the AST, computes its own
 stratification, and evaluates naively, stratum by stratum, re-firing every rule of a stratum
 over the whole model until nothing changes. The semantics it implements is the one of
 docs/rule-language.md:
@@ -21,7 +21,7 @@ import datetime
 import operator
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
-from kdv_policy.ast import Atom, Clause, Comparison, Constant, Negation, Variable
+from kdv_policy.language.syntax import Atom, Clause, Comparison, Constant, Negation, Variable
 
 Row = tuple
 Model = dict[str, set[Row]]

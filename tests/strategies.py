@@ -4,7 +4,7 @@ import datetime
 
 from hypothesis import strategies as st
 
-from kdv_policy.ast import (
+from kdv_policy.language.syntax import (
     COMPARISON_OPS,
     Annotation,
     Atom,

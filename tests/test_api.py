@@ -8,9 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kdv_policy import Policy, QueryError, names
-from kdv_policy.explain import verify
-from kdv_policy.names import AmbiguousNameError, UnknownNameError, normalise
+from kdv_policy import Policy, QueryError
+from kdv_policy.policy import names
+from kdv_policy.policy.explain import verify
+from kdv_policy.policy.names import AmbiguousNameError, UnknownNameError, normalise
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from benchmarks.systems import registry
 from benchmarks.systems.floor import load_truth, read_organisation
 
 from kdv_policy import Policy
-from kdv_policy.loader import analyse_directory
+from kdv_policy.policy.loader import analyse_directory
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@
 import pytest
 
 from kdv_policy import PolicyCheckError, QueryError, analyse, check, parse_program, parse_query
-from kdv_policy.checker import check_query
+from kdv_policy.language.checker import check_query
 
 HEADER = """
 .decl edge(a, b)

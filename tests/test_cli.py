@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from kdv_policy.cli import build_parser, main
-from kdv_policy.loader import bundled_rules
+from kdv_policy.cli.main import build_parser, main
+from kdv_policy.policy.loader import bundled_rules
 
 ROOT = Path(__file__).resolve().parents[1]
 PEOPLE = str(ROOT / "examples" / "people.toml")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from benchmarks import generate
 
-from kdv_policy.data import (
+from kdv_policy.data.directory import (
     DATA_PREDICATES,
     DataSet,
     Origins,
@@ -24,7 +24,7 @@ from kdv_policy.data import (
     to_facts,
 )
 from kdv_policy.errors import PolicyLoadError
-from kdv_policy.source import Source
+from kdv_policy.language.source import Source
 
 ROOT = Path(__file__).resolve().parents[1]
 

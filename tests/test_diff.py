@@ -57,7 +57,7 @@ def test_the_sixth_department_flips_exactly_these_decisions(bundled, tmp_path):
 
 
 def test_the_example_diff_output_is_current(bundled, tmp_path, capsys):
-    from kdv_policy.cli import main
+    from kdv_policy.cli.main import main
 
     new = make(tmp_path / "rules")
     assert main(["diff", str(bundled.directory), str(new)]) == 1
@@ -66,7 +66,7 @@ def test_the_example_diff_output_is_current(bundled, tmp_path, capsys):
 
 
 def test_the_change_passes_its_own_tests_and_flags_the_exact_member_lists(tmp_path):
-    from kdv_policy.policytests import run_tests
+    from kdv_policy.authoring.policytests import run_tests
 
     report = run_tests(make(tmp_path / "rules"))
     own = [r for r in report.results if r.file.endswith("sechstes_departement.yaml")]

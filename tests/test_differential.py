@@ -24,7 +24,12 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import reference
-from kdv_policy.ast import (
+from kdv_policy.engine.evaluation import Engine
+from kdv_policy.errors import QueryError
+from kdv_policy.language.checker import analyse, check, check_query
+from kdv_policy.language.lexer import MAX_INTEGER
+from kdv_policy.language.program import Program
+from kdv_policy.language.syntax import (
     Annotation,
     Atom,
     Clause,
@@ -36,12 +41,7 @@ from kdv_policy.ast import (
     Query,
     Variable,
 )
-from kdv_policy.checker import analyse, check, check_query
-from kdv_policy.engine import Engine
-from kdv_policy.errors import QueryError
-from kdv_policy.explain import Prover, verify
-from kdv_policy.lexer import MAX_INTEGER
-from kdv_policy.program import Program
+from kdv_policy.policy.explain import Prover, verify
 
 D = datetime.date
 
@@ -88,7 +88,7 @@ class Case:
 
     def text(self) -> str:
         """The program as rule text (for reading a failing example)."""
-        from kdv_policy.printer import format_module
+        from kdv_policy.language.printer import format_module
 
         return format_module(self.module()) + f"\n% data: {self.data}\n% queries: {self.queries}"
 
@@ -292,7 +292,7 @@ def what_ifs(draw) -> dict[str, list[tuple]]:
 
 @pytest.fixture(scope="module")
 def bundled():
-    from kdv_policy.loader import load_program
+    from kdv_policy.policy.loader import load_program
 
     return load_program()
 
@@ -317,7 +317,7 @@ def test_the_engine_agrees_with_the_reference_on_the_bundled_policy(bundled, ext
 
 
 def program_of(text: str) -> Program:
-    from kdv_policy.parser import parse_program
+    from kdv_policy.language.parser import parse_program
 
     return check([parse_program(text, "<test>")]).program
 
@@ -339,7 +339,7 @@ def test_the_reference_keeps_types_apart_and_orders_int_date_str():
 
 
 def test_the_reference_refuses_negation_through_recursion():
-    from kdv_policy.parser import parse_program
+    from kdv_policy.language.parser import parse_program
 
     module = parse_program(".decl a(x)\n.decl b(x)\n.decl c(x)\nc(1).\na(X) :- c(X), not b(X).\n"
                            "b(X) :- c(X), not a(X).\n", "<test>")

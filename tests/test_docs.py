@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from kdv_policy import analyse, parse_program
-from kdv_policy.cli import main
+from kdv_policy.cli.main import main
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 BLOCK = re.compile(r"```(\w+)\n(.*?)```", re.S)

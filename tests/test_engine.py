@@ -1,4 +1,4 @@
-"""Tests of kdv_policy.engine: the model, queries, and one regression test per pyDatalog defect.
+"""Tests of kdv_policy.engine.evaluation: the model, queries, and one regression test per pyDatalog defect.
 
 The defects D0–D8 are those of the pyDatalog notes (docs/design.md); each ``test_dN_...`` fails if the
 engine's workaround for that defect is removed.
@@ -23,13 +23,22 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import kdv_policy
-from kdv_policy import engine as engine_module
-from kdv_policy.ast import Atom, Clause, Comparison, Constant, Declaration, Negation, Query, Variable
-from kdv_policy.engine import Engine
+from kdv_policy.engine import evaluation as engine_module
+from kdv_policy.engine.evaluation import Engine
 from kdv_policy.errors import EngineError, QueryError
-from kdv_policy.lexer import MAX_INTEGER
-from kdv_policy.parser import parse_program, parse_query
-from kdv_policy.program import Program, stratify
+from kdv_policy.language.lexer import MAX_INTEGER
+from kdv_policy.language.parser import parse_program, parse_query
+from kdv_policy.language.program import Program, stratify
+from kdv_policy.language.syntax import (
+    Atom,
+    Clause,
+    Comparison,
+    Constant,
+    Declaration,
+    Negation,
+    Query,
+    Variable,
+)
 from reference import reference_model
 from strategies import values as any_value
 

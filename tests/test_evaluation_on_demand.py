@@ -14,10 +14,10 @@ import threading
 import pytest
 
 from kdv_policy import Policy, gcpause
-from kdv_policy.engine import Engine
-from kdv_policy.loader import load_program
-from kdv_policy.parser import parse_query
-from kdv_policy.store import PolicyStore
+from kdv_policy.engine.evaluation import Engine
+from kdv_policy.language.parser import parse_query
+from kdv_policy.policy.loader import load_program
+from kdv_policy.policy.store import PolicyStore
 from test_engine import program
 
 RULES = """

@@ -8,7 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
-from kdv_policy.audit import AUDIT_LOGGER, JsonLinesHandler
+from kdv_policy.policy.audit import AUDIT_LOGGER, JsonLinesHandler
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 

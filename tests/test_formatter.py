@@ -7,9 +7,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kdv_policy import PolicySyntaxError, parse_program
-from kdv_policy.formatter import format_source
-from kdv_policy.loader import bundled_rules
-from kdv_policy.printer import format_module
+from kdv_policy.language.formatter import format_source
+from kdv_policy.language.printer import format_module
+from kdv_policy.policy.loader import bundled_rules
 from strategies import modules
 
 MESSY = """% Bodies of the governance.

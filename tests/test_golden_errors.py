@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kdv_policy.cli import main
+from kdv_policy.cli.main import main
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = sorted(p.stem for p in GOLDEN.glob("*.dl"))

@@ -8,8 +8,18 @@ from pathlib import Path
 import pytest
 
 from kdv_policy import Policy
-from kdv_policy.cli import main
-from kdv_policy.graph import BEGIN, END, REFRESH, dot, dot_text, embed, governance, mermaid, mermaid_text
+from kdv_policy.authoring.graph import (
+    BEGIN,
+    END,
+    REFRESH,
+    dot,
+    dot_text,
+    embed,
+    governance,
+    mermaid,
+    mermaid_text,
+)
+from kdv_policy.cli.main import main
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "governance.md"
 

@@ -10,7 +10,7 @@ import weakref
 import pytest
 
 from kdv_policy import Policy
-from kdv_policy.audit import AUDIT_LOGGER
+from kdv_policy.policy.audit import AUDIT_LOGGER
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""The governance invariants (rules/invariants.dl, kdv_policy.invariants).
+"""The governance invariants (rules/invariants.dl, kdv_policy.authoring.invariants).
 
 None is violated by the bundled rules and data; each one fires on a what-if that breaks it,
 naming the invariant and the subject, with a proof that re-verifies; the diagnostics point
@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 
-import kdv_policy.invariants as invariants_module
+import kdv_policy.authoring.invariants as invariants_module
 from kdv_policy import Policy, QueryError, Severity
-from kdv_policy.explain import verify
-from kdv_policy.invariants import (
+from kdv_policy.authoring.invariants import (
     MESSAGES,
     Violation,
     as_diagnostics,
@@ -25,6 +24,7 @@ from kdv_policy.invariants import (
     invariant_rules,
     violations,
 )
+from kdv_policy.policy.explain import verify
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "rules"

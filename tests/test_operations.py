@@ -13,11 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kdv_policy import Policy, PolicyCheckError, PolicyError, PolicyLoadError, PolicySyntaxError, QueryError
-from kdv_policy.audit import AUDIT_LOGGER, JsonLinesHandler
-from kdv_policy.data import parse_data
-from kdv_policy.engine import QueryLimits
+from kdv_policy.data.directory import parse_data
+from kdv_policy.engine.evaluation import QueryLimits
 from kdv_policy.files import MAX_FILE_BYTES
-from kdv_policy.store import PolicyStore
+from kdv_policy.policy.audit import AUDIT_LOGGER, JsonLinesHandler
+from kdv_policy.policy.store import PolicyStore
 
 RULES = """
 %% Who may sign what.
@@ -174,7 +174,7 @@ def test_polling_reloads_and_logs_a_rejected_change(rules, caplog):
             time.sleep(0.02)
         assert store.current.may("board", "sign", "lease").allowed
         good = store.version
-        with caplog.at_level(logging.ERROR, logger="kdv_policy.store"):
+        with caplog.at_level(logging.ERROR, logger="kdv_policy.policy.store"):
             write(rules, RULES + "may(\n")
             deadline = time.monotonic() + 10
             while not caplog.records and time.monotonic() < deadline:
@@ -331,7 +331,7 @@ def test_fuzzed_data_files_give_data_or_the_projects_errors(text):
 
 
 def test_a_yaml_bomb_in_a_policy_test_file_is_refused_before_it_expands(tmp_path):
-    from kdv_policy.policytests import PolicyTestError, run_tests
+    from kdv_policy.authoring.policytests import PolicyTestError, run_tests
 
     rules = write(tmp_path / "rules", RULES)
     (rules / "tests").mkdir()

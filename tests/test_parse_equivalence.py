@@ -2,7 +2,7 @@
 
 ``parse_program`` has the lexer hand each simple fact (a ground fact with annotations, the bulk
 of a large policy) to the parser as one ``FACT`` token, which the parser turns into a clause
-straight from the lexer's match (see kdv_policy.lexer). These tests pin that nothing observable
+straight from the lexer's match (see kdv_policy.language.lexer). These tests pin that nothing observable
 changes: the AST with every span, the diagnostics and recovery of broken text, the limits on
 items and tokens. Spans are also checked against line and column computed here, without
 :class:`~kdv_policy.source.Source`.
@@ -20,11 +20,12 @@ import pytest
 from benchmarks import generate
 from hypothesis import HealthCheck, given, settings
 
-from kdv_policy import PolicyLoadError, PolicySyntaxError, lexer, parse_program
-from kdv_policy.ast import Annotation, Atom, Clause, Constant, Declaration
-from kdv_policy.parser import TOKENS_PER_ITEM, _Parser
-from kdv_policy.printer import format_module
-from kdv_policy.source import Source, Span
+from kdv_policy import PolicyLoadError, PolicySyntaxError, parse_program
+from kdv_policy.language import lexer
+from kdv_policy.language.parser import TOKENS_PER_ITEM, _Parser
+from kdv_policy.language.printer import format_module
+from kdv_policy.language.source import Source, Span
+from kdv_policy.language.syntax import Annotation, Atom, Clause, Constant, Declaration
 from strategies import modules
 
 RULES = Path(__file__).parent.parent / "rules"

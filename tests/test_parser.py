@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from kdv_policy import PolicySyntaxError, analyse, parse_program, parse_query
-from kdv_policy.ast import Atom, Clause, Comparison, Constant, Declaration, Negation, Variable
-from kdv_policy.printer import format_module, format_query
+from kdv_policy.language.printer import format_module, format_query
+from kdv_policy.language.syntax import Atom, Clause, Comparison, Constant, Declaration, Negation, Variable
 from strategies import modules, queries
 
 

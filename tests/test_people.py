@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from kdv_policy.data import (
+from kdv_policy.data.directory import (
     OPEN_END,
     PEOPLE_FILE,
     PEOPLE_PREDICATES,
@@ -24,9 +24,9 @@ from kdv_policy.data import (
     load_people,
     parse_people,
 )
-from kdv_policy.engine import Engine
+from kdv_policy.engine.evaluation import Engine
 from kdv_policy.errors import PolicyLoadError
-from kdv_policy.loader import load_program
+from kdv_policy.policy.loader import load_program
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "rules"

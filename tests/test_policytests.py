@@ -5,7 +5,7 @@ Two parts:
 * the bundled policy's own test files (rules/tests/*.yaml): they pass, every `source` is a
   verbatim part of exactly one sentence of the governance text, and every sentence the rules
   encode is tested, both what it grants and what it does not;
-* the runner (kdv_policy.policytests) on small policies in temporary directories: failures
+* the runner (kdv_policy.authoring.policytests) on small policies in temporary directories: failures
   with file:line and expected against actual, counts, coverage, and every kind of bad test
   file as an error at file:line:col, never as a silent pass or failure.
 """
@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from kdv_policy import Policy, PolicyError
-from kdv_policy.policytests import (
+from kdv_policy.authoring.policytests import (
     DECISION_QUESTIONS,
     CaseRunner,
     PolicyTestError,

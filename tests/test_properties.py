@@ -30,10 +30,10 @@ from hypothesis import strategies as st
 
 import reference
 from kdv_policy import AmbiguousNameError, Policy, PolicyError, UnknownNameError
-from kdv_policy.ast import Negation
-from kdv_policy.explain import verify
-from kdv_policy.invariants import violations
-from kdv_policy.program import dependency_edges
+from kdv_policy.authoring.invariants import violations
+from kdv_policy.language.program import dependency_edges
+from kdv_policy.language.syntax import Negation
+from kdv_policy.policy.explain import verify
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "rules"

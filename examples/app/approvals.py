@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kdv_policy import Policy
-from kdv_policy.results import Answers, Entity
+from kdv_policy.policy.results import Answers, Entity
 
 BUDGET = "Budget des Impulsprogramms"
 

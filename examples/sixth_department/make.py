@@ -12,7 +12,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from kdv_policy.loader import bundled_rules
+from kdv_policy.policy.loader import bundled_rules
 
 HERE = Path(__file__).resolve().parent
 

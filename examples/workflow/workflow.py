@@ -3,7 +3,7 @@
 A project lead files a request (say, the budget of a new Impulsprogramm project). The
 workflow asks the policy which bodies must act on it — who requests the budget from whom,
 who releases it — routes the request through those steps, lets the people who hold the
-roles decide, and records every decision in the audit log (``kdv_policy.audit``, one JSON
+roles decide, and records every decision in the audit log (``kdv_policy.policy.audit``, one JSON
 line per decision). Whoever is refused sees the policy's explanation, not a bare "no".
 
     python examples/workflow/workflow.py [--audit decisions.jsonl]
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kdv_policy import Decision, Policy
-from kdv_policy.audit import AUDIT_LOGGER, JsonLinesHandler
+from kdv_policy.policy.audit import AUDIT_LOGGER, JsonLinesHandler
 
 HERE = Path(__file__).resolve().parent
 PEOPLE = HERE.parent / "people.toml"

@@ -4,10 +4,8 @@ Data flow: ``rules/*.dl`` → tokens → AST → checked program → engine (pyD
 → answers. The public surface is listed in ``__all__``.
 """
 
-from ._version import __version__
-from .api import INTERFACE, CacheInfo, Policy
-from .checker import CheckResult, analyse, check
-from .errors import (
+from kdv_policy._version import __version__
+from kdv_policy.errors import (
     Diagnostic,
     EngineError,
     PolicyCheckError,
@@ -17,12 +15,14 @@ from .errors import (
     QueryError,
     Severity,
 )
-from .explain import ProofNode, WhyNot, verify
-from .loader import bundled_rules, load_program
-from .names import AmbiguousNameError, UnknownNameError
-from .parser import parse_program, parse_query
-from .printer import format_module, format_query
-from .results import Answers, Decision, Entity, Explanation, Permission
+from kdv_policy.language.checker import CheckResult, analyse, check
+from kdv_policy.language.parser import parse_program, parse_query
+from kdv_policy.language.printer import format_module, format_query
+from kdv_policy.policy.api import INTERFACE, CacheInfo, Policy
+from kdv_policy.policy.explain import ProofNode, WhyNot, verify
+from kdv_policy.policy.loader import bundled_rules, load_program
+from kdv_policy.policy.names import AmbiguousNameError, UnknownNameError
+from kdv_policy.policy.results import Answers, Decision, Entity, Explanation, Permission
 
 __all__ = [
     "INTERFACE",

@@ -1,7 +1,7 @@
-"""``python -m kdv_policy`` runs the command line (see :mod:`kdv_policy.cli`)."""
+"""``python -m kdv_policy`` runs the command line (see :mod:`kdv_policy.cli.main`)."""
 
 import sys
 
-from .cli import main
+from kdv_policy.cli.main import main
 
 sys.exit(main())

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from .source import Source, Span, snippet
+from kdv_policy.language.source import Source, Span, snippet
 
 
 class Severity(StrEnum):

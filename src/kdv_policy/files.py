@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import PolicyLoadError
+from kdv_policy.errors import PolicyLoadError
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 """The largest rule or data file read (8 MiB): a larger one is refused before it is read."""

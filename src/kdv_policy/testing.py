@@ -31,10 +31,10 @@ from typing import Any
 
 import pytest
 
-from .api import Policy
-from .errors import PolicyError
-from .policytests import SOURCE_TEXT, Case, CaseResult, CaseRunner, load_test_file
-from .results import Decision
+from kdv_policy.authoring.policytests import SOURCE_TEXT, Case, CaseResult, CaseRunner, load_test_file
+from kdv_policy.errors import PolicyError
+from kdv_policy.policy.api import Policy
+from kdv_policy.policy.results import Decision
 
 __all__ = [
     "PolicyCaseFailed", "PolicyTestFile", "PolicyTestItem", "assert_allowed", "assert_denied", "policy",

@@ -14,7 +14,7 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, computed_field
 
-from .explain import ProofNode, WhyNot
+from kdv_policy.policy.explain import ProofNode, WhyNot
 
 
 class Entity(BaseModel):

@@ -46,12 +46,12 @@ from operator import itemgetter
 
 from pyDatalog import pyDatalog, pyEngine, pyParser
 
-from . import ast
-from .ast import Atom, Comparison, Constant, Negation, Value, Variable
-from .errors import EngineError, PolicyError, QueryError
-from .gcpause import paused
-from .lexer import MAX_INTEGER
-from .program import Program, Stratum
+from kdv_policy.errors import EngineError, PolicyError, QueryError
+from kdv_policy.gcpause import paused
+from kdv_policy.language import syntax as ast
+from kdv_policy.language.lexer import MAX_INTEGER
+from kdv_policy.language.program import Program, Stratum
+from kdv_policy.language.syntax import Atom, Comparison, Constant, Negation, Value, Variable
 
 _PYD_OPS = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _INT_OFFSET = MAX_INTEGER + 1

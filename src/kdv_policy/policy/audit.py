@@ -1,12 +1,12 @@
 """The audit log: one structured record per decision, through the standard ``logging`` module.
 
 Off by default and cheap when off (one attribute check per question). Turn it on by
-giving the ``kdv_policy.audit`` logger a handler and level INFO, e.g. the JSON-lines
+giving the ``kdv_policy.policy.audit`` logger a handler and level INFO, e.g. the JSON-lines
 handler shipped here (the logger does not propagate: records go only to its own
 handlers, never into an app's root log by accident)::
 
     import logging
-    from kdv_policy.audit import AUDIT_LOGGER, JsonLinesHandler
+    from kdv_policy.policy.audit import AUDIT_LOGGER, JsonLinesHandler
 
     AUDIT_LOGGER.addHandler(JsonLinesHandler("decisions.jsonl"))
     AUDIT_LOGGER.setLevel(logging.INFO)
@@ -28,7 +28,7 @@ import os
 import threading
 from typing import IO, Any
 
-AUDIT_LOGGER = logging.getLogger("kdv_policy.audit")
+AUDIT_LOGGER = logging.getLogger("kdv_policy.policy.audit")
 AUDIT_LOGGER.propagate = False  # decisions go only where the app sends them, never to its root log
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .ast import Atom, Clause, Declaration, Negation
+from kdv_policy.language.syntax import Atom, Clause, Declaration, Negation
 
 
 @dataclass(frozen=True)

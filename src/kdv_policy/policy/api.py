@@ -26,24 +26,24 @@ from pathlib import Path
 
 from cachetools import FIFOCache
 
-from . import audit
-from ._version import __version__
-from .ast import Atom, Constant, Value
-from .audit import AUDIT_LOGGER
-from .checker import check_query
-from .diff import PolicyDiff
-from .diff import diff as diff_policies
-from .engine import Engine, QueryLimits
-from .errors import Diagnostic, PolicyError, QueryError
-from .explain import ProofNode, Prover, WhyNot
-from .gcpause import paused
-from .loader import LoadedProgram, load_program
-from .names import NameIndex
-from .parser import parse_query
-from .printer import format_atom
-from .program import Program
-from .results import Answers, Decision, Entity, Explanation, Permission
-from .source import Source
+from kdv_policy._version import __version__
+from kdv_policy.engine.evaluation import Engine, QueryLimits
+from kdv_policy.errors import Diagnostic, PolicyError, QueryError
+from kdv_policy.gcpause import paused
+from kdv_policy.language.checker import check_query
+from kdv_policy.language.parser import parse_query
+from kdv_policy.language.printer import format_atom
+from kdv_policy.language.program import Program
+from kdv_policy.language.source import Source
+from kdv_policy.language.syntax import Atom, Constant, Value
+from kdv_policy.policy import audit
+from kdv_policy.policy.audit import AUDIT_LOGGER
+from kdv_policy.policy.diff import PolicyDiff
+from kdv_policy.policy.diff import diff as diff_policies
+from kdv_policy.policy.explain import ProofNode, Prover, WhyNot
+from kdv_policy.policy.loader import LoadedProgram, load_program
+from kdv_policy.policy.names import NameIndex
+from kdv_policy.policy.results import Answers, Decision, Entity, Explanation, Permission
 
 INTERFACE: dict[str, tuple[str, ...]] = {
     "may": ("actor", "action", "object"),
@@ -321,7 +321,7 @@ class Policy:
         return self.holds(atom).explanation
 
     def diff(self, new: Policy, *, explain: bool = True) -> PolicyDiff:
-        """Every decision that differs between this policy and ``new`` (see :mod:`kdv_policy.diff`)."""
+        """Every decision that differs between this policy and ``new`` (see :mod:`kdv_policy.policy.diff`)."""
         return diff_policies(self, new, explain=explain)
 
     # -- answering --------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Source text and spans: where a piece of policy text came from.
 
 A :class:`Span` names a file and a 1-based line and column range. Spans never
-take part in equality of AST nodes (see :mod:`kdv_policy.ast`), so two programs
+take part in equality of AST nodes (see :mod:`kdv_policy.language.syntax`), so two programs
 that differ only in layout compare equal.
 """
 

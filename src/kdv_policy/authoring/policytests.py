@@ -32,17 +32,17 @@ from pydantic import BaseModel, Field, computed_field
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from .api import ACTOR_KINDS, Policy
-from .ast import Atom, Constant, Negation, Variable
-from .errors import Diagnostic, PolicyError, Severity
-from .files import display_path
-from .loader import bundled_rules
-from .names import AmbiguousNameError, UnknownNameError
-from .parser import parse_query
-from .printer import format_atom, format_value
-from .results import Answers, Decision, Entity, Explanation, Permission
-from .source import Source, Span
-from .suggest import did_you_mean
+from kdv_policy.errors import Diagnostic, PolicyError, Severity
+from kdv_policy.files import display_path
+from kdv_policy.language.parser import parse_query
+from kdv_policy.language.printer import format_atom, format_value
+from kdv_policy.language.source import Source, Span
+from kdv_policy.language.syntax import Atom, Constant, Negation, Variable
+from kdv_policy.policy.api import ACTOR_KINDS, Policy
+from kdv_policy.policy.loader import bundled_rules
+from kdv_policy.policy.names import AmbiguousNameError, UnknownNameError
+from kdv_policy.policy.results import Answers, Decision, Entity, Explanation, Permission
+from kdv_policy.suggest import did_you_mean
 
 TESTS_DIR = "tests"
 """The folder of a policy directory that holds its test files."""

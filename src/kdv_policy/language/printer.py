@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import re
 
-from .ast import (
+from kdv_policy.language.syntax import (
     Annotation,
     Atom,
     Clause,

@@ -4,8 +4,8 @@ Commands: ``query`` (questions such as ``may Regierungsrat approve Strategie``, 
 ``explain`` (the proof tree of an answer), ``check`` (parse and check a policy directory),
 ``test`` (run policy test files), ``graph`` (the governance as Mermaid or DOT), ``fmt``
 (the canonical layout of rule files) and ``diff`` (the decisions a change flips). One
-function per command; the question forms are parsed in :mod:`kdv_policy.questions`, the
-graph is drawn in :mod:`kdv_policy.graph`. Answers go to stdout, errors to stderr.
+function per command; the question forms are parsed in :mod:`kdv_policy.policy.questions`, the
+graph is drawn in :mod:`kdv_policy.authoring.graph`. Answers go to stdout, errors to stderr.
 
 Exit status: 0 when every question was answered (yes or no alike), 1 when ``--fail-on-deny``
 is given and a yes/no question was answered no (``check``: errors; ``test``: failures),
@@ -30,12 +30,12 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from . import __version__
-from .api import Policy
-from .errors import PolicyError, PolicyLoadError, Severity
-from .files import read_text
-from .loader import LoadedProgram, analyse_directory, bundled_rules
-from .questions import (
+from kdv_policy._version import __version__
+from kdv_policy.errors import PolicyError, PolicyLoadError, Severity
+from kdv_policy.files import read_text
+from kdv_policy.policy.api import Policy
+from kdv_policy.policy.loader import LoadedProgram, analyse_directory, bundled_rules
+from kdv_policy.policy.questions import (
     FORMS,
     Query,
     QuestionError,
@@ -191,7 +191,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     diags = result.diagnostics
     if result.program is not None:  # a program that checks: do its governance invariants hold?
-        from .invariants import as_diagnostics
+        from kdv_policy.authoring.invariants import as_diagnostics
 
         try:
             root = Path(args.dir) if args.dir else bundled_rules()
@@ -221,7 +221,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    from . import policytests  # written in parallel; imported only when the command runs
+    from kdv_policy.authoring import policytests
 
     try:
         report = policytests.run_tests(Path(args.dir) if args.dir else None,
@@ -234,7 +234,7 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
-    from .graph import dot, mermaid
+    from kdv_policy.authoring.graph import dot, mermaid
 
     policy = _load(args)
     if policy is None:
@@ -244,8 +244,8 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
 
 def cmd_fmt(args: argparse.Namespace) -> int:
-    from .formatter import format_source
-    from .loader import rule_files
+    from kdv_policy.language.formatter import format_source
+    from kdv_policy.policy.loader import rule_files
 
     try:
         files = rule_files(Path(args.path) if args.path else bundled_rules())
@@ -282,7 +282,7 @@ def cmd_fmt(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from .diff import diff as diff_policies
+    from kdv_policy.policy.diff import diff as diff_policies
 
     try:
         with contextlib.ExitStack() as stack:

@@ -9,17 +9,32 @@ materialised at load), so a diff is a set difference plus one proof per change.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .ast import Value
-from .printer import format_value
-from .results import Entity, Explanation
+from kdv_policy.language.printer import format_value
+from kdv_policy.language.syntax import Value
+from kdv_policy.policy.results import Entity, Explanation
 
-if TYPE_CHECKING:
-    from .api import Policy
+
+class Comparable(Protocol):
+    """What a diff reads of a policy (a :class:`kdv_policy.Policy` is one): this module does not
+    depend on the ``Policy`` class, which depends on it."""
+
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def model(self) -> Mapping[str, Any]: ...
+
+    @property
+    def program(self) -> Any: ...
+
+    def entity(self, value: Value) -> Entity: ...
+
+    def explain(self, atom: str) -> Explanation: ...
 
 DECISIONS: dict[str, tuple[str, int]] = {
     # relation: (what it decides, the argument a change is grouped by)
@@ -87,7 +102,7 @@ class PolicyDiff(BaseModel):
         return "\n".join(lines)
 
 
-def diff(old: Policy, new: Policy, *, explain: bool = True,
+def diff(old: Comparable, new: Comparable, *, explain: bool = True,
          relations: Iterable[str] | None = None) -> PolicyDiff:
     """The decisions that differ between ``old`` and ``new``; ``explain=False`` skips the proofs."""
     names = list(relations) if relations is not None else list(DECISIONS)
@@ -103,13 +118,13 @@ def diff(old: Policy, new: Policy, *, explain: bool = True,
                       changes=tuple(changes))
 
 
-def _same_arity(old: Policy, new: Policy, relation: str) -> bool:
+def _same_arity(old: Comparable, new: Comparable, relation: str) -> bool:
     a = old.program.declarations.get(relation)
     b = new.program.declarations.get(relation)
     return a is not None and b is not None and a.arity == b.arity
 
 
-def _change(change: str, relation: str, row: tuple[Value, ...], policy: Policy, explain: bool) -> Change:
+def _change(change: str, relation: str, row: tuple[Value, ...], policy: Comparable, explain: bool) -> Change:
     atom = f"{relation}({', '.join(format_value(v) for v in row)})"
     entities = tuple(policy.entity(v) for v in row)
     by = DECISIONS[relation][1]

@@ -1,6 +1,6 @@
 """Tokens → AST: a recursive-descent parser for rules, declarations and queries.
 
-The parser never executes anything: text becomes :mod:`kdv_policy.ast` nodes or
+The parser never executes anything: text becomes :mod:`kdv_policy.language.syntax` nodes or
 a :class:`~kdv_policy.errors.PolicySyntaxError` pointing at the offending token.
 """
 
@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import re
 
-from . import lexer
-from .ast import (
+from kdv_policy.errors import Diagnostic, PolicyLoadError, PolicySyntaxError, Severity
+from kdv_policy.gcpause import paused
+from kdv_policy.language import lexer
+from kdv_policy.language.lexer import Token
+from kdv_policy.language.source import Source
+from kdv_policy.language.syntax import (
     COMPARISON_OPS,
     Annotation,
     Atom,
@@ -25,10 +29,6 @@ from .ast import (
     Term,
     Variable,
 )
-from .errors import Diagnostic, PolicyLoadError, PolicySyntaxError, Severity
-from .gcpause import paused
-from .lexer import Token
-from .source import Source
 
 
 def parse_program(text: str, path: str = "<text>", max_items: int | None = None) -> Module:

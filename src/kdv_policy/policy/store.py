@@ -7,7 +7,7 @@
 builds a new one from the files and swaps it in only if it loads, checks and — when the
 directory has policy test files (``tests/*.yaml``) — passes them; otherwise the old
 policy keeps answering and the failure is raised (``reload()``) or logged on the
-``kdv_policy.store`` logger (polling). A Policy is immutable, so a question asked of
+``kdv_policy.policy.store`` logger (polling). A Policy is immutable, so a question asked of
 ``store.current`` is answered wholly by one version, whatever reloads happen meanwhile.
 """
 
@@ -20,12 +20,12 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from .api import DEFAULT_CACHE_SIZE, Policy
-from .engine import QueryLimits
-from .errors import PolicyError, PolicyLoadError
-from .loader import bundled_rules
+from kdv_policy.engine.evaluation import QueryLimits
+from kdv_policy.errors import PolicyError, PolicyLoadError
+from kdv_policy.policy.api import DEFAULT_CACHE_SIZE, Policy
+from kdv_policy.policy.loader import bundled_rules
 
-STORE_LOGGER = logging.getLogger("kdv_policy.store")
+STORE_LOGGER = logging.getLogger("kdv_policy.policy.store")
 
 _WATCHED_SUFFIXES = (".dl", ".toml", ".yaml", ".yml")
 _STABLE_ATTEMPTS = 3
@@ -60,7 +60,7 @@ def run_policy_tests(policy: Policy, people: Path | None = None) -> None:
     """Raise :class:`PolicyTestsFailed` when the policy directory's test files fail."""
     if not any((policy.directory / "tests").glob("*.y*ml")):
         return
-    from .policytests import run_tests
+    from kdv_policy.authoring.policytests import run_tests
 
     report = run_tests(policy.directory, people=people)
     if report.failed:

@@ -65,10 +65,10 @@ from pydantic import (
     model_validator,
 )
 
-from .errors import Diagnostic, PolicyLoadError, Severity
-from .files import display_path, read_text
-from .source import Source, Span
-from .suggest import did_you_mean
+from kdv_policy.errors import Diagnostic, PolicyLoadError, Severity
+from kdv_policy.files import display_path, read_text
+from kdv_policy.language.source import Source, Span
+from kdv_policy.suggest import did_you_mean
 
 DATA_FILE = "organisation.toml"
 """The name of the data file in a policy directory."""

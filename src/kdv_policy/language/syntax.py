@@ -28,7 +28,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from .source import Span
+from kdv_policy.language.source import Span
 
 Value = str | int | datetime.date
 """A constant's value: a symbol/string, an integer or a date."""

@@ -14,9 +14,9 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from .errors import PolicyError
-from .results import Entity
-from .suggest import suggestions
+from kdv_policy.errors import PolicyError
+from kdv_policy.policy.results import Entity
+from kdv_policy.suggest import suggestions
 
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae", "œ": "oe"})
 _SEPARATORS = re.compile(r"[\s_\-–/.,()]+")

@@ -20,10 +20,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .api import Policy
-from .ast import Value
-from .data import load_data
-from .errors import PolicyError
+from kdv_policy.data.directory import load_data
+from kdv_policy.errors import PolicyError
+from kdv_policy.language.syntax import Value
+from kdv_policy.policy.api import Policy
 
 _KIND_ORDER = ("body", "role", "person", "unit", "constant")
 

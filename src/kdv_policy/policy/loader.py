@@ -12,15 +12,15 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from .ast import Module
-from .checker import CheckResult, analyse
-from .data import PEOPLE_FILE, DataSet, NameEntry, load_data, load_people
-from .errors import Diagnostic, PolicyCheckError, PolicyLoadError, PolicySyntaxError, Severity
-from .files import display_path, read_text
-from .gcpause import paused
-from .parser import parse_program
-from .program import Program
-from .source import Source
+from kdv_policy.data.directory import PEOPLE_FILE, DataSet, NameEntry, load_data, load_people
+from kdv_policy.errors import Diagnostic, PolicyCheckError, PolicyLoadError, PolicySyntaxError, Severity
+from kdv_policy.files import display_path, read_text
+from kdv_policy.gcpause import paused
+from kdv_policy.language.checker import CheckResult, analyse
+from kdv_policy.language.parser import parse_program
+from kdv_policy.language.program import Program
+from kdv_policy.language.source import Source
+from kdv_policy.language.syntax import Module
 
 RULE_SUFFIX = ".dl"
 MAX_ITEMS = 50_000
@@ -37,7 +37,7 @@ def bundled_rules() -> Path:
     packaged = resources.files("kdv_policy") / "rules"
     if packaged.is_dir():
         return Path(str(packaged))
-    checkout = Path(__file__).resolve().parents[2] / "rules"
+    checkout = Path(__file__).resolve().parents[3] / "rules"
     if checkout.is_dir():
         return checkout
     raise PolicyLoadError("the bundled rules are missing from this installation of kdv_policy")

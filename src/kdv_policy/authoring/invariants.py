@@ -6,7 +6,7 @@ checked against the same model every answer comes from, and every violation has 
 down to the facts and rules that cause it.
 
 >>> from kdv_policy import Policy
->>> from kdv_policy.invariants import violations
+>>> from kdv_policy.authoring.invariants import violations
 >>> policy = Policy.load()
 >>> violations(policy)
 []
@@ -27,14 +27,14 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .ast import Atom, Clause, Constant, Value
-from .errors import Diagnostic, QueryError, Severity
-from .printer import format_atom, format_value
-from .results import Explanation
-from .source import Source
+from kdv_policy.errors import Diagnostic, QueryError, Severity
+from kdv_policy.language.printer import format_atom, format_value
+from kdv_policy.language.source import Source
+from kdv_policy.language.syntax import Atom, Clause, Constant, Value
+from kdv_policy.policy.results import Explanation
 
 if TYPE_CHECKING:
-    from .api import Policy
+    from kdv_policy.policy.api import Policy
 
 PREDICATE = "violation"
 """The predicate the invariants derive: ``violation(Invariant, Subject, Detail)``."""

@@ -15,7 +15,11 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from .ast import (
+from kdv_policy.errors import Diagnostic, PolicyCheckError, QueryError, Severity
+from kdv_policy.language.printer import format_atom
+from kdv_policy.language.program import Program, stratify
+from kdv_policy.language.source import Source, Span
+from kdv_policy.language.syntax import (
     Atom,
     Clause,
     Comparison,
@@ -27,11 +31,7 @@ from .ast import (
     literal_atom,
     literal_variables,
 )
-from .errors import Diagnostic, PolicyCheckError, QueryError, Severity
-from .printer import format_atom
-from .program import Program, stratify
-from .source import Source, Span
-from .suggest import did_you_mean
+from kdv_policy.suggest import did_you_mean
 
 KNOWN_ANNOTATIONS = {
     "id": "a stable identifier of the fact or rule: `@id(rr_verabschiedet_strategie)`",

@@ -19,10 +19,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .ast import Atom, Clause, Comparison, Constant, Negation, Value, Variable
-from .ast import literal_variables as literal_vars
-from .printer import format_atom, format_literal, format_value
-from .program import Program
+from kdv_policy.language.printer import format_atom, format_literal, format_value
+from kdv_policy.language.program import Program
+from kdv_policy.language.syntax import Atom, Clause, Comparison, Constant, Negation, Value, Variable
+from kdv_policy.language.syntax import literal_variables as literal_vars
 
 JsonValue = str | int | datetime.date
 

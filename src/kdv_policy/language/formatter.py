@@ -16,11 +16,11 @@ import bisect
 import itertools
 from dataclasses import dataclass
 
-from . import lexer
-from .ast import Clause, Declaration, Item
-from .parser import parse_program
-from .printer import format_annotation, format_atom, format_literal
-from .source import Source
+from kdv_policy.language import lexer
+from kdv_policy.language.parser import parse_program
+from kdv_policy.language.printer import format_annotation, format_atom, format_literal
+from kdv_policy.language.source import Source
+from kdv_policy.language.syntax import Clause, Declaration, Item
 
 LINE_WIDTH = 100
 INDENT = "    "

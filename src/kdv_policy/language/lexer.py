@@ -13,8 +13,8 @@ import datetime
 import re
 from typing import NamedTuple
 
-from .errors import Diagnostic, PolicyLoadError, PolicySyntaxError, Severity
-from .source import Source
+from kdv_policy.errors import Diagnostic, PolicyLoadError, PolicySyntaxError, Severity
+from kdv_policy.language.source import Source
 
 # token kinds
 NAME = "name"  # lowercase identifier: predicate or symbol constant

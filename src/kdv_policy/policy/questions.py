@@ -33,13 +33,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .api import ACTOR_KINDS, Policy
-from .ast import Atom, Constant, Variable
-from .errors import PolicyError
-from .names import AmbiguousNameError, UnknownNameError
-from .parser import parse_query
-from .printer import format_atom, format_value
-from .results import Answers, Decision, Entity, Explanation, Permission
+from kdv_policy.errors import PolicyError
+from kdv_policy.language.parser import parse_query
+from kdv_policy.language.printer import format_atom, format_value
+from kdv_policy.language.syntax import Atom, Constant, Variable
+from kdv_policy.policy.api import ACTOR_KINDS, Policy
+from kdv_policy.policy.names import AmbiguousNameError, UnknownNameError
+from kdv_policy.policy.results import Answers, Decision, Entity, Explanation, Permission
 
 KEYWORDS = ("may", "who", "what", "members", "chair", "is")
 """The words a question starts with; any other text is a Datalog query."""

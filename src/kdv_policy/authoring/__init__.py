@@ -1,0 +1,1 @@
+"""Tools for policy authors: policy test files, invariants, the governance graph."""

@@ -1,0 +1,1 @@
+"""``python -m kdv_policy``: the command line, one module per command group."""

@@ -1,0 +1,1 @@
+"""The organisation directory and the people file: TOML validated by pydantic, turned into facts."""

@@ -1,0 +1,1 @@
+"""Stage 2, checked program ⊕ facts → evaluated model: the only package that imports pyDatalog."""
