@@ -12,9 +12,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kdv_policy import Policy, PolicyCheckError, PolicyError, PolicyLoadError, PolicySyntaxError, QueryError
+from kdv_policy import (
+    Policy,
+    PolicyCheckError,
+    PolicyError,
+    PolicyLoadError,
+    PolicySyntaxError,
+    QueryError,
+    QueryLimits,
+)
 from kdv_policy.data.directory import parse_data
-from kdv_policy.engine.evaluation import QueryLimits
 from kdv_policy.files import MAX_FILE_BYTES
 from kdv_policy.policy.audit import AUDIT_LOGGER, JsonLinesHandler
 from kdv_policy.policy.store import PolicyStore

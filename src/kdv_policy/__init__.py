@@ -18,6 +18,7 @@ from kdv_policy.errors import (
 from kdv_policy.language.checker import CheckResult, analyse, check
 from kdv_policy.language.parser import parse_program, parse_query
 from kdv_policy.language.printer import format_module, format_query
+from kdv_policy.limits import Limits, QueryLimits
 from kdv_policy.policy.api import INTERFACE, CacheInfo, Policy
 from kdv_policy.policy.explain import ProofNode, WhyNot, verify
 from kdv_policy.policy.loader import bundled_rules, load_program
@@ -35,6 +36,7 @@ __all__ = [
     "EngineError",
     "Entity",
     "Explanation",
+    "Limits",
     "Permission",
     "Policy",
     "PolicyCheckError",
@@ -43,6 +45,7 @@ __all__ = [
     "PolicySyntaxError",
     "ProofNode",
     "QueryError",
+    "QueryLimits",
     "Severity",
     "UnknownNameError",
     "WhyNot",

@@ -52,6 +52,7 @@ from kdv_policy.language import syntax as ast
 from kdv_policy.language.lexer import MAX_INTEGER
 from kdv_policy.language.program import Program, Stratum
 from kdv_policy.language.syntax import Atom, Comparison, Constant, Negation, Value, Variable
+from kdv_policy.limits import DEFAULT_LIMITS, Limits, QueryLimits
 
 _PYD_OPS = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _INT_OFFSET = MAX_INTEGER + 1
@@ -230,22 +231,6 @@ class _Relations(Mapping):
 # -- the engine -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class QueryLimits:
-    """Bounds on an ad-hoc query, checked before and after evaluation.
-
-    ``max_intermediate`` bounds the rows a query's join can build, estimated from the model
-    before pyDatalog runs (pyDatalog cannot be interrupted once it runs, so a query that
-    could enumerate a huge cross product is refused up front); ``max_answers`` bounds the
-    answers returned; ``max_length`` the characters of the query text (checked by the API
-    before parsing).
-    """
-
-    max_intermediate: int = 1_000_000
-    max_answers: int = 10_000
-    max_length: int = 4_000
-
-
 _STRATUM_STEPS = 1 << 40
 """Steps are numbered per stratum: the rows of stratum ``i`` get steps from ``(i + 1) *
 _STRATUM_STEPS`` on, so a row's step does not depend on which relation was asked first."""
@@ -262,9 +247,11 @@ class Engine:
     """
 
     def __init__(
-        self, program: Program, facts: Mapping[str, Iterable[tuple[Value, ...]]] | None = None
+        self, program: Program, facts: Mapping[str, Iterable[tuple[Value, ...]]] | None = None,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> None:
         self._program = program
+        self._limits = limits
         # pyDatalog sees only these names: no user text, no name it treats specially (ask, len_, a.b).
         self._stored = {p: f"p{i}" for i, p in enumerate(sorted(program.declarations))}
         self._delta = {p: f"d{i}" for i, p in enumerate(sorted(program.declarations))}

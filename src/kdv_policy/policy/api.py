@@ -27,7 +27,7 @@ from pathlib import Path
 from cachetools import FIFOCache
 
 from kdv_policy._version import __version__
-from kdv_policy.engine.evaluation import Engine, QueryLimits
+from kdv_policy.engine.evaluation import Engine
 from kdv_policy.errors import Diagnostic, PolicyError, QueryError
 from kdv_policy.gcpause import paused
 from kdv_policy.language.checker import check_query
@@ -36,6 +36,7 @@ from kdv_policy.language.printer import format_atom
 from kdv_policy.language.program import Program
 from kdv_policy.language.source import Source
 from kdv_policy.language.syntax import Atom, Constant, Value
+from kdv_policy.limits import Limits, QueryLimits, as_limits
 from kdv_policy.policy import audit
 from kdv_policy.policy.audit import AUDIT_LOGGER
 from kdv_policy.policy.diff import PolicyDiff
@@ -97,10 +98,11 @@ class Policy:
         add: Iterable[tuple[str, tuple[Value, ...]]] = (),
         remove: Iterable[tuple[str, tuple[Value, ...]]] = (),
         cache_size: int = DEFAULT_CACHE_SIZE,
-        limits: QueryLimits | None = None,
+        limits: Limits | QueryLimits | None = None,
     ) -> None:
         self._loaded = loaded
-        self._limits = limits or QueryLimits()
+        self._all_limits = as_limits(limits)
+        self._limits = self._all_limits.query
         self._at = at
         self._added = tuple(add)
         self._removed = tuple(remove)
@@ -110,7 +112,7 @@ class Policy:
                 raise QueryError("this policy has no dated facts: it declares no `as_of/1`, "
                                  "so it cannot be asked as of a date")
             facts.setdefault("as_of", []).append((at,))
-        self._engine = Engine(self._program, facts)
+        self._engine = Engine(self._program, facts, self._all_limits)
         self._model = self._engine.model
         self._prover = Prover(self._program, self._model, self._engine.steps, loaded.origin)
         self._name_table: NameIndex | None = None  # built on first use: a large directory costs a while
@@ -133,19 +135,22 @@ class Policy:
         at: datetime.date | str | None = None,
         people: str | os.PathLike | None = None,
         cache_size: int = DEFAULT_CACHE_SIZE,
-        limits: QueryLimits | None = None,
+        limits: Limits | QueryLimits | None = None,
     ) -> Policy:
         """Load the policy directory at ``path`` (the bundled governance when omitted).
 
         ``at`` asks as of a date (a ``date`` or ``"YYYY-MM-DD"``); without it the policy is
         timeless: everything the text says, regardless of dates. ``people`` names a people
         file (persons and the roles they hold; default: ``people.toml`` in the directory, if
-        any). ``limits`` bounds ad-hoc queries (:class:`~kdv_policy.engine.QueryLimits`).
+        any). ``limits`` bounds loading, evaluation and ad-hoc queries (:class:`~kdv_policy.limits.Limits`;
+        a :class:`~kdv_policy.limits.QueryLimits` bounds only ad-hoc queries).
         Raises a :class:`~kdv_policy.errors.PolicyError` with every problem found; nothing
         is half-loaded.
         """
         with paused():  # see kdv_policy.gcpause
-            return cls(load_program(path, people), at=_as_date(at), cache_size=cache_size, limits=limits)
+            limits = as_limits(limits)
+            return cls(load_program(path, people, limits=limits), at=_as_date(at), cache_size=cache_size,
+                       limits=limits)
 
     def at(self, date: datetime.date | str | None) -> Policy:
         """The same policy as of ``date`` (``None``: timeless); dated facts apply as of that day."""
@@ -179,7 +184,7 @@ class Policy:
 
     def _derive(self, **changes) -> Policy:
         settings = dict(at=self._at, add=self._added, remove=self._removed, cache_size=self._cache_size,
-                        limits=self._limits)
+                        limits=self._all_limits)
         settings.update(changes)
         return Policy(self._loaded, **settings)
 

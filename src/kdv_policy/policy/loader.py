@@ -21,11 +21,9 @@ from kdv_policy.language.parser import parse_program
 from kdv_policy.language.program import Program
 from kdv_policy.language.source import Source
 from kdv_policy.language.syntax import Module
+from kdv_policy.limits import DEFAULT_LIMITS, Limits
 
 RULE_SUFFIX = ".dl"
-MAX_ITEMS = 50_000
-"""The most declarations, facts and rules the rule files of one policy may hold together (about
-0.25 GB and 6 s of loading at most); organisation data belongs in the data files."""
 
 
 def bundled_rules() -> Path:
@@ -112,6 +110,7 @@ class LoadedProgram:
 def analyse_directory(
     directory: str | os.PathLike | None = None,
     people: str | os.PathLike | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> tuple[CheckResult, dict[str, Source], tuple[DataSet | None, DataSet | None]]:
     """Parse and check every rule file and the data files; return all diagnostics (syntax and
     data errors included) and the (organisation, people) data sets when they are valid.
@@ -119,11 +118,11 @@ def analyse_directory(
     The people file is ``people`` when given, else ``people.toml`` in the directory if present.
     """
     with paused():  # the cyclic collector would scan the growing heap again and again (gcpause)
-        return _analyse_directory(directory, people)
+        return _analyse_directory(directory, people, limits)
 
 
 def _analyse_directory(
-    directory: str | os.PathLike | None, people: str | os.PathLike | None
+    directory: str | os.PathLike | None, people: str | os.PathLike | None, limits: Limits
 ) -> tuple[CheckResult, dict[str, Source], tuple[DataSet | None, DataSet | None]]:
     root = Path(directory) if directory is not None else bundled_rules()
     files = rule_files(root)
@@ -132,7 +131,7 @@ def _analyse_directory(
     sources: dict[str, Source] = {}
     modules: list[Module] = []
     syntax: list[Diagnostic] = []
-    budget = MAX_ITEMS
+    budget = limits.max_items
     for path in files:
         source = read_source(path, display_path(path))
         sources[source.path] = source
@@ -194,12 +193,13 @@ def _with_source(diag: Diagnostic, source: Source) -> Diagnostic:
 
 
 def load_program(
-    directory: str | os.PathLike | None = None, people: str | os.PathLike | None = None
+    directory: str | os.PathLike | None = None, people: str | os.PathLike | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> LoadedProgram:
     """Load a policy directory (the bundled one by default), with an optional people file,
     or raise with every error found."""
     root = Path(directory) if directory is not None else bundled_rules()
-    result, sources, (data, people_data) = analyse_directory(root, people)
+    result, sources, (data, people_data) = analyse_directory(root, people, limits)
     if result.program is None:
         errors = [d for d in result.diagnostics if d.severity is Severity.ERROR]
         if errors and all(d.code == "syntax" for d in errors):

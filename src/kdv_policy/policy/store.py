@@ -20,8 +20,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from kdv_policy.engine.evaluation import QueryLimits
 from kdv_policy.errors import PolicyError, PolicyLoadError
+from kdv_policy.limits import Limits, QueryLimits
 from kdv_policy.policy.api import DEFAULT_CACHE_SIZE, Policy
 from kdv_policy.policy.loader import bundled_rules
 
@@ -83,7 +83,7 @@ class PolicyStore:
         people: str | os.PathLike | None = None,
         at: datetime.date | str | None = None,
         cache_size: int = DEFAULT_CACHE_SIZE,
-        limits: QueryLimits | None = None,
+        limits: Limits | QueryLimits | None = None,
         validate: Callable[[Policy], None] | None = None,
         poll_interval: float | None = None,
     ) -> None:
