@@ -1,0 +1,67 @@
+"""What the distributions carry: an sdist that builds and tests on its own, a typed wheel.
+
+Both are built from this checkout with the project's own build backend (hatchling), without
+network access (``--no-isolation``: the test extra installs the backend).
+"""
+
+from __future__ import annotations
+
+import email
+import subprocess
+import sys
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    build = subprocess.run([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(ROOT)],
+                           capture_output=True, text=True, timeout=600)
+    assert build.returncode == 0, build.stdout + build.stderr
+    return out
+
+
+def _sdist_names(dist: Path) -> set[str]:
+    (sdist,) = dist.glob("*.tar.gz")
+    with tarfile.open(sdist) as tar:
+        return {name.split("/", 1)[1] for name in tar.getnames() if "/" in name}
+
+
+def _wheel(dist: Path) -> zipfile.ZipFile:
+    (wheel,) = dist.glob("*.whl")
+    return zipfile.ZipFile(wheel)
+
+
+def test_the_sdist_carries_the_license_and_everything_the_tests_import(dist):
+    names = _sdist_names(dist)
+    assert "LICENSE" in names
+    assert ".ci/run" in names
+    # every top-level package or module a test file imports from the checkout is in the sdist
+    for test_file in (ROOT / "tests").glob("*.py"):
+        for line in test_file.read_text(encoding="utf-8").splitlines():
+            if line.startswith(("from benchmarks", "import benchmarks")):
+                module = line.split()[1].split(".")
+                candidates = {"/".join(module) + ".py", "/".join(module) + "/__init__.py"}
+                assert candidates & names, f"{test_file.name} imports {line.split()[1]}, not in the sdist"
+    assert {f"tests/{p.name}" for p in (ROOT / "tests").glob("test_*.py")} <= names
+
+
+def test_the_wheel_is_typed_licensed_and_carries_the_rules(dist):
+    with _wheel(dist) as wheel:
+        names = set(wheel.namelist())
+        assert "kdv_policy/py.typed" in names
+        assert {f"kdv_policy/rules/{p.name}" for p in (ROOT / "rules").glob("*.dl")} <= names
+        assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
+        (metadata_name,) = [n for n in names if n.endswith(".dist-info/METADATA")]
+        metadata = email.message_from_bytes(wheel.read(metadata_name))
+    assert metadata["License-Expression"] == "MIT"
+    classifiers = metadata.get_all("Classifier")
+    for version in ("3.11", "3.12", "3.13"):
+        assert f"Programming Language :: Python :: {version}" in classifiers
+    assert "Typing :: Typed" in classifiers
