@@ -132,6 +132,7 @@ class _Parser:
                 raise PolicyLoadError(f"`{shorten(self.source.path)}` holds more than {max_items:,} "
                                       "declarations, facts and rules, more than a policy may; bulk data "
                                       "belongs in a data file")
+            start = self.pos
             try:
                 item = self.item()
             except PolicySyntaxError as err:
@@ -139,7 +140,10 @@ class _Parser:
                 if err.diagnostic.span.line != last_line:
                     errors.extend(err.diagnostics)
                     last_line = err.diagnostic.span.line
-                self.recover()
+                if self.pos == start and self.tokens[start].kind == lexer.ERROR:
+                    self.pos += 1  # text that is no token where an item starts: the item may follow
+                else:
+                    self.recover()
                 continue
             if item is not None:
                 items.append(item)
