@@ -22,7 +22,8 @@ names = st.from_regex(r"[a-zäöüß][a-zA-Z0-9_äöü]{0,8}", fullmatch=True)
 variable_names = st.one_of(st.from_regex(r"[A-Z_][A-Za-z0-9_]{0,5}", fullmatch=True), st.just("_"))
 values = st.one_of(
     names,
-    st.text(max_size=12),
+    # any text the rule language can write: no control characters but the escapes \n and \t
+    st.text(st.characters(blacklist_categories=("Cs", "Cc"), whitelist_characters="\n\t"), max_size=12),
     st.integers(min_value=-(10**18) + 1, max_value=10**18 - 1),
     st.dates(min_value=datetime.date(1000, 1, 1), max_value=datetime.date(9999, 12, 31)),
 )

@@ -15,7 +15,14 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from kdv_policy.errors import Diagnostic, PolicyCheckError, QueryError, Severity
+from kdv_policy.errors import (
+    Diagnostic,
+    DiagnosticCollector,
+    PolicyCheckError,
+    QueryError,
+    Severity,
+    shorten,
+)
 from kdv_policy.language.printer import format_atom
 from kdv_policy.language.program import Program, stratify
 from kdv_policy.language.source import Source, Span
@@ -55,11 +62,15 @@ class CheckResult:
         return tuple(d for d in self.diagnostics if not d.is_error)
 
 
+MAX_SUGGESTED = 100
+"""Names longer than this get no did-you-mean (comparing long names costs quadratic time)."""
+
+
 @dataclass
 class _Context:
     modules: Sequence[Module]
     sources: Mapping[str, Source]
-    diagnostics: list[Diagnostic] = field(default_factory=list)
+    diagnostics: DiagnosticCollector = field(default_factory=DiagnosticCollector)
     declarations: dict[str, Declaration] = field(default_factory=dict)
     # clauses whose every atom names a declared predicate with the declared arity
     well_formed: list[Clause] = field(default_factory=list)
@@ -71,7 +82,7 @@ class _Context:
     def report(self, code: str, severity: Severity, message: str, span: Span | None,
                help: str | None = None) -> None:
         source = self.sources.get(span.path) if span else None
-        self.diagnostics.append(Diagnostic(code, severity, message, span, help, source))
+        self.diagnostics.add(Diagnostic(code, severity, message, span, help, source))
 
     def error(self, code: str, message: str, span: Span | None, help: str | None = None) -> None:
         self.report(code, Severity.ERROR, message, span, help)
@@ -88,14 +99,16 @@ def _declarations(ctx: _Context) -> None:
         for decl in module.declarations:
             first = ctx.declarations.get(decl.predicate)
             if first is not None:
-                ctx.error("duplicate-declaration", f"predicate `{decl.predicate}` is declared twice",
-                          decl.span, f"first declared as `{first.signature}` at {first.span}")
+                ctx.error("duplicate-declaration", f"predicate `{shorten(decl.predicate)}` is declared twice",
+                          decl.span, f"first declared as `{_signature(first)}` at {first.span}")
                 continue
             ctx.declarations[decl.predicate] = decl
             if len(set(decl.params)) != len(decl.params):
                 dup = [p for p, n in Counter(decl.params).items() if n > 1]
                 ctx.warning("duplicate-parameter",
-                            f"`{decl.predicate}` names its argument `{dup[0]}` more than once", decl.span,
+                            f"`{shorten(decl.predicate)}` names its argument `{shorten(dup[0])}` "
+                            "more than once",
+                            decl.span,
                             "give each argument its own name; the names document the predicate")
 
 
@@ -106,9 +119,9 @@ def _annotations(ctx: _Context) -> None:
             seen: set[str] = set()
             for ann in item.annotations:
                 if ann.name not in KNOWN_ANNOTATIONS:
-                    hint = did_you_mean(ann.name, KNOWN_ANNOTATIONS, lambda c: f"`@{c}`")
+                    hint = _did_you_mean(ann.name, KNOWN_ANNOTATIONS, lambda c: f"`@{c}`")
                     known = ", ".join(f"@{k}" for k in KNOWN_ANNOTATIONS)
-                    ctx.error("unknown-annotation", f"unknown annotation `@{ann.name}`", ann.span,
+                    ctx.error("unknown-annotation", f"unknown annotation `@{shorten(ann.name)}`", ann.span,
                               hint or f"the known annotations are {known}")
                     continue
                 if ann.name in seen:
@@ -132,7 +145,7 @@ def _ids(ctx: _Context) -> None:
         if cid is None or ann is None:
             continue
         if cid in seen:
-            ctx.error("duplicate-id", f"id `{cid}` is used twice", ann.span,
+            ctx.error("duplicate-id", f"id `{shorten(cid)}` is used twice", ann.span,
                       f"first used at {seen[cid]}; ids must be unique across the policy")
         else:
             seen[cid] = ann.span
@@ -151,19 +164,37 @@ def _predicates(ctx: _Context) -> None:
 def _check_atom(ctx: _Context, atom: Atom) -> bool:
     decl = ctx.declarations.get(atom.predicate)
     if decl is None:
-        hint = did_you_mean(atom.predicate, ctx.declarations,
-                            lambda c: f"`{ctx.declarations[c].signature}`")
-        ctx.error("undeclared-predicate", f"predicate `{atom.signature}` is not declared", atom.span,
-                  hint or f"declare it: `.decl {atom.predicate}({', '.join(_param_names(atom))})`")
+        hint = _did_you_mean(atom.predicate, ctx.declarations,
+                             lambda c: f"`{_signature(ctx.declarations[c])}`")
+        declare = shorten(f".decl {atom.predicate}({', '.join(_param_names(atom))})", MAX_CODE)
+        ctx.error("undeclared-predicate", f"predicate `{_signature(atom)}` is not declared", atom.span,
+                  hint or f"declare it: `{declare}`")
         return False
     if decl.arity != atom.arity:
+        declared = shorten(f"{decl.predicate}({', '.join(decl.params)})", MAX_CODE)
         ctx.error("arity-mismatch",
-                  f"`{atom.predicate}` takes {decl.arity} argument{'s' if decl.arity != 1 else ''}, "
+                  f"`{shorten(atom.predicate)}` takes {decl.arity} argument{'s' if decl.arity != 1 else ''}, "
                   f"but {atom.arity} {'were' if atom.arity != 1 else 'was'} given",
-                  atom.span, f"did you mean `{decl.signature}`? it is declared as "
-                             f"`{decl.predicate}({', '.join(decl.params)})` at {decl.span}")
+                  atom.span, f"did you mean `{_signature(decl)}`? it is declared as "
+                             f"`{declared}` at {decl.span}")
         return False
     return True
+
+
+MAX_CODE = 200
+"""Characters of rule text (a declaration, an atom) a message or help quotes at most."""
+
+
+def _signature(node: Atom | Declaration) -> str:
+    """``predicate/arity``, with a long predicate name shortened."""
+    return f"{shorten(node.predicate)}/{node.arity}"
+
+
+def _did_you_mean(word: str, candidates, render) -> str | None:
+    """:func:`did_you_mean`, but none for a name too long to compare cheaply."""
+    if len(word) > MAX_SUGGESTED:
+        return None
+    return did_you_mean(word, [c for c in candidates if len(c) <= MAX_SUGGESTED], render)
 
 
 def _param_names(atom: Atom) -> list[str]:
@@ -187,7 +218,8 @@ def _check_safety(ctx: _Context, head: Atom | None, body, span) -> None:
         if var.name in reported:
             return
         reported.add(var.name)
-        ctx.error("unsafe-variable", f"variable `{var.name}` {where} is not bound by a positive body atom",
+        ctx.error("unsafe-variable",
+                  f"variable `{shorten(var.name)}` {where} is not bound by a positive body atom",
                   var.span or span, help)
 
     if head is not None:
@@ -199,13 +231,13 @@ def _check_safety(ctx: _Context, head: Atom | None, body, span) -> None:
                 what = "a fact" if not body else "the head"
                 unsafe(var, f"in {what}",
                        "facts are ground: write a constant" if not body else
-                       f"add a body atom that binds `{var.name}`, e.g. a type predicate")
+                       f"add a body atom that binds `{shorten(var.name)}`, e.g. a type predicate")
     for lit in body:
         if isinstance(lit, Negation):
             for var in literal_variables(lit):
                 if var.name != "_" and var.name not in bound:
                     unsafe(var, "under `not`",
-                           f"bind `{var.name}` in a positive atom of the same body, or write `_` "
+                           f"bind `{shorten(var.name)}` in a positive atom of the same body, or write `_` "
                            "if any value will do")
         elif isinstance(lit, Comparison):
             for var in literal_variables(lit):
@@ -214,7 +246,8 @@ def _check_safety(ctx: _Context, head: Atom | None, body, span) -> None:
                               var.span or span, "compare a variable bound in a positive body atom")
                 elif var.name not in bound:
                     unsafe(var, "in a comparison",
-                           f"bind `{var.name}` in a positive body atom; comparisons only test values")
+                           f"bind `{shorten(var.name)}` in a positive body atom; "
+                           "comparisons only test values")
 
 
 def _singletons(ctx: _Context, clause: Clause) -> None:
@@ -226,8 +259,8 @@ def _singletons(ctx: _Context, clause: Clause) -> None:
             first.setdefault(var.name, var)
     for name, n in counts.items():
         if n == 1 and not name.startswith("_") and clause.body:
-            ctx.warning("singleton-variable", f"variable `{name}` occurs only once in this rule",
-                        first[name].span, f"if any value will do, write `_` or `_{name}`; "
+            ctx.warning("singleton-variable", f"variable `{shorten(name)}` occurs only once in this rule",
+                        first[name].span, f"if any value will do, write `_` or `_{shorten(name)}`; "
                                           "otherwise check the spelling")
 
 
@@ -240,9 +273,10 @@ def _stratification(ctx: _Context) -> Program | None:
                 continue
             for lit in clause.body:
                 if isinstance(lit, Negation) and lit.atom.predicate == negated:
-                    cycle = "itself" if head == negated else f"`{negated}`, which depends on `{head}`"
+                    cycle = ("itself" if head == negated
+                             else f"`{shorten(negated)}`, which depends on `{shorten(head)}`")
                     ctx.error("unstratifiable-negation",
-                              f"`{head}` depends on the negation of {cycle}",
+                              f"`{shorten(head)}` depends on the negation of {cycle}",
                               lit.span, "negation through recursion has no single meaning; "
                                         "split the predicate so the negated part does not depend on the head")
     return Program(dict(ctx.declarations), tuple(ctx.well_formed), strata)
@@ -256,7 +290,7 @@ def _unused(ctx: _Context) -> None:
         used.update(a.predicate for a in map(literal_atom, clause.body) if a is not None)
     for name, decl in ctx.declarations.items():
         if name not in used:
-            ctx.warning("unused-predicate", f"predicate `{decl.signature}` is declared but never used",
+            ctx.warning("unused-predicate", f"predicate `{_signature(decl)}` is declared but never used",
                         decl.span, "remove the declaration, or add the facts or rules it was meant for")
 
 
@@ -265,7 +299,8 @@ def _citations(ctx: _Context) -> None:
     for clause in ctx.clauses:
         if clause.citation is None:
             kind = "fact" if clause.is_fact else "rule"
-            ctx.warning("missing-citation", f"{kind} `{format_atom(clause.head)}` has no citation",
+            head = shorten(format_atom(clause.head), MAX_CODE)
+            ctx.warning("missing-citation", f"{kind} `{head}` has no citation",
                         clause.head.span or clause.span,
                         'add `@source("...")` with the sentence of the governance text it encodes')
 
@@ -282,23 +317,28 @@ STAGES: tuple[tuple[str, Callable[[_Context], object]], ...] = (
 )
 
 
-def analyse(modules: Sequence[Module], sources: Mapping[str, Source] | None = None) -> CheckResult:
-    """Run every stage and return the program (None if there are errors) and all diagnostics."""
-    ctx = _Context(list(modules), dict(sources or {}))
+def analyse(modules: Sequence[Module], sources: Mapping[str, Source] | None = None,
+            max_diagnostics: int | None = None) -> CheckResult:
+    """Run every stage and return the program (None if there are errors) and all diagnostics.
+
+    Each file keeps at most ``max_diagnostics`` (default: ``Limits.max_diagnostics_per_file``),
+    errors first; the rest are counted in one last diagnostic of the file (``and N more``).
+    """
+    ctx = _Context(list(modules), dict(sources or {}), DiagnosticCollector(max_diagnostics))
     program = None
     for _name, stage in STAGES:
         result = stage(ctx)
         if isinstance(result, Program):
             program = result
-    diags = tuple(sorted(ctx.diagnostics, key=Diagnostic.sort_key))
-    if any(d.is_error for d in diags):
+    if ctx.diagnostics.errors:
         program = None
-    return CheckResult(program, diags)
+    return CheckResult(program, ctx.diagnostics.diagnostics())
 
 
-def check(modules: Sequence[Module], sources: Mapping[str, Source] | None = None) -> CheckResult:
+def check(modules: Sequence[Module], sources: Mapping[str, Source] | None = None,
+          max_diagnostics: int | None = None) -> CheckResult:
     """Like :func:`analyse`, but raise :class:`PolicyCheckError` when there are errors."""
-    result = analyse(modules, sources)
+    result = analyse(modules, sources, max_diagnostics)
     if result.program is None:
         raise PolicyCheckError(result.diagnostics)
     return result
@@ -312,10 +352,10 @@ def check_query(query: Query, program: Program, source: Source | None = None) ->
         atom = literal_atom(lit)
         if atom is not None:
             _check_atom(ctx, atom)
-    if not ctx.diagnostics:
+    if not ctx.diagnostics.errors:
         _check_safety(ctx, None, query.body, query.span)
-    if ctx.diagnostics:
-        diags = tuple(sorted(ctx.diagnostics, key=Diagnostic.sort_key))
+    if ctx.diagnostics.errors:
+        diags = ctx.diagnostics.diagnostics()
         raise QueryError(diags[0].headline(), diags)
     return query
 

@@ -5,6 +5,11 @@ comments before it, so the Python loop runs once per token. For the parser, the 
 can also group the commonest item of a large policy, a ground fact with its annotations
 (``@id(x) @source("...") p(a, b).``), into one ``FACT`` token: one match instead of about
 fifteen tokens (see :func:`tokenize` and :func:`_simple_fact_pattern`).
+
+Policy text is printable text: a NUL byte, another control character (other than the
+whitespace tab, line feed, carriage return, vertical tab and form feed), a lone surrogate, or
+a carriage return, vertical tab or form feed inside a string, is a syntax error at its position,
+wherever it stands — in a string, a comment or between tokens (see :data:`FORBIDDEN`).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import datetime
 import re
 from typing import NamedTuple
 
-from kdv_policy.errors import Diagnostic, PolicyLoadError, PolicySyntaxError, Severity
+from kdv_policy.errors import Diagnostic, PolicyLoadError, PolicySyntaxError, Severity, shorten
 from kdv_policy.language.source import Source
 
 # token kinds
@@ -27,7 +32,7 @@ DOC = "doc comment"
 COMMENT = "comment"  # only with tokenize(..., keep_comments=True): the formatter keeps them
 PUNCT = "punctuation"
 EOF = "end of input"
-ERROR = "error"  # text that is not a token; value is the PolicySyntaxError
+ERROR = "error"  # text that is not a token; value is a LexError (see syntax_error)
 FACT = "fact"  # only with tokenize(..., group_facts=True): a whole simple fact; value is its re.Match
 
 _WS = "[ \t\r\n\f\v\ufeff]"
@@ -40,7 +45,7 @@ never given back, so a failed match costs no backtracking."""
 _PATTERNS = [
     ("punct", r":-|!=|<=|>=|[(),=<>@]|\.(?!decl\b)"),
     ("ident", r"[^\W\d]\w*"),
-    ("string", r'"(?:[^"\\\n]|\\.)*"'),
+    ("string", r'"(?:[^"\\\n\r\v\f]|\\[^\n\r\v\f])*"'),
     ("doc", r"%%[^\n]*"),
     ("decl", r"\.decl\b"),
     ("date", r"-?\d{4}-\d\d-\d\d(?![\w-])"),
@@ -72,6 +77,52 @@ _HINTS = {
 
 MAX_INTEGER = 10**18 - 1
 """Integers are limited to 18 digits, so every value has an exact, ordered encoding."""
+MAX_DIGITS = len(str(MAX_INTEGER))
+"""The digits of the largest integer: a longer literal is refused before it is converted (Python
+refuses to convert more than 4,300 digits, and would take quadratic time below that)."""
+
+FORBIDDEN = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+"""Characters that are an error anywhere in policy text: NUL and the other control characters
+except whitespace (tab, line feed, vertical tab, form feed, carriage return), and lone surrogates
+(text that is not Unicode; it cannot be written to a file or a terminal)."""
+_STRING_BREAKS = re.compile("[\r\v\f]")
+"""Whitespace that may stand between tokens but not in a string (a tab may)."""
+
+
+def forbidden_character(text: str) -> int | None:
+    """The offset of the first character of ``text`` that policy text cannot hold, or None."""
+    m = FORBIDDEN.search(text)
+    return None if m is None else m.start()
+
+
+def character_problem(ch: str) -> tuple[str, str]:
+    """The message and help for a character policy text cannot hold (see :data:`FORBIDDEN`)."""
+    code = f"U+{ord(ch):04X}"
+    if ch == "\x00":
+        return "NUL byte in policy text", "policy text is printable text; remove the NUL byte"
+    if "\ud800" <= ch <= "\udfff":
+        return (f"lone surrogate {code} in policy text",
+                "policy text is Unicode text; a surrogate code point is not a character")
+    return (f"control character {code} in policy text",
+            "policy text is printable text; in a string, write a line break as `\\n` and a tab as `\\t`")
+
+
+class LexError(NamedTuple):
+    """The value of an ``ERROR`` token: what to report, at ``text[start:end]``.
+
+    The :class:`~kdv_policy.errors.PolicySyntaxError` is made only when the parser reaches the
+    token (:func:`syntax_error`), so a file of bad characters does not hold an exception each.
+    """
+
+    start: int
+    end: int
+    message: str
+    help: str | None = None
+
+
+def syntax_error(source: Source, error: LexError) -> PolicySyntaxError:
+    """The error an ``ERROR`` token reports."""
+    return _error(source, error.start, error.end, error.message, error.help)
 
 
 class Token(NamedTuple):
@@ -86,7 +137,7 @@ class Token(NamedTuple):
             return "end of input"
         if self.kind == DOC:
             return "doc comment"
-        return f"`{self.text}`"
+        return f"`{shorten(self.text)}`"
 
 
 # -- simple facts ------------------------------------------------------------------------------
@@ -149,6 +200,10 @@ def _error(source: Source, start: int, end: int, message: str, help: str | None 
     )
 
 
+class _UnknownEscape(Exception):
+    """A string with an escape the language does not have; ``args[0]`` is its LexError."""
+
+
 def _unescape(source: Source, start: int, body: str) -> str:
     if "\\" not in body:
         return body
@@ -160,8 +215,8 @@ def _unescape(source: Source, start: int, body: str) -> str:
             nxt = body[i + 1]
             if nxt not in _ESCAPES:
                 pos = start + 1 + i
-                raise _error(source, pos, pos + 2, f"unknown escape `\\{nxt}` in string",
-                             'the escapes are \\" \\\\ \\n \\t')
+                raise _UnknownEscape(LexError(pos, pos + 2, f"unknown escape `\\{nxt}` in string",
+                                              'the escapes are \\" \\\\ \\n \\t'))
             out.append(_ESCAPES[nxt])
             i += 2
         else:
@@ -174,9 +229,10 @@ def tokenize(source: Source, keep_comments: bool = False, max_tokens: int | None
              group_facts: bool = False) -> list[Token]:
     """Split ``source`` into tokens; the list always ends with an EOF token.
 
-    Text that is not a token becomes an ``ERROR`` token whose value is the
-    :class:`PolicySyntaxError` to report, so the parser can report it in order
-    with its own errors and carry on with the next clause. ``keep_comments`` adds
+    Text that is not a token becomes an ``ERROR`` token whose value is the :class:`LexError`
+    to report (:func:`syntax_error`), so the parser can report it in order with its own errors
+    and carry on with the next clause. A character policy text cannot hold (:data:`FORBIDDEN`)
+    is such an error wherever it stands, also inside a string or a comment. ``keep_comments`` adds
     ``COMMENT`` tokens for `%` comments (the parser does not want them). Past ``max_tokens``
     tokens, scanning stops with a :class:`~kdv_policy.errors.PolicyLoadError`.
 
@@ -197,6 +253,11 @@ class _Scanner:
         self.max_tokens = max_tokens
         self.group_facts = group_facts and not keep_comments
         self.count = 0  # tokens scanned; a FACT token counts as the tokens it stands for
+        self.bad = self._next_bad(0)  # offset of the next forbidden character (len(text) + 1: none)
+
+    def _next_bad(self, pos: int) -> int:
+        m = FORBIDDEN.search(self.source.text, pos)
+        return len(self.source.text) + 1 if m is None else m.start()
 
     def tokens(self) -> list[Token]:
         text = self.source.text
@@ -209,8 +270,8 @@ class _Scanner:
         pos = 0
         while pos < n:
             if max_tokens is not None and self.count >= max_tokens:
-                raise PolicyLoadError(f"`{self.source.path}` is longer than {max_tokens:,} tokens, more "
-                                      "than a policy may hold; bulk data belongs in a data file")
+                raise PolicyLoadError(f"`{shorten(self.source.path)}` is longer than {max_tokens:,} tokens, "
+                                      "more than a policy may hold; bulk data belongs in a data file")
             if item_start:
                 tok = self._simple_fact(pos)
                 if tok is not None:
@@ -221,9 +282,13 @@ class _Scanner:
             if m is None:
                 tok = self._no_token(pos)
                 if tok is None:  # only whitespace and comments were left
-                    break
+                    if self.bad >= n:
+                        break
+                    tok = Token(EOF, "", n, n)  # ... with a forbidden character in a comment
             else:
                 tok = self._token(m)
+            if tok.end > self.bad:  # a forbidden character in the token or the comments before it
+                tok = self._bad_character(tok.start, tok.end)
             append(tok)
             self.count += 1
             pos = tok.end
@@ -231,11 +296,30 @@ class _Scanner:
         tokens.append(Token(EOF, "", n, n))
         return tokens
 
+    def _bad_character(self, token_start: int, token_end: int) -> Token:
+        """The ERROR token for the forbidden character at ``self.bad``, which stands before
+        ``token_end``: in the token (a string or a comment) or in the whitespace and comments
+        before it.
+
+        Scanning resumes after the token, or, when the character stands before the token, at the
+        end of its line or at the token, whichever comes first.
+        """
+        text = self.source.text
+        at = self.bad
+        if at < token_start:
+            eol = text.find("\n", at)
+            resume = token_start if eol < 0 else min(eol, token_start)
+        else:
+            resume = token_end
+        message, help = character_problem(text[at])
+        self.bad = self._next_bad(resume)
+        return Token(ERROR, text[at:resume], at, resume, LexError(at, at + 1, message, help))
+
     def _simple_fact(self, pos: int) -> Token | None:
         """A FACT token at ``pos`` (after whitespace and comments), if a simple fact is there and
         its tokens fit under ``max_tokens``; otherwise None, and the fact is read token by token."""
         m = _SIMPLE_FACT_RE.match(self.source.text, pos)
-        if m is None:
+        if m is None or m.end() > self.bad:  # a forbidden character is reported token by token
             return None
         if self.max_tokens is not None:
             size = _fact_size(m)
@@ -259,15 +343,15 @@ class _Scanner:
                 return Token(VARIABLE, lexeme, start, end, lexeme)
             if first.islower():
                 return Token(NAME, lexeme, start, end, lexeme)
-            return self._error_token(start, end, f"identifier `{lexeme}` starts with neither a lowercase "
-                                     "nor an uppercase letter",
+            return self._error_token(start, end, f"identifier `{shorten(lexeme)}` starts with neither a "
+                                     "lowercase nor an uppercase letter",
                                      "constants start with a lowercase letter, variables with an uppercase "
                                      "letter or `_`; other text goes in double quotes")
         if kind == "string":
             try:
                 value = _unescape(self.source, start, lexeme[1:-1])
-            except PolicySyntaxError as err:
-                return Token(ERROR, lexeme, start, end, err)
+            except _UnknownEscape as err:
+                return Token(ERROR, lexeme, start, end, err.args[0])
             return Token(STRING, lexeme, start, end, value)
         if kind == "doc":
             return Token(DOC, lexeme, start, end, lexeme[2:].strip())
@@ -281,11 +365,18 @@ class _Scanner:
             except ValueError:
                 return self._error_token(start, end, f"invalid date `{lexeme}`",
                                          "dates are ISO dates YYYY-MM-DD that exist in the calendar")
+        digits = len(lexeme) - (lexeme[0] == "-")
+        if digits > MAX_DIGITS:  # refused before int(): Python will not convert over 4,300 digits
+            return self._integer_out_of_range(lexeme, start, end, digits)
         value = int(lexeme)
         if abs(value) > MAX_INTEGER:
-            return self._error_token(start, end, f"integer `{lexeme}` is out of range",
-                                     "integers have at most 18 digits")
+            return self._integer_out_of_range(lexeme, start, end, digits)
         return Token(INTEGER, lexeme, start, end, value)
+
+    def _integer_out_of_range(self, lexeme: str, start: int, end: int, digits: int) -> Token:
+        shown = f"`{lexeme}`" if len(lexeme) <= 24 else f"`{shorten(lexeme, 24)}` ({digits:,} digits)"
+        return self._error_token(start, end, f"integer {shown} is out of range",
+                                 f"integers have at most {MAX_DIGITS} digits")
 
     def _no_token(self, pos: int) -> Token | None:
         """The ERROR token for the text after the whitespace and comments at ``pos``, where no
@@ -297,17 +388,24 @@ class _Scanner:
         ch = text[pos]
         if ch == '"':
             eol = text.find("\n", pos)
+            eol = len(text) if eol < 0 else eol
+            brk = _STRING_BREAKS.search(text, pos + 1, eol)
+            if brk is not None and text.find('"', brk.end(), eol) >= 0:
+                at = brk.start()
+                return self._error_token(at, at + 1, f"control character U+{ord(text[at]):04X} in a string",
+                                         "a string stays on one line; write a line break as `\\n`",
+                                         start=pos, resume=eol)
             return self._error_token(pos, pos + 1, "unterminated string",
-                                     "close the string with `\"` on the same line",
-                                     resume=len(text) if eol < 0 else eol)
-        if ch == "\x00":
-            return self._error_token(pos, pos + 1, "NUL byte in policy text")
+                                     "close the string with `\"` on the same line", resume=eol)
+        if FORBIDDEN.match(ch):
+            return self._error_token(pos, pos + 1, *character_problem(ch))
         shown = ch if ch.isprintable() else repr(ch)
         return self._error_token(pos, pos + 1, f"unexpected character `{shown}`", _HINTS.get(ch))
 
-    def _error_token(self, start: int, end: int, message: str, help: str | None = None,
-                     resume: int | None = None) -> Token:
-        """An ERROR token for ``text[start:resume]``, reporting ``message`` at ``start:end``."""
+    def _error_token(self, at: int, end: int, message: str, help: str | None = None,
+                     start: int | None = None, resume: int | None = None) -> Token:
+        """An ERROR token for ``text[start:resume]`` (by default ``at:end``), reporting ``message``
+        at ``at:end``."""
+        start = at if start is None else start
         resume = end if resume is None else resume
-        error = _error(self.source, start, end, message, help)
-        return Token(ERROR, self.source.text[start:resume], start, resume, error)
+        return Token(ERROR, self.source.text[start:resume], start, resume, LexError(at, end, message, help))

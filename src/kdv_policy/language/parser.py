@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import re
 
-from kdv_policy.errors import Diagnostic, PolicyLoadError, PolicySyntaxError, Severity
+from kdv_policy.errors import (
+    Diagnostic,
+    DiagnosticCollector,
+    PolicyLoadError,
+    PolicySyntaxError,
+    Severity,
+    shorten,
+)
 from kdv_policy.gcpause import paused
 from kdv_policy.language import lexer
 from kdv_policy.language.lexer import Token
@@ -31,16 +38,19 @@ from kdv_policy.language.syntax import (
 )
 
 
-def parse_program(text: str, path: str = "<text>", max_items: int | None = None) -> Module:
-    """Parse the text of one rule file into a :class:`~kdv_policy.ast.Module`.
+def parse_program(text: str, path: str = "<text>", max_items: int | None = None,
+                  max_diagnostics: int | None = None) -> Module:
+    """Parse the text of one rule file into a :class:`~kdv_policy.syntax.Module`.
 
     ``max_items`` bounds the declarations, facts and rules read: past it, parsing stops with a
     :class:`~kdv_policy.errors.PolicyLoadError` before the rest of the file costs memory.
+    Every syntax error is reported, up to ``max_diagnostics`` (default:
+    ``Limits.max_diagnostics_per_file``); the rest are counted (``and N more syntax errors``).
     """
     source = Source(path, text)
     max_tokens = None if max_items is None else max_items * TOKENS_PER_ITEM
     with paused():  # a large file makes a node and a span for every part; see kdv_policy.gcpause
-        return _Parser(source, max_tokens, group_facts=True).module(max_items)
+        return _Parser(source, max_tokens, group_facts=True).module(max_items, max_diagnostics)
 
 
 def parse_query(text: str, path: str = "<query>") -> Query:
@@ -75,7 +85,7 @@ class _Parser:
     def tok(self) -> Token:
         tok = self.tokens[self.pos]
         if tok.kind == lexer.ERROR:
-            raise tok.value  # a lexical error, reported where the parser reaches it
+            raise lexer.syntax_error(self.source, tok.value)  # reported where the parser reaches it
         return tok
 
     def advance(self) -> Token:
@@ -111,27 +121,34 @@ class _Parser:
         return self.source.span(start_tok.start, max(end_tok.end, start_tok.end))
 
     # -- program -------------------------------------------------------
-    def module(self, max_items: int | None = None) -> Module:
-        """Parse every item; after a syntax error, resume at the next clause to report all of them."""
+    def module(self, max_items: int | None = None, max_diagnostics: int | None = None) -> Module:
+        """Parse every item; after a syntax error, resume at the next clause to report all of them
+        (up to ``max_diagnostics``; the rest are counted, not kept)."""
         items: list[Item] = []
-        errors: list[Diagnostic] = []
-        while not self.at(lexer.EOF):
+        errors = DiagnosticCollector(max_diagnostics)
+        last_line = 0  # the line of the last error
+        while self.tokens[self.pos].kind != lexer.EOF:
             if max_items is not None and len(items) >= max_items:
-                raise PolicyLoadError(f"`{self.source.path}` holds more than {max_items:,} declarations, "
-                                      "facts and rules, more than a policy may; bulk data belongs in a "
-                                      "data file")
+                raise PolicyLoadError(f"`{shorten(self.source.path)}` holds more than {max_items:,} "
+                                      "declarations, facts and rules, more than a policy may; bulk data "
+                                      "belongs in a data file")
+            start = self.pos
             try:
                 item = self.item()
             except PolicySyntaxError as err:
                 # one error per line: what follows a first error on its line is mostly its echo
-                if not errors or errors[-1].span.line != err.diagnostic.span.line:
+                if err.diagnostic.span.line != last_line:
                     errors.extend(err.diagnostics)
-                self.recover()
+                    last_line = err.diagnostic.span.line
+                if self.pos == start and self.tokens[start].kind == lexer.ERROR:
+                    self.pos += 1  # text that is no token where an item starts: the item may follow
+                else:
+                    self.recover()
                 continue
             if item is not None:
                 items.append(item)
-        if errors:
-            raise PolicySyntaxError(errors)
+        if errors.errors:
+            raise PolicySyntaxError(errors.diagnostics())
         return Module(self.source.path, tuple(items))
 
     def recover(self) -> None:
@@ -261,7 +278,7 @@ class _Parser:
     def _start_message(self) -> str:
         tok = self.tok
         if tok.kind == lexer.VARIABLE:
-            return f"a clause cannot start with the variable `{tok.text}`"
+            return f"a clause cannot start with the variable `{shorten(tok.text)}`"
         return f"expected a fact, rule or declaration, found {tok.describe()}"
 
     def _start_help(self) -> str | None:
@@ -319,7 +336,7 @@ class _Parser:
             self.advance()
             if not self.at_punct(")"):
                 while True:
-                    args.append(self.term(f"as an argument of `{name}`"))
+                    args.append(self.term(f"as an argument of `{shorten(name)}`"))
                     if self.at_punct(","):
                         self.advance()
                         continue
@@ -328,7 +345,7 @@ class _Parser:
                 help = None
                 if self.at_punct("("):
                     help = "arguments are constants or variables; terms do not nest"
-                raise self.error(f"expected `,` or `)` in the arguments of `{name}`, "
+                raise self.error(f"expected `,` or `)` in the arguments of `{shorten(name)}`, "
                                  f"found {self.tok.describe()}", help)
             self.advance()
         return Atom(name, tuple(args), self.span_from(start))

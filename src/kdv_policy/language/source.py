@@ -7,6 +7,7 @@ that differ only in layout compare equal.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from dataclasses import dataclass, fields
 
@@ -83,14 +84,46 @@ class Source:
         return self.text[start:] if end < 0 else self.text[start:end]
 
 
-def snippet(source: Source | None, span: Span | None) -> str:
-    """The source line of ``span`` with a caret line under the spanned text."""
-    if source is None or span is None:
+SNIPPET_WIDTH = 100
+"""Characters of a source line a snippet shows at most; a longer line is cut around the span."""
+
+_UNSHOWABLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+"""Characters a snippet shows as ``\N{REPLACEMENT CHARACTER}``: control characters, line and
+paragraph separators, bidirectional overrides and lone surrogates (a tab shows as a space)."""
+
+
+def snippet(source: Source | None, span: Span | None, width: int = SNIPPET_WIDTH) -> str:
+    """The source line of ``span`` with a caret line under the spanned text.
+
+    At most ``width`` characters of the line are shown: a longer line is cut around the span
+    (centred on it), with ``…`` where it is cut, and the caret stays under the spanned text.
+    """
+    if source is None or span is None or span.line < 1 or span.line > len(source._line_starts):
         return ""
-    text = source.line_text(span.line).replace("\t", " ")
-    if not text.strip():
+    text = source.text
+    line_start = source._line_starts[span.line - 1]
+    line_end = text.find("\n", line_start)
+    if line_end < 0:
+        line_end = len(text)
+    if line_end > line_start and text[line_end - 1] == "\r":  # a CRLF line ending
+        line_end -= 1
+    length = line_end - line_start
+    col = min(max(span.col - 1, 0), length)  # 0-based
+    wide = span.end_col - span.col if span.end_line == span.line else length - col
+    wide = max(1, min(wide, length - col if length > col else 1))
+    start, end = 0, length
+    if length > width:
+        shown = min(wide, width * 4 // 5)  # leave room for some text before the span
+        start = max(0, col - (width - shown) // 2)
+        end = min(length, start + width)
+        start = max(0, end - width)
+        wide = max(1, min(wide, end - col))
+    excerpt = text[line_start + start:line_start + end]
+    if not excerpt.strip():
         return ""
-    width = span.end_col - span.col if span.end_line == span.line else len(text) - span.col + 1
-    width = max(1, width)
+    excerpt = _UNSHOWABLE.sub("\N{REPLACEMENT CHARACTER}", excerpt.replace("\t", " "))
+    before = "…" if start > 0 else ""
+    after = "…" if end < length else ""
     gutter = f"{span.line:>4} | "
-    return f"{gutter}{text}\n{' ' * (len(gutter) - 2)}| {' ' * (span.col - 1)}{'^' * width}"
+    caret_at = len(before) + col - start
+    return f"{gutter}{before}{excerpt}{after}\n{' ' * (len(gutter) - 2)}| {' ' * caret_at}{'^' * wide}"
