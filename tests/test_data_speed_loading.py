@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from benchmarks import generate
 
-from kdv_policy.data.directory import (
+from kdv_policy.data import (
     DATA_PREDICATES,
     DataSet,
     Origins,

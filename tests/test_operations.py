@@ -21,7 +21,7 @@ from kdv_policy import (
     QueryError,
     QueryLimits,
 )
-from kdv_policy.data.directory import parse_data
+from kdv_policy.data import parse_data
 from kdv_policy.files import MAX_FILE_BYTES
 from kdv_policy.policy.audit import AUDIT_LOGGER, JsonLinesHandler
 from kdv_policy.policy.store import PolicyStore

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from kdv_policy.data.directory import PEOPLE_FILE, DataSet, NameEntry, load_data, load_people
+from kdv_policy.data import PEOPLE_FILE, DataSet, NameEntry, load_data, load_people
 from kdv_policy.errors import Diagnostic, PolicyCheckError, PolicyLoadError, PolicySyntaxError, Severity
 from kdv_policy.files import display_path, read_text
 from kdv_policy.gcpause import paused
