@@ -30,9 +30,10 @@ from kdv_policy.authoring.policytests.model import (
     Item,
     PolicyTestError,
 )
-from kdv_policy.errors import Diagnostic, Severity
-from kdv_policy.files import display_path
+from kdv_policy.errors import Diagnostic, PolicyLoadError, Severity
+from kdv_policy.files import display_path, raise_limit_help, read_text, regular_file_status
 from kdv_policy.language.source import Source, Span
+from kdv_policy.limits import DEFAULT_LIMITS, Limits
 from kdv_policy.policy.loader import bundled_rules
 from kdv_policy.suggest import did_you_mean
 
@@ -46,11 +47,13 @@ def find_test_files(directory: str | os.PathLike | None = None) -> list[Path]:
     folder = root / TESTS_DIR
     if not folder.is_dir():
         return []
+    # anything but a folder: a FIFO or a device named like a test file is refused when it is read
     return sorted(p for p in folder.iterdir()
-                  if p.suffix in TEST_SUFFIXES and p.is_file() and not p.name.startswith("."))
+                  if p.suffix in TEST_SUFFIXES and not p.is_dir() and not p.name.startswith("."))
 
 
-def load_test_file(path: str | os.PathLike, display: str | None = None) -> CaseFile:
+def load_test_file(path: str | os.PathLike, display: str | None = None, *,
+                   limits: Limits = DEFAULT_LIMITS) -> CaseFile:
     """Read and validate one test file; raise :class:`PolicyTestError` with every problem found.
 
     Names are not resolved here (that needs the policy): :class:`CaseRunner` does it when the
@@ -58,41 +61,60 @@ def load_test_file(path: str | os.PathLike, display: str | None = None) -> CaseF
     """
     path = Path(path)
     display = display or display_path(path)
-    return parse_test_file(read_test_text(path, display), display, path)
+    return parse_test_file(read_test_text(path, display, limits), display, path, limits=limits)
 
 
-def read_test_text(path: Path, display: str) -> str:
+def read_test_text(path: Path, display: str, limits: Limits = DEFAULT_LIMITS) -> str:
+    """The text of a test file: a regular file of at most ``limits.max_test_file_bytes``."""
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        reason = getattr(err, "strerror", None) or err
-        raise PolicyTestError(f"cannot read test file `{display}`: {reason}") from None
+        return read_text(path, display, limit=limits.max_test_file_bytes, limit_name="max_test_file_bytes",
+                         what="test file", advice="split its cases into several test files")
+    except PolicyLoadError as err:
+        raise PolicyTestError(list(err.diagnostics) or str(err)) from None
 
 
-def parse_test_file(text: str, display: str, path: Path | None = None) -> CaseFile:
+def parse_test_file(text: str, display: str, path: Path | None = None, *,
+                    limits: Limits = DEFAULT_LIMITS) -> CaseFile:
     """Parse the text of a test file (see :func:`load_test_file`)."""
-    test_file, problems = parse_with_problems(text, display, path)
+    test_file, problems = parse_with_problems(text, display, path, limits)
     if problems:
         raise PolicyTestError(problems)
     return test_file
 
 
-def parse_with_problems(text: str, display: str,
-                        path: Path | None = None) -> tuple[CaseFile, list[Diagnostic]]:
+def parse_with_problems(text: str, display: str, path: Path | None = None,
+                        limits: Limits = DEFAULT_LIMITS) -> tuple[CaseFile, list[Diagnostic]]:
     """The file with its valid cases, and the problems of the others."""
     problems: list[Diagnostic] = []
     test_file = CaseFile(path or Path(display), display, Source(display, text))
-    _FileParser(test_file, problems).parse()
+    _FileParser(test_file, problems, limits.max_nesting).parse()
     return test_file, problems
 
 
+def policy_directory_of(test_file: Path) -> Path:
+    """The policy directory a test file belongs to: the folder above ``tests/``, else its own folder.
+    The files a test file names (its ``people:``) must lie inside it."""
+    folder = test_file.absolute().parent
+    return folder.parent if folder.name == TESTS_DIR else folder
+
+
 class _FileParser:
-    def __init__(self, test_file: CaseFile, problems: list[Diagnostic]) -> None:
+    def __init__(self, test_file: CaseFile, problems: list[Diagnostic], max_nesting: int) -> None:
         self.file = test_file
         self.source = test_file.source
         self.problems = problems
+        self.max_nesting = max_nesting
 
     # -- helpers
+
+    def mark_span(self, mark: Any) -> Span:
+        return Span(self.file.display, mark.line + 1, mark.column + 1, mark.line + 1, mark.column + 2)
+
+    def too_deep(self, span: Span | None) -> None:
+        self.error(span, "test-nesting", f"the test file nests lists and mappings more than "
+                   f"{self.max_nesting} levels deep (`max_nesting`)",
+                   "a test file needs only a few levels; " + raise_limit_help("max_nesting")
+                   + " if yours needs more")
 
     def span(self, node: Node) -> Span:
         start, end = node.start_mark, node.end_mark
@@ -108,6 +130,8 @@ class _FileParser:
             self.error(self.span(node), "test-yaml", f"invalid YAML value: {err.problem}")
         except (ValueError, TypeError, OverflowError) as err:  # e.g. a date that does not exist
             self.error(self.span(node), "test-yaml", f"invalid YAML value: {err}")
+        except RecursionError:  # not reached within max_nesting; never a traceback
+            self.too_deep(self.span(node))
         return _BAD
 
     def mapping(self, node: MappingNode, allowed: Sequence[str], what: str) -> dict[str, Node]:
@@ -174,17 +198,26 @@ class _FileParser:
         try:
             # No anchors or aliases: a test file does not need them, and an alias of an alias of
             # ... (a "YAML bomb") would expand to gigabytes once read as values.
+            # Nesting is bounded before the (recursive) composer builds the node tree.
+            depth = 0
             for event in yaml.parse(self.source.text, Loader=yaml.SafeLoader):
+                if isinstance(event, yaml.CollectionStartEvent):
+                    depth += 1
+                    if depth > self.max_nesting:
+                        self.too_deep(self.mark_span(event.start_mark))
+                        return
+                elif isinstance(event, yaml.CollectionEndEvent):
+                    depth -= 1
                 anchor = getattr(event, "anchor", None)
                 if isinstance(event, yaml.AliasEvent) or anchor is not None:
-                    mark = event.start_mark
-                    span = Span(self.file.display, mark.line + 1, mark.column + 1, mark.line + 1,
-                                mark.column + 2)
-                    self.error(span, "test-yaml", "YAML anchors and aliases (`&name`, `*name`) are not "
-                                                  "allowed in policy test files",
-                               "write each case out in full")
+                    self.error(self.mark_span(event.start_mark), "test-yaml",
+                               "YAML anchors and aliases (`&name`, `*name`) are not allowed in policy "
+                               "test files", "write each case out in full")
                     return
             root = yaml.compose(self.source.text, Loader=yaml.SafeLoader)
+        except RecursionError:  # not reached within max_nesting; never a traceback
+            self.too_deep(None)
+            return
         except yaml.MarkedYAMLError as err:
             mark = err.problem_mark or err.context_mark
             span = None
@@ -213,11 +246,7 @@ class _FileParser:
             if "people" in settings:
                 people = self.text(settings["people"], "`people`")
                 if people is not None:
-                    self.file.people = (self.file.path.parent / people).resolve()
-                    if not self.file.people.is_file():
-                        self.error(self.span(settings["people"]), "test-value",
-                                   f"the people file `{people}` does not exist (paths are relative to "
-                                   "the test file)")
+                    self.file.people = self.people_file(people, self.span(settings["people"]))
             cases_node = settings.get("cases")
             if cases_node is None:
                 if not any(p.code == "test-key" for p in self.problems):
@@ -234,6 +263,29 @@ class _FileParser:
             case = self.case(node)
             if case is not None and not settings_failed:  # the cases of a file with bad settings do not run
                 self.file.cases.append(case)
+
+    def people_file(self, people: str, span: Span) -> Path | None:
+        """The file a test file's ``people:`` names: relative to the test file, inside the
+        policy directory (symlinks resolved), a regular file; else None and an error."""
+        root = policy_directory_of(self.file.path).resolve()
+        help = ("a test file names a people file of its own policy directory, by a path relative to "
+                "the test file; give any other people file with `--people FILE` when running the tests")
+        if Path(people).is_absolute():
+            self.error(span, "test-value", f"`people` must be a path relative to the test file, not the "
+                       f"absolute path `{people}`", help)
+            return None
+        target = (self.file.path.absolute().parent / people).resolve()
+        if not target.is_relative_to(root):
+            self.error(span, "test-value", f"`people` names `{people}`, which is outside the policy "
+                       f"directory `{display_path(root)}`", help)
+            return None
+        try:
+            regular_file_status(target, people, "the people file")
+        except PolicyLoadError as err:
+            self.error(span, "test-value", err.diagnostics[0].message + " (paths are relative to the "
+                       "test file)")
+            return None
+        return target
 
     def case(self, node: Node) -> Case | None:
         if not isinstance(node, MappingNode):

@@ -3,6 +3,7 @@ what-if facts), and :func:`run_tests` for a whole policy directory."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Hashable
 from pathlib import Path
 
@@ -18,8 +19,9 @@ from kdv_policy.authoring.policytests.model import (
 )
 from kdv_policy.authoring.policytests.reader import find_test_files, parse_with_problems, read_test_text
 from kdv_policy.authoring.policytests.report import CaseResult, TestReport, build_report
-from kdv_policy.errors import Diagnostic, PolicyError
-from kdv_policy.files import display_path
+from kdv_policy.errors import Diagnostic, PolicyError, PolicyLoadError
+from kdv_policy.files import check_inside, display_path, read_text
+from kdv_policy.limits import Limits, as_limits
 from kdv_policy.policy.api import Policy
 from kdv_policy.policy.loader import bundled_rules
 from kdv_policy.suggest import did_you_mean
@@ -85,7 +87,8 @@ class CaseRunner:
 
 
 
-def run_tests(directory: Path | None = None, *, people: Path | None = None) -> TestReport:
+def run_tests(directory: Path | None = None, *, people: Path | None = None,
+              limits: Limits | None = None) -> TestReport:
     """Run the test files ``tests/*.yaml`` of the policy directory ``directory`` (the bundled
     policy when None) and report on every case and on rule coverage.
 
@@ -96,7 +99,9 @@ def run_tests(directory: Path | None = None, *, people: Path | None = None) -> T
     problem with the test files (bad YAML, unknown keys, names the policy does not know), each
     at ``file:line:col``, and the policy's own errors when it does not load. A case whose
     answer differs from the expected one is no error: it is a failure in the report.
+    ``limits`` bounds the test files and the policy (:class:`~kdv_policy.limits.Limits`).
     """
+    limits = as_limits(limits)
     root = Path(directory) if directory is not None else bundled_rules()
     if not root.is_dir():
         raise PolicyTestError(f"policy directory `{display_path(root)}` does not exist")
@@ -108,15 +113,24 @@ def run_tests(directory: Path | None = None, *, people: Path | None = None) -> T
     parsed: list[CaseFile] = []
     for path in files:  # every problem of every file at once: the valid cases still run below
         display = display_path(path)
-        test_file, found = parse_with_problems(read_test_text(path, display), display, path)
+        _inside(path, root, display, "test file")
+        test_file, found = parse_with_problems(read_test_text(path, display, limits), display, path, limits)
         parsed.append(test_file)
         problems += found
 
     def load(people_file: Path | None) -> Policy:
-        return Policy.load(root, people=people_file if people_file is not None else people)
+        return Policy.load(root, people=people_file if people_file is not None else people, limits=limits)
 
     text_file = root / SOURCE_TEXT
-    runner = CaseRunner(load, text_file.read_text(encoding="utf-8") if text_file.is_file() else None)
+    text = None
+    if os.path.lexists(text_file):
+        _inside(text_file, root, display_path(text_file), "governance text")
+        try:
+            text = read_text(text_file, display_path(text_file), limit=limits.max_data_file_bytes,
+                             limit_name="max_data_file_bytes", what="governance text", advice=None)
+        except PolicyLoadError as err:
+            raise PolicyTestError(list(err.diagnostics) or str(err)) from None
+    runner = CaseRunner(load, text)
     base = runner.base()
     results: list[CaseResult] = []
     for test_file in parsed:
@@ -128,3 +142,10 @@ def run_tests(directory: Path | None = None, *, people: Path | None = None) -> T
     if problems:
         raise PolicyTestError(problems)
     return build_report(root, base, [display_path(p) for p in files], results)
+
+
+def _inside(path: Path, root: Path, display: str, what: str) -> None:
+    try:
+        check_inside(path, root, display, what)
+    except PolicyLoadError as err:
+        raise PolicyTestError(list(err.diagnostics)) from None
