@@ -12,7 +12,7 @@
                           roles and persons
     out/services.dl       consumer_kind/1, consumer/1 (over kinds and sub-units), provider/1,
                           provides_for/2, serves_within/2, serves/2
-    out/organisation.toml units, roles, bodies, actions, objects (kdv_policy.data.directory's schema)
+    out/organisation.toml units, roles, bodies, actions, objects (kdv_policy.data's schema)
     out/people.toml       persons and the roles they hold
 
 The rules are generic and written in the bundled policy's style: every clause has an ``@id``

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kdv_policy.data.directory import (
+from kdv_policy.data import (
     DATA_FILE,
     DataSet,
     NameEntry,

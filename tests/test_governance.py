@@ -22,7 +22,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kdv_policy.data.directory import DATA_FILE, DATA_PREDICATES, load_data, parse_data
+from kdv_policy.data import DATA_FILE, DATA_PREDICATES, load_data, parse_data
 from kdv_policy.engine.evaluation import Engine
 from kdv_policy.policy.loader import analyse_directory, load_program
 

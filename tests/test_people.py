@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from kdv_policy.data.directory import (
+from kdv_policy.data import (
     OPEN_END,
     PEOPLE_FILE,
     PEOPLE_PREDICATES,

@@ -327,10 +327,10 @@ cases:
 
 def test_people_files(tmp_path):
     shutil.copytree(RULES, tmp_path / "rules", ignore=shutil.ignore_patterns("tests"))
-    shutil.copy(ROOT / "examples" / "people.toml", tmp_path / "staff.toml")
+    shutil.copy(ROOT / "examples" / "people.toml", tmp_path / "rules" / "staff.toml")
     (tmp_path / "rules" / "tests").mkdir()
     (tmp_path / "rules" / "tests" / "people.yaml").write_text("""\
-people: ../../staff.toml
+people: ../staff.toml
 cases:
   - may: [Erika Muster, definieren, Strategie]
     expect: allow
@@ -341,7 +341,7 @@ cases:
         "- may: [Erika Muster, definieren, Strategie]\n  expect: allow\n", encoding="utf-8")
     with pytest.raises(PolicyTestError, match=r"plain\.yaml:1:9: .*unknown actor `Erika Muster`"):
         run_tests(tmp_path / "rules")  # without a people file nobody is called Erika Muster
-    report = run_tests(tmp_path / "rules", people=tmp_path / "staff.toml")
+    report = run_tests(tmp_path / "rules", people=tmp_path / "rules" / "staff.toml")
     assert (report.passed, report.failed) == (3, 0)
 
 

@@ -78,7 +78,7 @@ def read_organisation(directory: Path) -> Organisation:
         assignments={p["id"]: [a["role"] for a in p.get("roles", [])] for p in people["persons"]},
         facts=facts,
     )
-    # as kdv_policy.data.directory states them: unit, unit_kind, parent; role, role_of; body, in_phase;
+    # as kdv_policy.data states them: unit, unit_kind, parent; role, role_of; body, in_phase;
     # administrative_kind; person, assignment; plus the .dl facts
     result.stated = (2 * len(units) + len(result.parent) + 2 * len(roles) + 2 * len(bodies)
                      + len(result.admin_kinds) + len(people["persons"])

@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from kdv_policy.data.directory import load_data
+from kdv_policy.data import load_data
 from kdv_policy.errors import PolicyError
 from kdv_policy.language.syntax import Value
 from kdv_policy.policy.api import Policy

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from kdv_policy.data.directory import PEOPLE_FILE, DataSet, NameEntry, load_data, load_people
+from kdv_policy.data import PEOPLE_FILE, DataSet, NameEntry, load_data, load_people
 from kdv_policy.errors import Diagnostic, PolicyCheckError, PolicyLoadError, PolicySyntaxError, Severity
-from kdv_policy.files import display_path, read_text
+from kdv_policy.files import check_inside, display_path, file_error, raise_limit_help, read_text
 from kdv_policy.gcpause import paused
 from kdv_policy.language.checker import CheckResult, analyse
 from kdv_policy.language.parser import parse_program
@@ -46,6 +46,9 @@ def rule_files(directory: Path) -> list[Path]:
     if not directory.exists():
         raise PolicyLoadError(f"policy directory `{directory}` does not exist")
     if directory.is_file():
+        if directory.suffix != RULE_SUFFIX:  # its lines would be shown as syntax errors
+            raise file_error("file-not-rules", f"`{directory}` is not a rule file (`*{RULE_SUFFIX}`)",
+                             f"give a policy directory or a `*{RULE_SUFFIX}` rule file")
         return [directory]
     if not directory.is_dir():
         raise PolicyLoadError(f"`{directory}` is not a directory")
@@ -63,9 +66,10 @@ def _raise(err: OSError) -> None:
     raise err
 
 
-def read_source(path: Path, display: str) -> Source:
-    """Read one rule file (see :func:`kdv_policy.files.read_text`)."""
-    return Source(display, read_text(path, display))
+def read_source(path: Path, display: str, limits: Limits = DEFAULT_LIMITS) -> Source:
+    """Read one rule file (see :func:`kdv_policy.files.read_text`), of at most
+    ``limits.max_rule_file_bytes``."""
+    return Source(display, read_text(path, display, limit=limits.max_rule_file_bytes))
 
 
 @dataclass(frozen=True)
@@ -131,23 +135,33 @@ def _analyse_directory(
     sources: dict[str, Source] = {}
     modules: list[Module] = []
     syntax: list[Diagnostic] = []
-    budget = limits.max_items
+    budget = limits.max_items  # a total over all rule files: each file gets what the others left
     for path in files:
-        source = read_source(path, display_path(path))
+        if root.is_dir():
+            check_inside(path, root, display_path(path), "rule file")
+        source = read_source(path, display_path(path), limits)
         sources[source.path] = source
         try:
             modules.append(parse_program(source.text, source.path, max_items=budget))
             budget -= len(modules[-1].items)
         except PolicySyntaxError as err:
             syntax.extend(_with_source(d, source) for d in err.diagnostics)
+        except PolicyLoadError:  # the parser stops at the budget; name the real limit
+            raise _too_many_items(root, source.path, limits.max_items) from None
     if syntax:
         return CheckResult(None, tuple(sorted(syntax, key=Diagnostic.sort_key))), sources, (None, None)
     result = analyse(modules, sources)
     problems: list[Diagnostic] = []
-    data = _data_file(lambda: load_data(root) if root.is_dir() else None, problems)
-    if people is None and root.is_dir() and (root / PEOPLE_FILE).is_file():
-        people = root / PEOPLE_FILE
-    people_data = _data_file(lambda: load_people(people, data), problems) if people is not None else None
+    data = _data_file(lambda: load_data(root, limits) if root.is_dir() else None, problems)
+    def own_people(path: Path) -> DataSet:  # the policy's own people file stays inside it
+        check_inside(path, root, display_path(path), "people file")
+        return load_people(path, data, limits)
+
+    people_data = None
+    if people is not None:
+        people_data = _data_file(lambda: load_people(people, data, limits), problems)
+    elif root.is_dir() and os.path.lexists(root / PEOPLE_FILE):  # if it is no regular file, loading says so
+        people_data = _data_file(lambda: own_people(root / PEOPLE_FILE), problems)
     for dataset in (data, people_data):
         if dataset is not None and result.program is not None:
             problems += _undeclared_facts(dataset, result.program)
@@ -155,6 +169,18 @@ def _analyse_directory(
         diags = tuple(sorted(result.diagnostics + tuple(problems), key=Diagnostic.sort_key))
         return CheckResult(None, diags), sources, (None, None)
     return result, sources, (data, people_data)
+
+
+def _too_many_items(root: Path, path: str, max_items: int) -> PolicyLoadError:
+    """The parser's error at the item budget (or the lexer's at the tokens it allows) as the limit
+    it is: a total over all rule files, not the budget left for the file that reached it."""
+    return file_error(
+        "too-many-items",
+        f"the rule files of `{display_path(root)}` hold more than {max_items:,} declarations, facts and "
+        f"rules, the limit `max_items` for all rule files together (reached in `{path}`)",
+        "organisation data (units, roles, bodies) belongs in organisation.toml and persons in the people "
+        "file, not in rule files; splitting rule files does not help. If the rules need more, "
+        + raise_limit_help("max_items"))
 
 
 def _data_file(load, problems: list[Diagnostic]) -> DataSet | None:
@@ -204,7 +230,7 @@ def load_program(
         errors = [d for d in result.diagnostics if d.severity is Severity.ERROR]
         if errors and all(d.code == "syntax" for d in errors):
             raise PolicySyntaxError(errors)
-        if errors and all(d.code.startswith("data-") for d in errors):
+        if errors and all(d.code.startswith(("data-", "file-")) for d in errors):
             raise PolicyLoadError("\n".join(d.headline() for d in errors), tuple(errors))
         raise PolicyCheckError(result.diagnostics)
     return LoadedProgram(root, result.program, sources, result.warnings, data, people_data)

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kdv_policy.errors import PolicyError, PolicyLoadError
-from kdv_policy.limits import Limits, QueryLimits
+from kdv_policy.limits import Limits, QueryLimits, as_limits
 from kdv_policy.policy.api import DEFAULT_CACHE_SIZE, Policy
 from kdv_policy.policy.loader import bundled_rules
 
@@ -33,6 +33,10 @@ _STABLE_ATTEMPTS = 3
 
 class PolicyTestsFailed(PolicyError):
     """A reloaded policy loaded and checked, but failed its own policy tests."""
+
+
+class ReloadFailed(PolicyError):
+    """A reload failed with an error that is no PolicyError (kept as its ``__cause__``)."""
 
 
 def fingerprint(directory: Path, extra: Path | None = None) -> tuple:
@@ -56,13 +60,13 @@ def fingerprint(directory: Path, extra: Path | None = None) -> tuple:
     return tuple(entries)
 
 
-def run_policy_tests(policy: Policy, people: Path | None = None) -> None:
+def run_policy_tests(policy: Policy, people: Path | None = None, limits: Limits | None = None) -> None:
     """Raise :class:`PolicyTestsFailed` when the policy directory's test files fail."""
     if not any((policy.directory / "tests").glob("*.y*ml")):
         return
     from kdv_policy.authoring.policytests import run_tests
 
-    report = run_tests(policy.directory, people=people)
+    report = run_tests(policy.directory, people=people, limits=limits)
     if report.failed:
         raise PolicyTestsFailed(f"the policy's tests fail ({report.failed} failed, {report.passed} passed):\n"
                                 + report.render())
@@ -90,7 +94,9 @@ class PolicyStore:
         self._path = Path(path) if path is not None else bundled_rules()
         self._people = Path(people) if people is not None else None
         self._options = dict(at=at, people=people, cache_size=cache_size, limits=limits)
-        self._validate = validate if validate is not None else (lambda p: run_policy_tests(p, self._people))
+        test_limits = as_limits(limits)
+        self._validate = validate if validate is not None else (
+            lambda p: run_policy_tests(p, self._people, test_limits))
         self._reload_lock = threading.Lock()
         self._stop = threading.Event()
         self._last_error: PolicyError | None = None
@@ -117,13 +123,21 @@ class PolicyStore:
         return self._last_error
 
     def reload(self) -> Policy:
-        """Load the files again; swap the new policy in if it is good, else raise and keep the old."""
+        """Load the files again; swap the new policy in if it is good, else raise and keep the old.
+
+        Every failure is recorded in :attr:`last_error` and raised as a :class:`PolicyError`: one
+        that is no PolicyError (a bug, or a ``validate`` that raises something else) is raised as
+        a :class:`ReloadFailed` naming it, so a caller catching PolicyError keeps its policy."""
         with self._reload_lock:
             try:
                 policy, stamp = self._build()
             except PolicyError as err:
                 self._last_error = err
                 raise
+            except Exception as err:
+                failed = ReloadFailed(f"reload of `{self._path}` failed: {type(err).__name__}: {err}")
+                self._last_error = failed
+                raise failed from err
             self._current, self._fingerprint = policy, stamp
             self._last_error = None
             return policy
@@ -157,11 +171,11 @@ class PolicyStore:
 
     def _poll(self, interval: float) -> None:
         while not self._stop.wait(interval):
-            now = fingerprint(self._path, self._people)
-            if now == self._seen:
-                continue
-            self._seen = now  # a bad state is reported once, and retried when the files change again
             try:
+                now = fingerprint(self._path, self._people)
+                if now == self._seen:
+                    continue
+                self._seen = now  # a bad state is reported once, and retried when the files change again
                 policy = self.reload()
             except PolicyError as err:
                 STORE_LOGGER.error("reload of %s rejected; version %s keeps answering:\n%s",
