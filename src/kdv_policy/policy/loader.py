@@ -7,6 +7,7 @@ problem found, and never returns a partial program.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from importlib import resources
@@ -142,7 +143,8 @@ def _analyse_directory(
         source = read_source(path, display_path(path), limits)
         sources[source.path] = source
         try:
-            modules.append(parse_program(source.text, source.path, max_items=budget))
+            modules.append(parse_program(source.text, source.path, max_items=budget,
+                                         max_diagnostics=limits.max_diagnostics_per_file))
             budget -= len(modules[-1].items)
         except PolicySyntaxError as err:
             syntax.extend(_with_source(d, source) for d in err.diagnostics)
@@ -150,7 +152,7 @@ def _analyse_directory(
             raise _too_many_items(root, source.path, limits.max_items) from None
     if syntax:
         return CheckResult(None, tuple(sorted(syntax, key=Diagnostic.sort_key))), sources, (None, None)
-    result = analyse(modules, sources)
+    result = analyse(modules, sources, limits.max_diagnostics_per_file)
     problems: list[Diagnostic] = []
     data = _data_file(lambda: load_data(root, limits) if root.is_dir() else None, problems)
     def own_people(path: Path) -> DataSet:  # the policy's own people file stays inside it
@@ -215,7 +217,7 @@ def _undeclared_facts(data: DataSet, program: Program) -> list[Diagnostic]:
 
 
 def _with_source(diag: Diagnostic, source: Source) -> Diagnostic:
-    return Diagnostic(diag.code, diag.severity, diag.message, diag.span, diag.help, source)
+    return dataclasses.replace(diag, source=source)  # keeps what a subclass carries (counts)
 
 
 def load_program(
