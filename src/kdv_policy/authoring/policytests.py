@@ -38,6 +38,7 @@ from kdv_policy.language.parser import parse_query
 from kdv_policy.language.printer import format_atom, format_value
 from kdv_policy.language.source import Source, Span
 from kdv_policy.language.syntax import Atom, Constant, Negation, Variable
+from kdv_policy.limits import Limits
 from kdv_policy.policy.api import ACTOR_KINDS, Policy
 from kdv_policy.policy.loader import bundled_rules
 from kdv_policy.policy.names import AmbiguousNameError, UnknownNameError
@@ -905,12 +906,14 @@ def _permission(p: Permission) -> str:
 # -- the runner ------------------------------------------------------------------------------------------
 
 
-def run_tests(directory: Path | None = None, *, people: Path | None = None) -> TestReport:
+def run_tests(directory: Path | None = None, *, people: Path | None = None,
+              limits: Limits | None = None) -> TestReport:
     """Run the test files ``tests/*.yaml`` of the policy directory ``directory`` (the bundled
     policy when None) and report on every case and on rule coverage.
 
     ``people`` is the people file the policy is loaded with (default: ``people.toml`` in the
-    directory, if any); a test file's own ``people:`` overrides it for its cases.
+    directory, if any); a test file's own ``people:`` overrides it for its cases. ``limits``
+    bounds loading and evaluating the policy (default: :class:`~kdv_policy.limits.Limits`).
 
     Raises :class:`PolicyTestError` (a :class:`~kdv_policy.errors.PolicyError`) listing every
     problem with the test files (bad YAML, unknown keys, names the policy does not know), each
@@ -933,7 +936,7 @@ def run_tests(directory: Path | None = None, *, people: Path | None = None) -> T
         problems += found
 
     def load(people_file: Path | None) -> Policy:
-        return Policy.load(root, people=people_file if people_file is not None else people)
+        return Policy.load(root, people=people_file if people_file is not None else people, limits=limits)
 
     text_file = root / SOURCE_TEXT
     runner = CaseRunner(load, text_file.read_text(encoding="utf-8") if text_file.is_file() else None)
