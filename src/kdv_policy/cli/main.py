@@ -237,11 +237,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (``--help`` and ``--version``: 0, usage
     errors: 2, a reader that went away: 141)."""
     try:
-        args = build_parser().parse_args(argv)
-    except SystemExit as stop:
-        return stop.code if isinstance(stop.code, int) else (0 if stop.code is None else EXIT_BAD_INPUT)
-    try:
-        status = args.func(args)
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit as stop:
+            status = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else EXIT_BAD_INPUT)
+        else:
+            status = args.func(args)
         sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's flush at exit
         return status
     except BrokenPipeError:  # the reader went away (`... | head`): stop quietly
