@@ -3,6 +3,7 @@
 import datetime
 import json
 import threading
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -13,10 +14,13 @@ from kdv_policy.policy import names
 from kdv_policy.policy.explain import verify
 from kdv_policy.policy.names import AmbiguousNameError, UnknownNameError, normalise
 
+REPO_RULES = Path(__file__).resolve().parents[1] / "rules"
+"""The policy of this repository (not the copy an installation bundles)."""
+
 
 @pytest.fixture(scope="module")
 def policy() -> Policy:
-    return Policy.load()
+    return Policy.load(REPO_RULES)
 
 
 # -- the questions -------------------------------------------------------------------------------
@@ -177,7 +181,7 @@ def test_as_of_dates(policy):
     assert before.who_serves("Bezirksamt Arbon").ids == ()
     assert not after.may("Kontaktgremium", "coordinate", "gemeinsame_vorhaben").allowed
     assert policy.may("KDV", "implement", "Strategie").allowed  # timeless: the text as a whole
-    assert Policy.load(at="2020-06-30").version == before.version
+    assert Policy.load(REPO_RULES, at="2020-06-30").version == before.version
 
 
 def test_what_if_returns_a_new_policy_and_leaves_the_original(policy):
@@ -194,12 +198,12 @@ def test_what_if_returns_a_new_policy_and_leaves_the_original(policy):
 # -- cache and threads -----------------------------------------------------------------------------
 
 def test_cache_counts_hits_and_never_changes_an_answer():
-    policy = Policy.load()
+    policy = Policy.load(REPO_RULES)
     first = policy.may("RR", "approve", "Strategie")
     info = policy.cache_info()
     again = policy.may("RR", "approve", "Strategie")
     assert again is first and policy.cache_info().hits == info.hits + 1
-    uncached = Policy.load(cache_size=1)
+    uncached = Policy.load(REPO_RULES, cache_size=1)
     for args in [("RR", "approve", "Strategie"), ("PA", "approve", "Schwerpunktplanung")] * 3:
         assert uncached.may(*args).allowed == policy.may(*args).allowed
 
@@ -208,8 +212,8 @@ def test_eight_threads_get_exactly_the_single_thread_answers():
     questions = [(a, ac, o) for a in ("RR", "StA", "PA", "KDV", "Departementschef DIV")
                  for ac in ("approve", "implement", "prepare", "define")
                  for o in ("Strategie", "Schwerpunktplanung")]
-    expected = {q: Policy.load().may(*q).allowed for q in questions}
-    shared = Policy.load(cache_size=8)
+    expected = {q: Policy.load(REPO_RULES).may(*q).allowed for q in questions}
+    shared = Policy.load(REPO_RULES, cache_size=8)
     results: dict[int, dict] = {}
     errors = []
 

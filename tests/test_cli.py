@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from kdv_policy.cli.main import build_parser, main
-from kdv_policy.policy.loader import bundled_rules
 
 ROOT = Path(__file__).resolve().parents[1]
+REPO_RULES = ROOT / "rules"
 PEOPLE = str(ROOT / "examples" / "people.toml")
 CLI_DOC = ROOT / "docs" / "cli.md"
 
@@ -31,22 +31,34 @@ RULES = """
 """
 
 
+@pytest.fixture(autouse=True)
+def _in_the_repository(monkeypatch):
+    """Run from the repository root: a command without a policy argument reads its `rules/`."""
+    monkeypatch.chdir(ROOT)
+
+
 @pytest.fixture
 def rules(tmp_path):
     (tmp_path / "p.dl").write_text(RULES, encoding="utf-8")
     return str(tmp_path)
 
 
+POLICY_LINE = re.compile(r"^policy: .*\n", re.M)
+
+
 def run(capsys, *argv: str) -> tuple[int, list[str], str]:
-    """main(argv): the exit status, stdout's lines and stderr."""
+    """main(argv): the exit status, stdout's lines and stderr (without the line naming the policy)."""
     status = main(list(argv))
     out, err = capsys.readouterr()
-    return status, out.splitlines(), err
+    return status, out.splitlines(), POLICY_LINE.sub("", err)
 
 
 def run_json(capsys, *argv: str) -> tuple[int, list[dict], str]:
+    """``query --format json``: each line's object, without the `policy` field every line has."""
     status, lines, err = run(capsys, "query", "--format", "json", *argv)
-    return status, [json.loads(line) for line in lines], err
+    rows = [json.loads(line) for line in lines]
+    assert all(set(row.pop("policy")) == {"directory", "version", "source"} for row in rows)
+    return status, rows, err
 
 
 # -- check (unchanged) ---------------------------------------------------------------------------------
@@ -87,6 +99,8 @@ def test_query_text_and_json(rules, capsys):
     assert main(["query", "--rules", rules, "--format", "json", "member(B, staatsschreiber)",
                  "member(regierungsrat, _)", "member(steuerungsausschuss, staatsschreiber)"]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    policies = [line.pop("policy") for line in lines]
+    assert all((p["directory"], p["source"]) == (rules, "given") for p in policies)
     assert lines == [
         {"query": "member(B, staatsschreiber)", "kind": "datalog", "answers": [{"B": "steuerungsausschuss"}]},
         {"query": "member(regierungsrat, _)", "kind": "datalog", "answers": []},
@@ -107,7 +121,7 @@ def test_bad_query_exits_2_with_a_caret_on_stderr(rules, capsys):
     assert main(["query", "--rules", rules, "member(steuerungsausschuss X)"]) == 2
     out, err = capsys.readouterr()
     assert out == ""
-    assert err.splitlines()[:3] == [
+    assert POLICY_LINE.sub("", err).splitlines()[:3] == [
         "<query>:1:28: error: expected `,` or `)` in the arguments of `member`, found `X` [syntax]",
         "   1 | member(steuerungsausschuss X)",
         "     |                            ^",
@@ -572,7 +586,7 @@ def test_explain_a_ground_atom_and_several_queries(capsys):
 def test_explain_json_and_errors(capsys):
     status, lines, _ = run(capsys, "explain", "--format", "json", "is TKB a consumer")
     (row,) = [json.loads(line) for line in lines]
-    assert status == 0 and set(row) == {"query", "kind", "explanation"}
+    assert status == 0 and set(row) == {"query", "kind", "explanation", "policy"}
     assert row["explanation"]["why_not"]["goal"] == "consumer(thurgauer_kantonalbank)"
     status, lines, err = run(capsys, "explain", "member(steuerungsausschuss, X)")
     assert (status, lines) == (2, []) and "is not ground" in err
@@ -707,12 +721,27 @@ ELIDED = '"explanation": {…}'
 
 
 def _same(shown: str, printed: str) -> bool:
+    """A line as the docs show it: `{…}` elides an explanation, `…` elsewhere any text; a JSON
+    line need not show its `policy` field."""
     if shown.startswith("{") and printed.startswith("{"):
         expected, actual = json.loads(shown.replace(ELIDED, '"explanation": null')), json.loads(printed)
         if ELIDED in shown:
             actual["explanation"] = None
+        if "policy" not in expected:
+            actual.pop("policy", None)
         return expected == actual
+    if "…" in shown:
+        return re.fullmatch(re.escape(shown).replace("…", ".+"), printed) is not None
     return shown == printed
+
+
+def _as_shown(out: str, err: str, shown: list[str]) -> list[str]:
+    """What a command printed, as the docs show it: the line naming the policy (on stderr) first
+    when the example shows it, and left out when it does not."""
+    lines = (out + err).splitlines()
+    named = [line for line in lines if line.startswith("policy: ")]
+    rest = [line for line in lines if not line.startswith("policy: ")]
+    return named + rest if shown and shown[0].startswith("policy: ") else rest
 
 
 @pytest.mark.parametrize(("command", "shown"), doc_examples(), ids=lambda x: x if isinstance(x, str) else "")
@@ -722,7 +751,7 @@ def test_docs_cli_examples_print_what_they_show(command, shown, capsys, monkeypa
     assert words[:3] == ["python", "-m", "kdv_policy"], command
     main(words[3:])
     out, err = capsys.readouterr()
-    printed = (out + err).splitlines()
+    printed = _as_shown(out, err, shown)
     assert len(printed) == len(shown) and all(_same(s, p) for s, p in zip(shown, printed, strict=True)), (
         "docs/cli.md shows:\n" + "\n".join(shown) + "\n\nbut the command prints:\n" + "\n".join(printed))
 
@@ -795,7 +824,7 @@ def test_diff_against_a_git_revision(tmp_path, capsys):
 
 def test_check_reports_a_broken_governance_invariant(tmp_path, capsys):
     rules = tmp_path / "rules"
-    shutil.copytree(bundled_rules(), rules)
+    shutil.copytree(REPO_RULES, rules)
     with open(rules / "delegation.dl", "a", encoding="utf-8") as f:
         f.write('\n@id(zurueck) @source("delegiert die Umsetzung der Strategie an den Steuerungsausschuss")\n'
                 "delegates(steuerungsausschuss, regierungsrat, implement, strategie).\n")

@@ -8,6 +8,9 @@ import pytest
 
 from kdv_policy import Policy
 
+REPO_RULES = Path(__file__).resolve().parents[1] / "rules"
+"""The policy of this repository (not the copy an installation bundles)."""
+
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "sixth_department"
 _spec = importlib.util.spec_from_file_location("sixth_department_make", EXAMPLE / "make.py")
 _module = importlib.util.module_from_spec(_spec)
@@ -17,11 +20,11 @@ make = _module.make
 
 @pytest.fixture(scope="module")
 def bundled() -> Policy:
-    return Policy.load()
+    return Policy.load(REPO_RULES)
 
 
 def test_no_change_is_an_empty_diff(bundled):
-    d = bundled.diff(Policy.load())
+    d = bundled.diff(Policy.load(REPO_RULES))
     assert not d and d.changes == () and "no decision changed" in d.render()
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, event, given, settings
@@ -42,6 +43,9 @@ from kdv_policy.language.syntax import (
     Variable,
 )
 from kdv_policy.policy.explain import Prover, verify
+
+REPO_RULES = Path(__file__).resolve().parents[1] / "rules"
+"""The policy of this repository (not the copy an installation bundles)."""
 
 D = datetime.date
 
@@ -294,7 +298,7 @@ def what_ifs(draw) -> dict[str, list[tuple]]:
 def bundled():
     from kdv_policy.policy.loader import load_program
 
-    return load_program()
+    return load_program(REPO_RULES)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +20,9 @@ from kdv_policy.language.parser import parse_query
 from kdv_policy.policy.loader import load_program
 from kdv_policy.policy.store import PolicyStore
 from test_engine import program
+
+REPO_RULES = Path(__file__).resolve().parents[1] / "rules"
+"""The policy of this repository (not the copy an installation bundles)."""
 
 RULES = """
 .decl edge(a, b)
@@ -59,7 +63,7 @@ def test_the_order_of_first_reads_changes_no_row_and_no_step(first):
 
 
 def test_proofs_do_not_depend_on_which_question_came_first():
-    loaded = load_program()
+    loaded = load_program(REPO_RULES)
     asked_first = Policy(loaded)
     asked_first.members("Steuerungsausschuss")
     evaluated = Policy(loaded).materialise()
@@ -106,7 +110,7 @@ def test_threads_reading_a_relation_first_at_once_agree():
 
 
 def test_a_store_swaps_in_evaluated_policies_only():
-    with PolicyStore() as store:
+    with PolicyStore(REPO_RULES) as store:
         assert all(store.current._engine._evaluated)
         assert all(store.reload()._engine._evaluated)
 
@@ -121,11 +125,11 @@ def test_the_collector_is_paused_while_building_and_resumed_as_it_was():
     assert gc.isenabled()
     gc.disable()
     try:
-        Policy.load().materialise()
+        Policy.load(REPO_RULES).materialise()
         assert not gc.isenabled()  # an app that disabled it keeps it disabled
     finally:
         gc.enable()
-    Policy.load().materialise()
+    Policy.load(REPO_RULES).materialise()
     assert gc.isenabled()
 
 

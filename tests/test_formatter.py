@@ -9,8 +9,10 @@ from hypothesis import strategies as st
 from kdv_policy import PolicySyntaxError, parse_program
 from kdv_policy.language.formatter import format_source
 from kdv_policy.language.printer import format_module
-from kdv_policy.policy.loader import bundled_rules
 from strategies import modules
+
+REPO_RULES = Path(__file__).resolve().parents[1] / "rules"
+"""The policy of this repository (not the copy an installation bundles)."""
 
 MESSY = """% Bodies of the governance.
 
@@ -52,8 +54,8 @@ def test_long_bodies_wrap_one_literal_a_line():
     assert parse_program(format_source(text)) == parse_program(text)
 
 
-@pytest.mark.parametrize("path", sorted(bundled_rules().glob("*.dl")), ids=lambda p: p.name)
-def test_the_bundled_rules_are_formatted(path: Path):
+@pytest.mark.parametrize("path", sorted(REPO_RULES.glob("*.dl")), ids=lambda p: p.name)
+def test_the_repositorys_rules_are_formatted(path: Path):
     text = path.read_text(encoding="utf-8")
     assert format_source(text, path.name) == text, f"run: python -m kdv_policy fmt {path}"
 

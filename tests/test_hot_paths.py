@@ -6,16 +6,20 @@ from __future__ import annotations
 import gc
 import logging
 import weakref
+from pathlib import Path
 
 import pytest
 
 from kdv_policy import Policy
 from kdv_policy.policy.audit import AUDIT_LOGGER
 
+REPO_RULES = Path(__file__).resolve().parents[1] / "rules"
+"""The policy of this repository (not the copy an installation bundles)."""
+
 
 @pytest.fixture(scope="module")
 def policy() -> Policy:
-    return Policy.load()
+    return Policy.load(REPO_RULES)
 
 
 def test_hits_and_misses_are_counted(policy):
@@ -75,7 +79,7 @@ def test_hits_are_audited(policy):
 
 
 def test_a_temporary_policy_answers_through_its_hot_path():
-    ask = Policy.load().who_serves  # nothing else refers to the policy
+    ask = Policy.load(REPO_RULES).who_serves  # nothing else refers to the policy
     gc.collect()
     assert ask("Staatskanzlei").ids == ask("Staatskanzlei").ids
 

@@ -33,7 +33,7 @@ DOC = ROOT / "docs" / "invariants.md"
 
 @pytest.fixture(scope="module")
 def policy() -> Policy:
-    return Policy.load()
+    return Policy.load(RULES)
 
 
 def found(policy: Policy) -> set[tuple]:
@@ -51,7 +51,7 @@ def test_the_bundled_policy_violates_no_invariant(policy):
 
 @pytest.mark.parametrize("day", [None, "2000-01-01", "2020-06-30", "2020-12-31", "2021-01-01", "2040-01-01"])
 def test_no_invariant_is_violated_on_any_date_with_the_sample_people(day):
-    staff = Policy.load(people=ROOT / "examples" / "people.toml", at=day)
+    staff = Policy.load(RULES, people=ROOT / "examples" / "people.toml", at=day)
     assert violations(staff) == []
 
 

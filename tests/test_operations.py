@@ -27,6 +27,9 @@ from kdv_policy.files import MAX_FILE_BYTES
 from kdv_policy.policy.audit import AUDIT_LOGGER, JsonLinesHandler
 from kdv_policy.policy.store import PolicyStore
 
+REPO_RULES = Path(__file__).resolve().parents[1] / "rules"
+"""The policy of this repository (not the copy an installation bundles)."""
+
 RULES = """
 %% Who may sign what.
 .decl may(actor, action, object)
@@ -56,7 +59,7 @@ def test_the_version_is_a_content_hash_and_every_decision_carries_it(rules):
     assert one.may("board", "sign", "contract").version == one.version
     write(rules, RULES + '@id(m2) @source("s") may(board, sign, lease).\n')
     assert Policy.load(rules).version != one.version
-    bundled = Policy.load()
+    bundled = Policy.load(REPO_RULES)
     assert bundled.at("2021-01-01").version != bundled.version
     assert bundled.with_facts(add=["member(steuerungsausschuss, dv_dek)"]).version != bundled.version
 
@@ -206,7 +209,7 @@ def audit_stream():
 
 
 def test_one_audit_record_per_decision(audit_stream):
-    policy = Policy.load()
+    policy = Policy.load(REPO_RULES)
     policy.may("RR", "verabschieden", "Strategie")
     policy.may("RR", "verabschieden", "Strategie")  # cached, still a decision
     policy.members("StA")
@@ -223,7 +226,7 @@ def test_one_audit_record_per_decision(audit_stream):
 
 
 def test_the_audit_log_is_off_by_default_and_costs_no_proof():
-    policy = Policy.load()
+    policy = Policy.load(REPO_RULES)
     decision = policy.may("RR", "verabschieden", "Strategie")
     assert not AUDIT_LOGGER.isEnabledFor(logging.INFO)
     assert "explanation" not in decision.__dict__  # the proof was never built
@@ -235,7 +238,7 @@ def test_the_json_lines_handler_writes_to_a_file(tmp_path):
     AUDIT_LOGGER.addHandler(handler)
     AUDIT_LOGGER.setLevel(logging.INFO)
     try:
-        Policy.load().who_may("approve", "Strategie")
+        Policy.load(REPO_RULES).who_may("approve", "Strategie")
     finally:
         AUDIT_LOGGER.removeHandler(handler)
         AUDIT_LOGGER.setLevel(logging.NOTSET)
@@ -247,13 +250,13 @@ def test_the_json_lines_handler_writes_to_a_file(tmp_path):
 # -- bounds on bad and hostile input ---------------------------------------------------------------
 
 def test_a_cross_product_stops_at_the_limit_before_running():
-    policy = Policy.load()
+    policy = Policy.load(REPO_RULES)
     with pytest.raises(QueryError, match="intermediate rows, more than the limit"):
         policy.ask("unit(A), unit(B), unit(C), unit(D), role(E)")
 
 
 def test_answer_count_and_query_length_limits():
-    policy = Policy.load(limits=QueryLimits(max_answers=5, max_length=60))
+    policy = Policy.load(REPO_RULES, limits=QueryLimits(max_answers=5, max_length=60))
     with pytest.raises(QueryError, match="more than the limit of 5"):
         policy.ask("unit(U)")
     with pytest.raises(QueryError, match="characters, more than the limit of 60"):
@@ -262,7 +265,7 @@ def test_answer_count_and_query_length_limits():
 
 
 def test_a_join_through_shared_variables_is_within_the_limits():
-    policy = Policy.load(limits=QueryLimits(max_intermediate=10_000))
+    policy = Policy.load(REPO_RULES, limits=QueryLimits(max_intermediate=10_000))
     rows = policy.ask("member(steuerungsausschuss, R), role_of(R, U, F), member(B, R)")
     assert {r["R"] for r in rows} == set(policy.members("Steuerungsausschuss").ids)
 
@@ -287,7 +290,7 @@ def test_an_oversized_file_is_refused_before_it_is_read(tmp_path):
 
 
 def test_names_from_users_are_data_never_paths_or_code(tmp_path):
-    policy = Policy.load()
+    policy = Policy.load(REPO_RULES)
     marker = Path("/tmp/kdv_policy_pwned")
     marker.unlink(missing_ok=True)
     for hostile in ["../../etc/passwd", "__import__('os').system('touch /tmp/kdv_policy_pwned')",
@@ -300,7 +303,7 @@ def test_names_from_users_are_data_never_paths_or_code(tmp_path):
 
 # -- fuzzing: only the project's own errors come out --------------------------------------------------
 
-_POLICY = Policy.load()
+_POLICY = Policy.load(REPO_RULES)
 query_text = st.one_of(
     st.text(max_size=80),
     st.lists(st.sampled_from(["member", "(", ")", "X", "_", ",", "not ", "may", "unit(U)", " = ", "<",

@@ -46,7 +46,7 @@ GRANTING = {"competence", "delegates", "member", "chair", "consumer", "consumer_
 
 @pytest.fixture(scope="module")
 def report() -> TestReport:
-    return run_tests()
+    return run_tests(RULES)
 
 
 @cache
@@ -79,7 +79,7 @@ def test_every_governance_rule_is_exercised_by_a_test(report):
     """Every fact and rule that encodes the governance text appears in the proof of a tested
     answer. (Invariants are the exception: they derive violations, which the bundled policy
     has none of.)"""
-    program = Policy.load().program
+    program = Policy.load(RULES).program
     invariants = {c.id for c in program.clauses
                   if c.span is not None and c.span.path.endswith("invariants.dl")}
     assert set(report.uncovered_rules) <= invariants, report.render()
@@ -105,7 +105,7 @@ def test_every_encoded_sentence_is_tested():
 
 
 def test_every_granting_sentence_is_tested_on_both_sides():
-    program = Policy.load().program
+    program = Policy.load(RULES).program
     for number, sentence, ids, _ in doc_table():
         heads = {c.head.predicate for c in program.clauses if c.id in ids}
         if not heads & GRANTING:
@@ -119,7 +119,7 @@ def test_every_may_case_of_a_granted_competence_has_a_denied_counterpart():
     """For each (action, object) a case allows someone, some case denies it to someone else."""
     allowed = {(c.args[1].value, c.args[2].value) for c in bundled_cases() if c.question == "may"
                and c.expect.value is True and c.date is None and not c.add}
-    policy = Policy.load()
+    policy = Policy.load(RULES)
     denied = {(policy.resolve(c.args[1].value).id, policy.resolve(c.args[2].value).id)
               for c in bundled_cases() if c.question == "may" and c.expect.value is False}
     exact = {(policy.resolve(c.args[0].value).id, policy.resolve(c.args[1].value).id)
@@ -474,7 +474,7 @@ def test_a_policy_that_does_not_load_raises_its_own_error(tmp_path):
 
 def test_a_case_runner_runs_parsed_cases_against_any_policy():
     test_file = parse_test_file("- chair: StA\n  expect: Departementschef DIV\n", "inline.yaml")
-    runner = CaseRunner(lambda people: Policy.load())
+    runner = CaseRunner(lambda people: Policy.load(RULES))
     (case,) = test_file.cases
     result = runner.run(case)
     assert result.passed and result.question == "chair(steuerungsausschuss, X)"
@@ -492,7 +492,7 @@ def yaml_blocks() -> list[str]:
 @pytest.mark.parametrize("block", yaml_blocks())
 def test_the_yaml_examples_of_the_docs_pass_against_the_bundled_policy(block):
     test_file = parse_test_file(block, "docs/testing.md", RULES / "tests" / "doc.yaml")
-    runner = CaseRunner(lambda people: Policy.load(people=people),
+    runner = CaseRunner(lambda people: Policy.load(RULES, people=people),
                         (RULES / "source-text.txt").read_text(encoding="utf-8"))
     for case in test_file.cases:
         result = runner.run(case)

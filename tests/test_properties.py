@@ -43,12 +43,12 @@ D = datetime.date
 
 @cache
 def base() -> Policy:
-    return Policy.load()
+    return Policy.load(RULES)
 
 
 @cache
 def staff() -> Policy:
-    return Policy.load(people=PEOPLE)
+    return Policy.load(RULES, people=PEOPLE)
 
 
 def ids(policy: Policy, predicate: str) -> list[str]:
@@ -426,7 +426,7 @@ def change(policy: Policy, step: tuple) -> Policy:
 @settings(max_examples=25, deadline=None)
 @given(st.lists(st.one_of(QUESTIONS, QUESTIONS, QUESTIONS, CHANGES), min_size=5, max_size=25))
 def test_the_cache_never_changes_an_answer(steps):
-    cached, uncached = Policy.load(people=PEOPLE), Policy.load(people=PEOPLE, cache_size=1)
+    cached, uncached = Policy.load(RULES, people=PEOPLE), Policy.load(RULES, people=PEOPLE, cache_size=1)
     for step in steps:
         if step[0] in ("add", "remove", "at"):
             cached, uncached = change(cached, step), change(uncached, step)
@@ -441,7 +441,7 @@ def test_the_cache_never_changes_an_answer(steps):
 
 @pytest.mark.parametrize("question", [("may", "StA", "umsetzen", "Strategie"), ("members", "StA")])
 def test_a_repeated_question_is_answered_from_the_cache(question):
-    policy = Policy.load()
+    policy = Policy.load(RULES)
     first = outcome(policy, question)
     hits = policy.cache_info().hits
     assert outcome(policy, question) == first

@@ -150,3 +150,38 @@ def read_text(path: Path, display: str, *, limit: int = MAX_FILE_BYTES,
         line = data[: err.start].count(b"\n") + 1
         raise PolicyLoadError(f"{display}:{line}: error: the file is not valid UTF-8 "
                               f"(byte 0x{data[err.start]:02x} at offset {err.start}) [encoding]") from None
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Replace the file ``path`` with ``text`` (UTF-8) all at once, or not at all.
+
+    The text goes to a temporary file in the same directory, is flushed to disk, takes the
+    original's permission bits (a new file: ``0644``) and then replaces the original in one
+    rename; a symbolic link is followed, so the file it points to is replaced. On any failure
+    (a full disk, a file-size limit, a read-only directory) the temporary file is removed,
+    the original is left as it was, and :class:`PolicyLoadError` says what went wrong.
+    """
+    import contextlib
+    import os
+    import tempfile
+
+    display = display_path(path)
+    target = Path(os.path.realpath(path))
+    temporary: str | None = None
+    try:
+        mode = target.stat().st_mode & 0o7777 if target.exists() else 0o644
+        fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        with os.fdopen(fd, "wb") as out:
+            out.write(text.encode("utf-8"))
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, target)
+        temporary = None
+    except OSError as err:
+        reason = err.strerror or str(err)
+        raise PolicyLoadError(f"cannot write `{display}`: {reason}; the file is unchanged") from None
+    finally:
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)

@@ -1,0 +1,145 @@
+"""The author's commands: ``check``, ``test``, ``graph`` and ``fmt``.
+
+Each reads the policy given on its command line, else the one of the working directory, else
+the bundled one (:mod:`kdv_policy.cli.loading`) — except ``fmt``, which never rewrites the
+installed copy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import sys
+from pathlib import Path
+
+from kdv_policy.cli.loading import announce, limits_from, load_policy, locate
+from kdv_policy.cli.output import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, error, policy_error
+from kdv_policy.errors import PolicyError, Severity
+from kdv_policy.files import read_text, write_atomic
+from kdv_policy.policy.api import Policy
+from kdv_policy.policy.loader import LoadedProgram, analyse_directory
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' if count != 1 else ''}"
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """``check``: every diagnostic of the rule and data files, then the governance invariants."""
+    limits = limits_from(args.limit)
+    try:
+        location = locate(args.dir)
+        result, sources, (data, people) = analyse_directory(location.path, limits=limits)
+    except PolicyError as err:
+        policy_error(err)
+        return EXIT_BAD_INPUT
+    diags = result.diagnostics
+    if result.program is not None:  # a program that checks: do its governance invariants hold?
+        from kdv_policy.authoring.invariants import as_diagnostics
+
+        try:
+            checked = LoadedProgram(location.path, result.program, sources, result.warnings, data, people)
+            policy = Policy(checked, limits=limits)  # the program checked above, not reloaded
+            diags = diags + tuple(as_diagnostics(policy))
+        except PolicyError as err:
+            policy_error(err)
+            return EXIT_BAD_INPUT
+    errors = sum(1 for d in diags if d.severity is Severity.ERROR)
+    warnings = len(diags) - errors
+    if args.format == "json":
+        for d in diags:
+            span = d.span
+            print(json.dumps({
+                "path": span.path if span else None, "line": span.line if span else None,
+                "col": span.col if span else None, "severity": d.severity.value,
+                "code": d.code, "message": d.message, "help": d.help,
+            }, ensure_ascii=False))
+    else:
+        for d in diags:
+            print(d.render())
+            print()
+        where = args.dir if location.how == "given" else location.describe()
+        print(f"checked {_plural(len(sources), 'file')} of {where}: "
+              f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}")
+    return EXIT_FAILED if errors else EXIT_OK
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    """``test``: run the policy test files and report failures and coverage."""
+    from kdv_policy.authoring import policytests
+
+    try:
+        location = locate(args.dir)
+        report = policytests.run_tests(location.path, people=Path(args.people) if args.people else None,
+                                       limits=limits_from(args.limit))
+    except PolicyError as err:
+        policy_error(err)
+        return EXIT_BAD_INPUT
+    if args.format == "json":
+        print(report.model_dump_json())
+    else:
+        announce(location, report.version)
+        print(report.render(args.verbose))
+    return EXIT_FAILED if report.failed else EXIT_OK
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    """``graph``: the governance as Mermaid or DOT."""
+    from kdv_policy.authoring.graph import dot, mermaid
+
+    loaded = load_policy(args, name_it=True)
+    if loaded is None:
+        return EXIT_BAD_INPUT
+    policy, _ = loaded
+    print(dot(policy) if args.format == "dot" else mermaid(policy), end="")
+    return EXIT_OK
+
+
+def cmd_fmt(args: argparse.Namespace) -> int:
+    """``fmt``: rewrite rule files in the canonical layout, each file replaced at once or not at all."""
+    from kdv_policy.language.formatter import format_source
+    from kdv_policy.policy.loader import rule_files
+
+    try:
+        location = locate(args.path)
+        if location.how == "bundled":
+            error("there is no policy to format here: no `rules/` folder and no `*.dl` file in the "
+                  "current directory", "name the rule file or directory: `fmt PATH`")
+            return EXIT_BAD_INPUT
+        files = rule_files(location.path)
+    except PolicyError as err:
+        policy_error(err)
+        return EXIT_BAD_INPUT
+    changed, broken = [], False
+    check = args.check or args.diff  # showing a diff never writes
+    for path in files:
+        try:
+            text = read_text(path, str(path))
+            formatted = format_source(text, str(path))
+        except PolicyError as err:
+            policy_error(err)
+            broken = True
+            continue
+        if formatted == text:
+            continue
+        changed.append(path)
+        if check:
+            print(f"would reformat {path}")
+            if args.diff:
+                sys.stdout.writelines(difflib.unified_diff(
+                    text.splitlines(keepends=True), formatted.splitlines(keepends=True),
+                    f"{path} (now)", f"{path} (formatted)"))
+            continue
+        try:
+            write_atomic(path, formatted)
+        except PolicyError as err:
+            policy_error(err)
+            broken = True
+            continue
+        print(f"reformatted {path}")
+    if broken:
+        return EXIT_BAD_INPUT
+    if not changed:
+        print(f"{_plural(len(files), 'file')} already formatted")
+    return EXIT_FAILED if (check and changed) else EXIT_OK

@@ -1,0 +1,30 @@
+"""``diff OLD NEW``: the decisions a policy change flips (OLD may be ``git:REV``)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+
+from kdv_policy.cli.loading import limits_from
+from kdv_policy.cli.output import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, policy_error
+from kdv_policy.cli.revision import checkout
+from kdv_policy.errors import PolicyError
+from kdv_policy.policy.api import Policy
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    """Load both versions (the old one from git when ``git:REV``) and print what differs; the
+    output names both versions."""
+    from kdv_policy.policy.diff import diff as diff_policies
+
+    try:
+        with contextlib.ExitStack() as stack:
+            old_dir = checkout(args.old, args.new, stack)
+            options = dict(at=args.at, people=args.people, limits=limits_from(args.limit))
+            old, new = Policy.load(old_dir, **options), Policy.load(args.new, **options)
+            result = diff_policies(old, new, explain=args.explain or args.format == "json")
+    except PolicyError as err:
+        policy_error(err)
+        return EXIT_BAD_INPUT
+    print(result.model_dump_json() if args.format == "json" else result.render(explain=args.explain))
+    return EXIT_FAILED if result else EXIT_OK
