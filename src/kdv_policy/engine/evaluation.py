@@ -11,6 +11,18 @@ Rows are numbered by stratum, so the model, its steps and every proof are the sa
 whatever is read first. pyDatalog holds a relation's facts only while a rule still to
 run or a query reads them.
 
+pyDatalog cannot be interrupted once it runs (not even by a signal), so evaluation is
+bounded by :class:`~kdv_policy.limits.Limits` before it runs, one step at a time (a rule of
+a non-recursive stratum, a semi-naive round of a recursive one): a body longer than
+``max_body_literals`` is refused when the rules are compiled; before each step, the rows
+the rule's join can build are estimated from the relations as they are then
+(engine/bounds.py) and a step over ``max_rule_work`` is refused; after each rule of each
+step, a relation over ``max_rows_per_relation`` is refused. A refusal (engine/refusals.py)
+names the rule and the limit; the refused stratum is undone to its stated rows, stays
+unevaluated and raises the same refusal whenever it is asked for again.
+
+The bodies it evaluates are compiled in engine/compile.py; values are tokens (engine/encoding.py).
+
 pyDatalog's defects (D0–D8 of the pyDatalog notes; docs/design.md) and what this module does:
 
 * D0  text handed to pyDatalog is run as Python: terms are built in code, never from text.
@@ -22,7 +34,7 @@ pyDatalog's defects (D0–D8 of the pyDatalog notes; docs/design.md) and what th
 * D6  ``not q(...)`` on a relation with no facts raises: an atom over an empty relation
   makes the body fail, a negation of an empty relation is dropped (it is true).
 * D7  a negation or comparison before the atoms that bind it gives wrong answers:
-  every body is ordered positive atoms, then comparisons, then negations.
+  every body is ordered positive atoms, then comparisons, then negations (engine/compile.py).
 * D8  arithmetic is silently wrong: no operator is ever applied to a pyDatalog term;
   heads are built in Python from the bindings of the body.
 
