@@ -54,9 +54,15 @@ class Limits:
 
     # -- evaluating ----------------------------------------------------------------------------
     max_rows_per_relation: int = 2_000_000
-    """Rows of one relation, stated and derived."""
-    max_rule_work: int = 5_000_000
-    """Rows one rule's join may build in one evaluation step, estimated before it runs."""
+    """Rows of one relation, stated and derived, checked after every rule of every evaluation step."""
+    max_rule_work: int = 2_000_000
+    """Rows one rule's join may build in one evaluation step (a semi-naive round of a recursive
+    stratum), estimated from the relations' sizes and fan-outs before it runs. The largest
+    estimate of an organisation of 100,000 persons is about 630,000; the cross product of two
+    relations of 2,000 rows (4,000,000) is refused."""
+    max_body_literals: int = 64
+    """Literals of one rule body (and of one ad-hoc query): evaluating a body costs the square
+    of its length. The bundled policy's longest body has 5."""
 
     # -- reporting -----------------------------------------------------------------------------
     max_diagnostics_per_file: int = 100

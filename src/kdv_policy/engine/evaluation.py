@@ -11,6 +11,18 @@ Rows are numbered by stratum, so the model, its steps and every proof are the sa
 whatever is read first. pyDatalog holds a relation's facts only while a rule still to
 run or a query reads them.
 
+pyDatalog cannot be interrupted once it runs (not even by a signal), so evaluation is
+bounded by :class:`~kdv_policy.limits.Limits` before it runs, one step at a time (a rule of
+a non-recursive stratum, a semi-naive round of a recursive one): a body longer than
+``max_body_literals`` is refused when the rules are compiled; before each step, the rows
+the rule's join can build are estimated from the relations as they are then
+(engine/bounds.py) and a step over ``max_rule_work`` is refused; after each rule of each
+step, a relation over ``max_rows_per_relation`` is refused. A refusal (engine/refusals.py)
+names the rule and the limit; the refused stratum is undone to its stated rows, stays
+unevaluated and raises the same refusal whenever it is asked for again.
+
+The bodies it evaluates are compiled in engine/compile.py; values are tokens (engine/encoding.py).
+
 pyDatalog's defects (D0–D8 of the pyDatalog notes; docs/design.md) and what this module does:
 
 * D0  text handed to pyDatalog is run as Python: terms are built in code, never from text.
@@ -18,11 +30,11 @@ pyDatalog's defects (D0–D8 of the pyDatalog notes; docs/design.md) and what th
   body at a time over stored facts; same-stratum atoms read stored "full" and
   "delta" relations that this module updates between rounds.
 * D2, D3, D4, D5  it rewrites some constants: every value is stored as a private string
-  token (see :func:`_encode`) and decoded on the way out; no float is ever accepted.
+  token (engine/encoding.py) and decoded on the way out; no float is ever accepted.
 * D6  ``not q(...)`` on a relation with no facts raises: an atom over an empty relation
   makes the body fail, a negation of an empty relation is dropped (it is true).
 * D7  a negation or comparison before the atoms that bind it gives wrong answers:
-  every body is ordered positive atoms, then comparisons, then negations.
+  every body is ordered positive atoms, then comparisons, then negations (engine/compile.py).
 * D8  arithmetic is silently wrong: no operator is ever applied to a pyDatalog term;
   heads are built in Python from the bindings of the body.
 
@@ -36,157 +48,27 @@ therefore built afresh for every evaluation.
 
 from __future__ import annotations
 
-import datetime
 import itertools
 import threading
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from operator import itemgetter
 
 from pyDatalog import pyDatalog, pyEngine, pyParser
 
-from kdv_policy.errors import EngineError, PolicyError, QueryError
+from kdv_policy.engine.bounds import Statistics
+from kdv_policy.engine.compile import Args as _Args
+from kdv_policy.engine.compile import Row as _Row
+from kdv_policy.engine.compile import Rule as _Rule
+from kdv_policy.engine.compile import Term as _Term
+from kdv_policy.engine.compile import Var as _Var
+from kdv_policy.engine.compile import compile_body, compile_rule
+from kdv_policy.engine.encoding import Encoder, decode, encode
+from kdv_policy.engine.refusals import again, too_many_rows, too_much_work
+from kdv_policy.errors import EngineError, QueryError
 from kdv_policy.gcpause import paused
 from kdv_policy.language import syntax as ast
-from kdv_policy.language.lexer import MAX_INTEGER
 from kdv_policy.language.program import Program, Stratum
-from kdv_policy.language.syntax import Atom, Comparison, Constant, Negation, Value, Variable
+from kdv_policy.language.syntax import Constant, Value
 from kdv_policy.limits import DEFAULT_LIMITS, Limits, QueryLimits
-
-_PYD_OPS = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
-_INT_OFFSET = MAX_INTEGER + 1
-_INT_WIDTH = len(str(2 * MAX_INTEGER + 1))
-
-
-# -- values <-> tokens (D2, D3, D4, D5) ---------------------------------------------------------
-
-
-def _encode(value: Value) -> str:
-    """The private token of a value.
-
-    pyDatalog only ever sees these lowercase-prefixed strings, which it keeps as they are
-    (D2 'True', D3 '??', D4 1 == True == 1.0, D5 floats) and never takes for variables.
-    Tokens order like their values, with int < date < str, so pyDatalog's own string
-    comparison decides ``<``; equal tokens are equal values of one type (1 != "1").
-    """
-    if isinstance(value, (bool, datetime.datetime)):
-        raise EngineError(f"`{value!r}` is not a value of the rule language (strings, integers, dates)")
-    if isinstance(value, int):
-        if abs(value) > MAX_INTEGER:
-            raise EngineError(f"integer `{value}` is out of range (at most {len(str(MAX_INTEGER))} digits)")
-        return f"a:{value + _INT_OFFSET:0{_INT_WIDTH}d}"
-    if isinstance(value, datetime.date):
-        return "b:" + value.isoformat()
-    if isinstance(value, str):
-        return "c:" + value
-    raise EngineError(f"`{value!r}` is not a value of the rule language (strings, integers, dates)")
-
-
-class _Encoder:
-    """:func:`_encode` with one token object per distinct string (strings are most values)."""
-
-    def __init__(self) -> None:
-        self._strings: dict[str, str] = {}
-
-    def __call__(self, value: Value) -> str:
-        if type(value) is str:
-            token = self._strings.get(value)
-            if token is None:
-                token = self._strings[value] = "c:" + value
-            return token
-        return _encode(value)
-
-
-def _decode(token: str) -> Value:
-    kind, text = token[0], token[2:]
-    if kind == "a":
-        return int(text) - _INT_OFFSET
-    if kind == "b":
-        return datetime.date.fromisoformat(text)
-    return text
-
-
-# -- bodies in a form ready for pyDatalog -----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Var:
-    name: str  # an internal name, V0, V1, ...: never a user's name (`_` would be one shared variable)
-
-
-_Term = _Var | str  # a variable or a token
-_Args = tuple[_Term, ...]
-_Row = tuple[str, ...]  # a row of tokens
-
-
-@dataclass(frozen=True)
-class _Body:
-    positives: tuple[tuple[str, _Args], ...]  # (predicate, args)
-    comparisons: tuple[tuple[str, _Term, _Term], ...]  # (pyDatalog operator, left, right)
-    negations: tuple[tuple[str, _Args], ...]
-    variables: dict[str, _Var]  # user variable name (not `_`) -> internal variable, in order of appearance
-
-
-@dataclass(frozen=True)
-class _Rule:
-    predicate: str
-    head: _Args
-    body: _Body
-
-
-def _compile_body(literals: Sequence[ast.Literal], program: Program, error: type[PolicyError]) -> _Body:
-    """Rename variables, encode constants and split the body by kind (D7), checking as we go."""
-    variables: dict[str, _Var] = {}
-    fresh = itertools.count()
-
-    def term(t: ast.Term) -> _Term:
-        if isinstance(t, Constant):
-            return _encode(t.value)
-        if t.name == "_":  # every `_` is a variable of its own
-            return _Var(f"V{next(fresh)}")
-        if t.name not in variables:
-            variables[t.name] = _Var(f"V{next(fresh)}")
-        return variables[t.name]
-
-    def atom(a: Atom) -> tuple[str, _Args]:
-        decl = program.declarations.get(a.predicate)
-        if decl is None:
-            raise error(f"predicate `{a.predicate}` is not declared")
-        if decl.arity != a.arity:
-            raise error(f"`{a.predicate}` takes {decl.arity} arguments, not {a.arity}")
-        return a.predicate, tuple(term(t) for t in a.args)
-
-    positives = tuple(atom(lit) for lit in literals if isinstance(lit, Atom))
-    bound = set(variables)
-    comparisons = []
-    for lit in literals:
-        if isinstance(lit, Comparison):
-            if any(isinstance(t, Variable) and t.name == "_" for t in (lit.left, lit.right)):
-                raise error("the wildcard `_` cannot be used in a comparison")
-            comparisons.append((_PYD_OPS[lit.op], term(lit.left), term(lit.right)))
-    negations = tuple(atom(lit.atom) for lit in literals if isinstance(lit, Negation))
-    unbound = [name for name in variables if name not in bound]
-    if unbound:
-        raise error(f"variable `{unbound[0]}` is used in a negation or comparison "
-                    "but no positive atom binds it")
-    return _Body(positives, tuple(comparisons), negations, variables)
-
-
-def _compile_rule(clause: ast.Clause, program: Program) -> _Rule:
-    decl = program.declarations.get(clause.head.predicate)
-    if decl is None or decl.arity != clause.head.arity:
-        raise EngineError(f"rule head `{clause.head.signature}` is not declared")
-    body = _compile_body(clause.body, program, EngineError)
-    head: list[_Term] = []
-    for t in clause.head.args:
-        if isinstance(t, Constant):
-            head.append(_encode(t.value))
-        elif t.name in body.variables:
-            head.append(body.variables[t.name])
-        else:
-            raise EngineError(f"head variable `{t.name}` of a `{clause.head.predicate}` rule is not bound")
-    return _Rule(clause.head.predicate, tuple(head), body)
 
 
 def _assert(name: str, row: _Row) -> None:
@@ -256,7 +138,7 @@ class Engine:
         self._stored = {p: f"p{i}" for i, p in enumerate(sorted(program.declarations))}
         self._delta = {p: f"d{i}" for i, p in enumerate(sorted(program.declarations))}
         self._lock = threading.RLock()
-        self._fanouts: dict[str, dict[tuple[int, ...], int]] = {}  # predicate -> columns -> fan-out
+        self._stats = Statistics(self._rows_of)  # fan-outs of the relations as they are now
         self._sizes: dict[str, int] = {}  # pyDatalog name -> number of facts stored under it
         self._decoded: dict[str, Value] = {}  # token -> value: one object per distinct value
         # rows (as tokens) and steps of the relations of the stratum being evaluated, seeded with
@@ -268,7 +150,7 @@ class Engine:
         self._done: dict[str, frozenset[tuple[Value, ...]]] = {}
         self._done_steps: dict[str, dict[tuple[Value, ...], int]] = {}
 
-        rules = [_compile_rule(c, program) for c in program.rules]
+        rules = [compile_rule(c, program, limits.max_body_literals) for c in program.rules]
         self._stratum_of = {p: i for i, s in enumerate(program.strata) for p in s.predicates}
         for rule in rules:
             if rule.predicate not in self._stratum_of:
@@ -288,6 +170,7 @@ class Engine:
         self._read_by_rules = set().union(*self._reads) if self._reads else set()
         self._asserted: set[str] = set()
         self._evaluated = [False] * len(program.strata)
+        self._refused: dict[int, EngineError] = {}  # strata whose evaluation hit a limit, and why
         self._logic = pyDatalog.Logic()  # a fresh Logic, bound to this thread while we build
         self._model = _Relations(self, self._done)
         self._step_of = _Relations(self, self._done_steps)
@@ -335,7 +218,14 @@ class Engine:
             pyDatalog.Logic(self._logic)  # pyDatalog's state is per thread: bind ours here
             try:
                 for i in todo:
-                    self._evaluate(i)
+                    if i in self._refused:  # refused before: refused again, nothing half-evaluated is read
+                        raise again(self._refused[i])
+                    try:
+                        self._evaluate(i)
+                    except EngineError as error:
+                        self._abandon(i)
+                        self._refused[i] = error
+                        raise
             finally:
                 self._logic = pyDatalog.Logic(True)  # keep the relations asserted while binding
 
@@ -344,11 +234,11 @@ class Engine:
         and the rules, so this needs no evaluation."""
         with self._lock:
             values = {v for rows in self._done.values() for row in rows for v in row}
-            values |= {_decode(t) for rows in self._rows.values() for row in rows for t in row}
+            values |= {decode(t) for rows in self._rows.values() for row in rows for t in row}
         for rule in self._rules_flat():
             for _, args in rule.body.positives + rule.body.negations:
-                values.update(_decode(t) for t in args if isinstance(t, str))
-            values.update(_decode(t) for t in rule.head if isinstance(t, str))
+                values.update(decode(t) for t in args if isinstance(t, str))
+            values.update(decode(t) for t in rule.head if isinstance(t, str))
         return {v for v in values if isinstance(v, str)}
 
     def query(self, query: ast.Query, limits: QueryLimits | None = None) -> tuple[dict[str, Value], ...]:
@@ -361,12 +251,15 @@ class Engine:
         the query would pass ``limits`` (see :class:`QueryLimits`).
         """
         limits = limits or QueryLimits()
-        body = _compile_body(query.body, self._program, QueryError)
+        if len(query.body) > self._limits.max_body_literals:
+            raise QueryError(f"the query has {len(query.body):,} literals, more than the limit "
+                             f"`max_body_literals` of {self._limits.max_body_literals:,}; split it")
+        body = compile_body(query.body, self._program, QueryError)
         names = tuple(body.variables)
         wanted = tuple(body.variables[n] for n in names)
         read = {p for p, _ in body.positives + body.negations}
         self.materialise(read)
-        order, bound = self._plan(body.positives)
+        order, bound = self._stats.plan(body.positives)
         if bound > limits.max_intermediate:
             raise QueryError(
                 f"the query could build up to {bound:,} intermediate rows, more than the limit of "
@@ -379,7 +272,7 @@ class Engine:
             if missing:  # relations pyDatalog let go of once no rule needed them: store them again
                 pyDatalog.Logic(self._logic)
                 for p in missing:
-                    self._assert_rows(p, (tuple(map(_encode, row)) for row in self._done[p]))
+                    self._assert_rows(p, (tuple(map(encode, row)) for row in self._done[p]))
                 self._logic = pyDatalog.Logic(True)
             pyDatalog.Logic(self._logic)  # bind a copy: what the query leaves behind dies with it
             rows = self._solve(positives, body.comparisons, negations, wanted)
@@ -392,44 +285,6 @@ class Engine:
     def _rules_flat(self) -> Iterable[_Rule]:
         return itertools.chain.from_iterable(self._rules)
 
-    def _plan(
-        self, positives: Sequence[tuple[str, _Args]], bound_vars: set[_Var] | None = None
-    ) -> tuple[list[tuple[str, _Args]], int]:
-        """Order the positive atoms greedily by their bound fan-out, and bound the rows a
-        left-to-right join in that order can build: each atom multiplies the partial rows
-        by at most its largest number of rows agreeing on the columns already bound.
-        ``bound_vars``: variables bound before the first atom."""
-        remaining = list(positives)
-        bound_vars = set(bound_vars or ())
-        order: list[tuple[str, _Args]] = []
-        rows = 1
-        while remaining:
-            costs = []
-            for i, (p, args) in enumerate(remaining):
-                key = tuple(j for j, t in enumerate(args) if not isinstance(t, _Var) or t in bound_vars)
-                costs.append((self._fanout(p, key), i))
-            fanout, i = min(costs)
-            p, args = remaining.pop(i)
-            order.append((p, args))
-            bound_vars.update(t for t in args if isinstance(t, _Var))
-            rows *= max(fanout, 1) if fanout else 0
-            if rows == 0:
-                return order + remaining, 0
-        return order, rows
-
-    def _fanout(self, predicate: str, columns: tuple[int, ...]) -> int:
-        """The largest number of rows of a relation that agree on ``columns`` (its size for none)."""
-        cached = self._fanouts.setdefault(predicate, {})
-        found = cached.get(columns)
-        if found is None:
-            rows = self._rows_of(predicate)
-            if not columns or not rows:
-                found = len(rows)
-            else:
-                found = max(Counter(map(itemgetter(*columns), rows)).values())
-            cached[columns] = found
-        return found
-
     def _rows_of(self, predicate: str) -> set[_Row] | frozenset[tuple[Value, ...]]:
         """The rows of a relation so far: tokens while it is evaluated, values once it is done."""
         rows = self._rows.get(predicate)
@@ -441,20 +296,20 @@ class Engine:
         for row in rows:
             for token in row:
                 if token not in decoded:
-                    decoded[token] = _decode(token)
+                    decoded[token] = decode(token)
         return decoded.__getitem__
 
     # -- building the model -----------------------------------------------------------------
 
     def _base_facts(self, extra: Mapping[str, Iterable[tuple[Value, ...]]]) -> dict[str, set[_Row]]:
         base: dict[str, set[_Row]] = {p: set() for p in self._program.declarations}
-        encode = _Encoder()
+        to_token = Encoder()
         for clause in self._program.facts:
             head = clause.head
             if not all(isinstance(t, Constant) for t in head.args):
                 raise EngineError(f"fact `{head.signature}` is not ground")
             self._check_arity(head.predicate, head.arity)
-            base[head.predicate].add(tuple(encode(t.value) for t in head.args))
+            base[head.predicate].add(tuple(to_token(t.value) for t in head.args))
         for predicate, rows in extra.items():
             decl = self._program.declarations.get(predicate)
             target = base.get(predicate)
@@ -462,7 +317,7 @@ class Engine:
                 row = tuple(row)
                 if decl is None or len(row) != decl.arity:
                     self._check_arity(predicate, len(row))  # raises
-                target.add(tuple(map(encode, row)))
+                target.add(tuple(map(to_token, row)))
         return base
 
     def _check_arity(self, predicate: str, arity: int) -> None:
@@ -500,52 +355,84 @@ class Engine:
     def _evaluate_once(self, stratum: Stratum, rules: list[_Rule]) -> None:
         derived: dict[str, set[_Row]] = {p: set() for p in stratum.predicates}
         for rule in rules:
-            derived[rule.predicate] |= self._fire(rule)
+            self._derive(rule, self._fire(rule), derived[rule.predicate])
         for predicate, rows in derived.items():
-            self._store(predicate, rows - self._rows[predicate])
+            self._store(predicate, rows)
 
     def _evaluate_recursive(self, stratum: Stratum, rules: list[_Rule]) -> None:
         # D1: semi-naive fixpoint driven here. Each round, every rule is evaluated once per
         # same-stratum atom, that atom reading the facts new in the last round ("delta",
-        # stored under d-names), the other atoms reading all facts so far.
+        # stored under d-names), the other atoms reading all facts so far. Every round is one
+        # evaluation step, bounded like a non-recursive rule: by its estimate before it runs
+        # and by the rows it derives.
         members = set(stratum.predicates)
         delta = {p: set(self._rows[p]) for p in members}
         for rule in rules:
             if not any(p in members for p, _ in rule.body.positives):
-                new = self._fire(rule) - self._rows[rule.predicate]
+                new = self._derive(rule, self._fire(rule), set())
                 self._store(rule.predicate, new)
                 delta[rule.predicate] |= new
         self._step += 1
         while any(delta.values()):
             self._set_delta(delta)
-            derived = {p: set() for p in members}
+            delta = {p: set() for p in members}
             for rule in rules:
                 for i, (p, _) in enumerate(rule.body.positives):
                     if p in members:
-                        derived[rule.predicate] |= self._fire(rule, delta_at=i)
-            delta = {p: derived[p] - self._rows[p] for p in members}
+                        self._derive(rule, self._fire(rule, delta_at=i), delta[rule.predicate])
             for p, rows in delta.items():
                 self._store(p, rows)
             self._step += 1
         self._set_delta({p: set() for p in members})
 
+    def _derive(self, rule: _Rule, rows: set[_Row], new: set[_Row]) -> set[_Row]:
+        """Add to ``new`` the rows of ``rows`` its relation does not hold yet, refusing the rule
+        if the relation would then hold more than ``max_rows_per_relation``; returns ``new``."""
+        new |= rows - self._rows[rule.predicate]
+        limit = self._limits.max_rows_per_relation
+        if len(self._rows[rule.predicate]) + len(new) > limit:
+            raise too_many_rows(rule.clause, rule.predicate, limit)
+        return new
+
     def _fire(self, rule: _Rule, delta_at: int | None = None) -> set[_Row]:
         """The head rows a rule derives; with ``delta_at``, that atom reads the delta and goes first.
-        The other atoms are joined in the order :meth:`_plan` picks (pyDatalog joins left to right)."""
+
+        The other atoms are joined in the order :meth:`Statistics.plan` picks (pyDatalog joins
+        left to right), and the rows that join can build are bounded from the relations as they
+        are now before pyDatalog runs: over ``max_rule_work``, the rule is refused.
+        """
         if delta_at is None:
-            order, _ = self._plan(rule.body.positives)
+            order, estimate = self._stats.plan(rule.body.positives)
             positives = [(self._stored[p], args) for p, args in order]
         else:
             p, args = rule.body.positives[delta_at]
             rest = [atom for i, atom in enumerate(rule.body.positives) if i != delta_at]
-            order, _ = self._plan(rest, {t for t in args if isinstance(t, _Var)})
+            order, estimate = self._stats.plan(rest, {t for t in args if isinstance(t, _Var)})
+            estimate *= self._sizes.get(self._delta[p], 0)
             positives = [(self._delta[p], args)] + [(self._stored[q], a) for q, a in order]
+        if estimate > self._limits.max_rule_work:
+            raise too_much_work(rule.clause, estimate, self._limits.max_rule_work)
         negations = [(self._stored[p], args) for p, args in rule.body.negations]
         wanted = tuple(dict.fromkeys(t for t in rule.head if isinstance(t, _Var)))
         rows = self._solve(positives, rule.body.comparisons, negations, wanted)
         # D8: the head is built here from the bindings, never as a pyDatalog expression.
         head = [(wanted.index(t), None) if isinstance(t, _Var) else (None, t) for t in rule.head]
         return {tuple(t if i is None else row[i] for i, t in head) for row in rows}
+
+    def _abandon(self, index: int) -> None:
+        """Undo what a refused evaluation of a stratum left: its relations hold their stated rows
+        again and pyDatalog lets go of its partial facts. The stratum stays unevaluated, so
+        nothing reads the partial model; asking for it raises the refusal again."""
+        for p in self._program.strata[index].predicates:
+            steps = self._row_steps.pop(p, None)
+            if steps is not None:
+                self._rows[p] = {row for row, step in steps.items() if step == 0}
+                self._stats.changed(p)
+            self._release(p)
+            name = self._delta[p]
+            if self._sizes.get(name):
+                _drop(name, self._program.arity(p))
+                self._sizes[name] = 0
 
     def _store(self, predicate: str, rows: set[_Row]) -> None:
         """Add rows new to a relation of the stratum being evaluated, at the current step."""
@@ -555,7 +442,7 @@ class Engine:
         steps = self._row_steps[predicate]
         for row in rows:
             steps[row] = self._step
-        self._fanouts.pop(predicate, None)  # its statistics changed
+        self._stats.changed(predicate)
         if predicate in self._asserted:
             self._assert_rows(predicate, rows)
 
