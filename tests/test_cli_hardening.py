@@ -356,3 +356,14 @@ def test_a_raised_limit_lets_a_query_line_through(tmp_path, capsys, monkeypatch)
     monkeypatch.setattr(sys, "stdin", io.StringIO(long_question + "\n"))
     assert main(["query", "--limit", "max_line_length=6000", "--limit", "max_items=60000", "-"]) == 0
     assert capsys.readouterr().out.startswith("chair of StA: 1 answer")
+
+
+def test_check_counts_the_diagnostics_it_does_not_show(tmp_path, capsys):
+    policy = tmp_path / "policy"
+    policy.mkdir()
+    (policy / "p.dl").write_text(".decl p(x)\n" + "p(;).\n" * 150, encoding="utf-8")
+    assert main(["check", str(policy)]) == 1
+    out = capsys.readouterr().out
+    assert out.count("error: unexpected character") == 100  # the default cap of one file's diagnostics
+    assert "and 50 more syntax errors in this file" in out
+    assert out.rstrip().endswith("150 errors, 0 warnings")

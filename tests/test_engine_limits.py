@@ -108,6 +108,16 @@ def test_the_query_command_refuses_the_cross_product_with_exit_2(tmp_path):
     assert "Traceback" not in done.stderr
 
 
+def test_check_refuses_what_loading_would_refuse(tmp_path):
+    directory = cross_product(tmp_path / "policy", 2_000)
+    done = run_capped("""
+        runpy.run_module("kdv_policy", run_name="__main__")
+    """, "check", str(directory))
+    assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "alle_paare" in done.stderr
+    assert "max_rule_work" in done.stderr
+
+
 def test_raising_max_rule_work_lets_the_same_policy_load(tmp_path):
     directory = cross_product(tmp_path / "policy", 40)
     with pytest.raises(EngineError, match="max_rule_work"):

@@ -250,6 +250,11 @@ def count_errors(diagnostics: Iterable[Diagnostic]) -> int:
     return sum(d.errors if isinstance(d, MoreDiagnostics) else d.is_error for d in diagnostics)
 
 
+def count_warnings(diagnostics: Iterable[Diagnostic]) -> int:
+    """The warnings among ``diagnostics``, counting those a :class:`MoreDiagnostics` stands for."""
+    return sum(d.warnings if isinstance(d, MoreDiagnostics) else not d.is_error for d in diagnostics)
+
+
 class PolicyError(ValueError):
     """Root of every error kdv_policy raises on bad input.
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from kdv_policy.cli.loading import announce, limits_from, load_policy, locate
 from kdv_policy.cli.output import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, error, policy_error
-from kdv_policy.errors import PolicyError, Severity
+from kdv_policy.errors import PolicyError, count_errors, count_warnings
 from kdv_policy.files import read_text, write_atomic
 from kdv_policy.policy.api import Policy
 from kdv_policy.policy.loader import LoadedProgram, analyse_directory
@@ -41,12 +41,13 @@ def cmd_check(args: argparse.Namespace) -> int:
         try:
             checked = LoadedProgram(location.path, result.program, sources, result.warnings, data, people)
             policy = Policy(checked, limits=limits)  # the program checked above, not reloaded
+            policy.materialise()  # every rule within the evaluation limits, as a load would need
             diags = diags + tuple(as_diagnostics(policy))
         except PolicyError as err:
             policy_error(err)
             return EXIT_BAD_INPUT
-    errors = sum(1 for d in diags if d.severity is Severity.ERROR)
-    warnings = len(diags) - errors
+    errors = count_errors(diags)
+    warnings = count_warnings(diags)
     if args.format == "json":
         for d in diags:
             span = d.span
