@@ -86,7 +86,8 @@ def value(v: object, what: str = "a value") -> Value:
         return _integer(int.__int__(v), what)
     if isinstance(v, datetime.date):
         return datetime.date(v.year, v.month, v.day)
-    raise ArgumentError(f"{what} is {kind_of(v)}, which the rule language cannot write; "
+    shown = "`None`" if v is None else f"of type `{type(v).__qualname__}`"
+    raise ArgumentError(f"{what} is {shown}, which the rule language cannot write; "
                         "its values are strings, integers and dates")
 
 
@@ -167,6 +168,10 @@ def path(v: object, what: str) -> str | None:
         raise ArgumentError(f"{what} holds a NUL byte, which no path can hold")
     if not result:
         raise ArgumentError(f"{what} is empty; name a file or directory (`.` is the current directory)")
+    try:
+        os.fsencode(result)
+    except UnicodeEncodeError:
+        raise ArgumentError(f"{what} holds a character no file name can hold (an unpaired surrogate)") from None
     return result
 
 

@@ -131,6 +131,8 @@ class NameIndex:
         name = check.text(name, "the name")
         kinds = _kinds(kinds) or None
         limit = check.integer(limit, "`limit`")
+        if limit < 1:
+            return []
         keys = [k for k, es in self._by_key.items() if not kinds or any(e.kind in kinds for e in es.values())]
         out: list[Entity] = []
         for key in suggestions(normalise(name), keys, limit=limit * 2, cutoff=0.6):
