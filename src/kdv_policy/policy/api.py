@@ -577,7 +577,7 @@ class Policy:
                 index.add(Entity(id=value, name=value, kind="constant"))
         return index
 
-    def _fact(self, fact: object, what: str) -> tuple[str, tuple[Value, ...]]:
+    def _fact(self, fact: object, what: str = "the fact") -> tuple[str, tuple[Value, ...]]:
         """A ground atom of a declared predicate, from text or a (predicate, values) pair, its
         values checked (:mod:`kdv_policy.policy.arguments`)."""
         if not isinstance(fact, str):

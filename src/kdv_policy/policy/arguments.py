@@ -171,7 +171,8 @@ def path(v: object, what: str) -> str | None:
     try:
         os.fsencode(result)
     except UnicodeEncodeError:
-        raise ArgumentError(f"{what} holds a character no file name can hold (an unpaired surrogate)") from None
+        raise ArgumentError(f"{what} holds a character no file name can hold (an unpaired surrogate)") \
+            from None
     return result
 
 

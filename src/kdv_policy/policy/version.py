@@ -39,12 +39,20 @@ Fact = tuple[str, tuple[Value, ...]]
 
 def content_digest(loaded: LoadedProgram) -> bytes:
     """The SHA-256 of a loaded policy's files: each file's relative name and bytes, by name."""
-    root = _resolved(loaded.directory)
-    directory = root if root.is_dir() else root.parent
+    directory = _resolved(loaded.directory)
+    if not directory.is_dir():  # a policy of one file
+        directory = directory.parent
+    # a source is named as diagnostics show it (kdv_policy.files.display_path): the directory's
+    # own shown path, then the file's path inside it
+    shown_directory = display_path(directory)
+    prefix = "" if shown_directory == "." else shown_directory.rstrip("/") + "/"
     files: dict[str, bytes] = {}
     for shown, source in loaded.sources.items():
+        name = shown[len(prefix):] if shown.startswith(prefix) else "/"
+        if name.startswith(("/", "../")):  # a symbolic link led out of the directory
+            name = _relative(Path(shown), directory)
         # the loader read the file as strict UTF-8, so the text encodes back to its very bytes
-        files[_relative(Path(shown), directory)] = source.text.encode("utf-8")
+        files[name] = source.text.encode("utf-8")
     for dataset, outside in ((loaded.data, None), (loaded.people, PEOPLE_OUTSIDE)):
         if dataset is not None:
             name = _relative(dataset.path, directory, outside)
