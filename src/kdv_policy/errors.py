@@ -315,3 +315,8 @@ class QueryError(PolicyError):
 
 class EngineError(PolicyError):
     """The engine failed to evaluate a checked program."""
+
+
+class ArgumentError(PolicyError, TypeError):
+    """An argument the Python API cannot take: of the wrong type (``ask(None)``), or a Python
+    value the rule language cannot write (``True``, ``1.0``). Also a :class:`TypeError`."""

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime
 import functools
-import hashlib
 import os
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -26,9 +25,8 @@ from pathlib import Path
 
 from cachetools import FIFOCache
 
-from kdv_policy._version import __version__
 from kdv_policy.engine.evaluation import Engine
-from kdv_policy.errors import Diagnostic, PolicyError, QueryError
+from kdv_policy.errors import ArgumentError, Diagnostic, PolicyLoadError, QueryError
 from kdv_policy.gcpause import paused
 from kdv_policy.language.checker import check_query
 from kdv_policy.language.parser import parse_query
@@ -37,6 +35,7 @@ from kdv_policy.language.program import Program
 from kdv_policy.language.source import Source
 from kdv_policy.language.syntax import Atom, Constant, Value
 from kdv_policy.limits import Limits, QueryLimits, as_limits
+from kdv_policy.policy import arguments as check
 from kdv_policy.policy import audit
 from kdv_policy.policy.audit import AUDIT_LOGGER
 from kdv_policy.policy.diff import PolicyDiff
@@ -45,6 +44,7 @@ from kdv_policy.policy.explain import ProofNode, Prover, WhyNot
 from kdv_policy.policy.loader import LoadedProgram, load_program
 from kdv_policy.policy.names import NameIndex
 from kdv_policy.policy.results import Answers, Decision, Entity, Explanation, Permission
+from kdv_policy.policy.version import content_digest, policy_version
 
 INTERFACE: dict[str, tuple[str, ...]] = {
     "may": ("actor", "action", "object"),
@@ -57,7 +57,8 @@ INTERFACE: dict[str, tuple[str, ...]] = {
 """The predicates the question methods read, with their arguments (see docs/api.md)."""
 
 ACTOR_KINDS = ("body", "role", "person", "unit", "constant")
-_KIND_ORDER = {k: i for i, k in enumerate(("body", "role", "person", "unit", "action", "object", "constant"))}
+ENTITY_KINDS = ("body", "role", "person", "unit", "action", "object", "constant")
+_KIND_ORDER = {k: i for i, k in enumerate(ENTITY_KINDS)}
 
 DEFAULT_CACHE_SIZE = 4096
 
@@ -99,13 +100,20 @@ class Policy:
         remove: Iterable[tuple[str, tuple[Value, ...]]] = (),
         cache_size: int = DEFAULT_CACHE_SIZE,
         limits: Limits | QueryLimits | None = None,
+        _content: bytes | None = None,
     ) -> None:
-        self._loaded = loaded
-        self._all_limits = as_limits(limits)
+        self._loaded = check.instance(loaded, LoadedProgram, "`loaded`")
+        self._all_limits = as_limits(_checked_limits(limits))
         self._limits = self._all_limits.query
-        self._at = at
-        self._added = tuple(add)
-        self._removed = tuple(remove)
+        self._at = at = check.date(at, "`at`")
+        cache_size = check.integer(cache_size, "`cache_size`")
+        declarations = loaded.program.declarations
+        self._added = tuple(_ground(f, declarations, "a fact of `add`")
+                            for f in check.many(add, "`add`", "facts"))
+        self._removed = tuple(_ground(f, declarations, "a fact of `remove`")
+                              for f in check.many(remove, "`remove`", "facts"))
+        # the files' hash, once per load: a derived policy (at, with_facts) takes it over
+        self._content = _content if _content is not None else content_digest(loaded)
         self._program, facts = self._what_if(loaded, self._added, self._removed)
         if at is not None:
             if "as_of" not in self._program.declarations:
@@ -116,7 +124,7 @@ class Policy:
         self._model = self._engine.model
         self._prover = Prover(self._program, self._model, self._engine.steps, loaded.origin)
         self._name_table: NameIndex | None = None  # built on first use: a large directory costs a while
-        self._version = self._compute_version()
+        self._version = policy_version(self._content, self._at, self._added, self._removed)
         self._indexes: dict[tuple[str, tuple[int, ...]], dict[tuple, list[tuple]]] = {}
         # FIFO, not LRU: a hit is a plain lookup (an LRU hit reorders, costing more than the answer)
         self._cache = _DecisionCache(maxsize=max(1, cache_size))
@@ -147,14 +155,22 @@ class Policy:
         Raises a :class:`~kdv_policy.errors.PolicyError` with every problem found; nothing
         is half-loaded.
         """
+        path = check.path(path, "the policy directory `path`")
+        people = check.path(people, "the people file `people`")
+        date = check.date(at, "`at`")
+        cache_size = check.integer(cache_size, "`cache_size`")
+        limits = as_limits(_checked_limits(limits))
         with paused():  # see kdv_policy.gcpause
-            limits = as_limits(limits)
-            return cls(load_program(path, people, limits=limits), at=_as_date(at), cache_size=cache_size,
-                       limits=limits)
+            try:
+                loaded = load_program(path, people, limits=limits)
+            except OSError as err:  # a path the system refuses to look up, e.g. a name too long
+                raise PolicyLoadError(f"cannot read `{_shown(err.filename or path)}`: "
+                                      f"{err.strerror or err}") from None
+            return cls(loaded, at=date, cache_size=cache_size, limits=limits)
 
     def at(self, date: datetime.date | str | None) -> Policy:
         """The same policy as of ``date`` (``None``: timeless); dated facts apply as of that day."""
-        return self._derive(at=_as_date(date))
+        return self._derive(at=check.date(date, "the date"))
 
     def with_facts(self, add: Iterable[FactLike] = (), remove: Iterable[FactLike] = ()) -> Policy:
         """A new policy with facts added and stated facts removed; this one is unchanged.
@@ -163,8 +179,12 @@ class Policy:
         Removing a fact that rules derive (rather than state) raises
         :class:`~kdv_policy.errors.QueryError`: remove the facts it rests on instead.
         """
+        removals = [self._fact(f, "a fact of `remove`") for f in check.many(remove, "`remove`", "facts")]
+        additions = [self._fact(f, "a fact of `add`") for f in check.many(add, "`add`", "facts")]
+        # Facts are checked, so their values are plain str, int and date: `==` and `in` below
+        # compare them by type and value (1, True and 1.0 never meet here).
         added, removed = list(self._added), list(self._removed)  # net changes to the loaded policy
-        for fact in map(self._fact, remove):
+        for fact in removals:
             predicate, row = fact
             if row not in self._model[predicate]:
                 raise QueryError(f"`{_text(predicate, row)}` does not hold, so it cannot be removed")
@@ -175,7 +195,7 @@ class Policy:
                 added.remove(fact)  # removing what an earlier what-if added undoes the addition
             if fact not in removed and self._is_stated_originally(predicate, row):
                 removed.append(fact)
-        for fact in map(self._fact, add):
+        for fact in additions:
             if fact in removed:
                 removed.remove(fact)  # adding back what an earlier what-if removed
             elif fact not in added:
@@ -184,7 +204,7 @@ class Policy:
 
     def _derive(self, **changes) -> Policy:
         settings = dict(at=self._at, add=self._added, remove=self._removed, cache_size=self._cache_size,
-                        limits=self._all_limits)
+                        limits=self._all_limits, _content=self._content)
         settings.update(changes)
         return Policy(self._loaded, **settings)
 
@@ -212,7 +232,8 @@ class Policy:
 
     @property
     def version(self) -> str:
-        """A content hash of the rule and data files, the as-of date and any what-if changes."""
+        """A hash of the policy's content alone: each file's path relative to the policy directory
+        and its bytes, the as-of date and any what-if changes (see :mod:`kdv_policy.policy.version`)."""
         return self._version
 
     @property
@@ -240,11 +261,16 @@ class Policy:
 
     def relation(self, predicate: str) -> frozenset[tuple[Value, ...]]:
         """Every tuple of a predicate in the computed model."""
-        return self._engine.relation(predicate)
+        return self._engine.relation(check.text(predicate, "the predicate"))
 
     def resolve(self, name: str, kinds: Iterable[str] | None = None) -> Entity:
-        """The entity a name stands for; raises UnknownNameError or AmbiguousNameError."""
-        return self.names.resolve(name, kinds)
+        """The entity a name stands for; raises UnknownNameError or AmbiguousNameError.
+
+        ``kinds`` limits the search to some kinds of entity (one kind or several, of
+        :data:`ENTITY_KINDS`); None searches all.
+        """
+        name = self._name(name, "the name")
+        return self.names.resolve(name, check.optional_kinds(kinds, "`kinds`", ENTITY_KINDS))
 
     def cache_info(self) -> CacheInfo:
         """Hit and miss counts and the size of the decision cache."""
@@ -261,37 +287,47 @@ class Policy:
         (down to cited facts, through any delegation chain) or the why-not.
         """
         # a hit never gets here: the instance's own may() answers it (_install_hot_paths)
+        actor, action, object = (self._name(actor, "the actor"), self._name(action, "the action"),
+                                 self._name(object, "the object"))
         return self._cached(("may", actor, action, object), lambda: self._may(actor, action, object))
 
     def who_may(self, action: str, object: str) -> Answers[Entity]:
         """Every body, role and person that may do ``action`` with ``object``."""
+        action, object = self._name(action, "the action"), self._name(object, "the object")
         return self._cached(("who_may", action, object), lambda: self._who_may(action, object))
 
     def what_may(self, actor: str) -> Answers[Permission]:
         """Every (action, object) pair ``actor`` may."""
+        actor = self._name(actor, "the actor")
         return self._cached(("what_may", actor), lambda: self._what_may(actor))
 
     def who_serves(self, unit: str) -> Answers[Entity]:
         """The units that provide services to ``unit`` (empty when it is not a consumer)."""
+        unit = self._name(unit, "the unit")
         return self._cached(("who_serves", unit), lambda: self._who_serves(unit))
 
     def members(self, body: str) -> Answers[Entity]:
         """The roles that are members of ``body`` (a chair is a member)."""
+        body = self._name(body, "the body")
         return self._cached(("members", body),
                             lambda: self._list("member", {0: self._resolve(body, what="body").id}, 1))
 
     def chair(self, body: str) -> Answers[Entity]:
         """The role that chairs ``body`` (none when the body has no chair)."""
+        body = self._name(body, "the body")
         return self._cached(("chair", body),
                             lambda: self._list("chair", {0: self._resolve(body, what="body").id}, 1))
 
     def responsible_for(self, unit: str) -> Answers[Entity]:
         """The Digitalisierungsverantwortliche responsible for ``unit``'s area."""
+        unit = self._name(unit, "the unit")
         return self._cached(("responsible_for", unit),
                             lambda: self._list("responsible", {1: self._resolve(unit, what="unit").id}, 0))
 
     def is_consumer(self, unit: str) -> Decision:
         """Is ``unit`` a consumer (Leistungsbezüger) of the services?"""
+        unit = self._name(unit, "the unit")
+
         def answer() -> Decision:
             u = self._resolve(unit, what="unit")
             return self._decision("consumer", (u.id,), subject=u,
@@ -299,12 +335,19 @@ class Policy:
                                   no=f"{u.name} is not a consumer of the services")
         return self._cached(("is_consumer", unit), answer)
 
-    def holds(self, atom: str) -> Decision:
-        """Does a ground atom hold, e.g. ``"member(steuerungsausschuss, staatsschreiber)"``? With proof."""
-        def answer() -> Decision:
-            predicate, row = self._fact(atom)
-            return self._decision(predicate, row)
-        return self._cached(("holds", atom), answer)
+    def holds(self, atom: FactLike) -> Decision:
+        """Does a ground atom hold, e.g. ``"member(steuerungsausschuss, staatsschreiber)"`` or
+        ``("member", ("steuerungsausschuss", "staatsschreiber"))``? With proof."""
+        if isinstance(atom, str):
+            text = check.bounded_text(atom, "the atom", self._limits.max_length)
+
+            def answer() -> Decision:
+                return self._decision(*self._fact(text, "the atom"))
+            return self._cached(("holds", text), answer)
+        # checked before the cache is asked: a (predicate, values) key holds checked values only,
+        # so the answer cached for `1` is never found for `True` or `1.0`
+        predicate, row = self._fact(atom, "the atom")
+        return self._cached(("holds", predicate, row), lambda: self._decision(predicate, row))
 
     def ask(self, query: str) -> tuple[dict[str, Value], ...]:
         """Answer an ad-hoc Datalog query such as ``member(steuerungsausschuss, X)``.
@@ -313,21 +356,24 @@ class Policy:
         Returns one dict per answer mapping the query's variables to values, sorted;
         a query without variables returns ``({},)`` when it holds and ``()`` when not.
         """
-        if len(query) > self._limits.max_length:
-            raise QueryError(f"the query has {len(query):,} characters, more than the limit of "
-                             f"{self._limits.max_length:,}")
+        query = check.bounded_text(query, "the query", self._limits.max_length)
         source = Source("<query>", query)
         parsed = parse_query(query, source.path)
         check_query(parsed, self._program, source)
         return self._cached(("ask", query), lambda: self._engine.query(parsed, self._limits))
 
-    def explain(self, atom: str) -> Explanation:
+    def explain(self, atom: FactLike) -> Explanation:
         """The proof of a ground atom, or why it does not hold."""
         return self.holds(atom).explanation
 
     def diff(self, new: Policy, *, explain: bool = True) -> PolicyDiff:
         """Every decision that differs between this policy and ``new`` (see :mod:`kdv_policy.policy.diff`)."""
-        return diff_policies(self, new, explain=explain)
+        new = check.instance(new, Policy, "the policy to compare with")
+        return diff_policies(self, new, explain=check.flag(explain, "`explain`"))
+
+    def _name(self, name: object, what: str) -> str:
+        """A name argument: a string of at most the query length limit."""
+        return check.bounded_text(name, what, self._limits.max_length)
 
     # -- answering --------------------------------------------------------------------------------
 
@@ -513,6 +559,8 @@ class Policy:
 
     def entity(self, value: Value, kind: str | None = None) -> Entity:
         """The entity a value of the model stands for (a plain constant when it has no data entry)."""
+        value = check.value(value, "the value")
+        kind = check.optional_text(kind, "the kind")
         if isinstance(value, str):
             found = self.names.by_id(value, (kind,) if kind else None) or self.names.by_id(value)
             if found is not None:
@@ -529,24 +577,21 @@ class Policy:
                 index.add(Entity(id=value, name=value, kind="constant"))
         return index
 
-    def _fact(self, fact: FactLike) -> tuple[str, tuple[Value, ...]]:
-        """A ground atom of a declared predicate, from text or a (predicate, values) pair."""
-        if isinstance(fact, tuple):
-            predicate, values = fact
-            atom = Atom(predicate, tuple(Constant(v) for v in values))
-        else:
-            source = Source("<fact>", fact)
-            query = parse_query(fact, source.path)
-            if len(query.body) != 1 or not isinstance(query.body[0], Atom):
-                raise QueryError(f"`{fact}` is not a single atom such as `member(body, role)`")
-            atom = query.body[0]
-            check_query(query, self._program, source)
+    def _fact(self, fact: object, what: str = "the fact") -> tuple[str, tuple[Value, ...]]:
+        """A ground atom of a declared predicate, from text or a (predicate, values) pair, its
+        values checked (:mod:`kdv_policy.policy.arguments`)."""
+        if not isinstance(fact, str):
+            return _ground(fact, self._program.declarations, what)
+        fact = check.bounded_text(fact, what, self._limits.max_length)
+        source = Source("<fact>", fact)
+        query = parse_query(fact, source.path)
+        if len(query.body) != 1 or not isinstance(query.body[0], Atom):
+            raise QueryError(f"`{fact}` is not a single atom such as `member(body, role)`")
+        atom = query.body[0]
+        check_query(query, self._program, source)
         if not all(isinstance(t, Constant) for t in atom.args):
             raise QueryError(f"`{format_atom(atom)}` is not ground: write constants, not variables")
-        decl = self._program.declarations.get(atom.predicate)
-        if decl is None or decl.arity != atom.arity:
-            raise QueryError(f"`{atom.signature}` is not a declared predicate of this policy")
-        return atom.predicate, tuple(t.value for t in atom.args)
+        return _declared(atom.predicate, tuple(t.value for t in atom.args), self._program.declarations)
 
     def _is_stated(self, predicate: str, row: tuple[Value, ...]) -> bool:
         """Whether this policy states the fact: a fact of the rules or data, or added by a what-if."""
@@ -572,16 +617,6 @@ class Policy:
         for predicate, row in added:
             facts.setdefault(predicate, []).append(row)
         return program, facts
-
-    def _compute_version(self) -> str:
-        digest = hashlib.sha256(f"kdv_policy {__version__}\0".encode())
-        for path in sorted(self._loaded.sources):
-            digest.update(path.encode() + b"\0" + self._loaded.sources[path].text.encode() + b"\0")
-        for dataset in self._loaded.datasets:
-            if dataset.path.is_file():
-                digest.update(dataset.path.read_bytes())
-        digest.update(repr((self._at, self._added, self._removed)).encode())
-        return digest.hexdigest()[:16]
 
     def __repr__(self) -> str:
         at = f", at={self._at.isoformat()}" if self._at else ""
@@ -637,7 +672,7 @@ def _install_hot_paths(policy: Policy) -> Callable[[], int]:
         nonlocal hits
         try:
             found = may_hits[(actor, action, object)]
-        except KeyError:
+        except (KeyError, TypeError):  # a miss, or an argument that is no string (may() refuses it)
             return Policy.may(policy, actor, action, object)
         hits += 1
         if audit_logger.handlers:
@@ -648,7 +683,7 @@ def _install_hot_paths(policy: Policy) -> Callable[[], int]:
         nonlocal hits
         try:
             found = who_may_hits[(action, object)]
-        except KeyError:
+        except (KeyError, TypeError):
             return Policy.who_may(policy, action, object)
         hits += 1
         if audit_logger.handlers:
@@ -659,7 +694,7 @@ def _install_hot_paths(policy: Policy) -> Callable[[], int]:
         nonlocal hits
         try:
             found = who_serves_hits[unit]
-        except KeyError:
+        except (KeyError, TypeError):
             return Policy.who_serves(policy, unit)
         hits += 1
         if audit_logger.handlers:
@@ -672,13 +707,34 @@ def _install_hot_paths(policy: Policy) -> Callable[[], int]:
     return lambda: hits
 
 
-def _as_date(value: datetime.date | str | None) -> datetime.date | None:
-    if value is None or isinstance(value, datetime.date):
-        return value
-    try:
-        return datetime.date.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise PolicyError(f"`{value}` is not a date; write YYYY-MM-DD, e.g. 2021-01-01") from None
+def _shown(text: object, limit: int = 120) -> str:
+    """A path or text an error quotes, cut to ``limit`` characters."""
+    text = str(text)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _checked_limits(limits: object) -> Limits | QueryLimits | None:
+    if limits is None:
+        return None
+    return check.instance(limits, (Limits, QueryLimits), "`limits`")
+
+
+def _ground(fact: object, declarations: Mapping, what: str) -> tuple[str, tuple[Value, ...]]:
+    """A fact given as a (predicate, values) pair, its values checked, of a declared predicate."""
+    if not isinstance(fact, (tuple, list)) or len(fact) != 2:
+        raise ArgumentError(
+            f"{what} must be a string such as `member(body, role)` or a pair (predicate, values) such as "
+            f"`(\"member\", (\"body\", \"role\"))`, not {check.kind_of(fact)}")
+    predicate = check.text(fact[0], f"the predicate of {what}")
+    return _declared(predicate, check.row(fact[1], f"`{predicate[:80]}`"), declarations)
+
+
+def _declared(predicate: str, row: tuple[Value, ...], declarations: Mapping) -> tuple[str, tuple[Value, ...]]:
+    decl = declarations.get(predicate)
+    if decl is None or decl.arity != len(row):
+        shown = predicate if len(predicate) <= 80 else predicate[:80] + "…"
+        raise QueryError(f"`{shown}/{len(row)}` is not a declared predicate of this policy")
+    return predicate, row
 
 
 def _text(predicate: str, row: tuple[Value, ...]) -> str:

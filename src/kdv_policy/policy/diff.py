@@ -14,8 +14,10 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kdv_policy.errors import ArgumentError
 from kdv_policy.language.printer import format_value
 from kdv_policy.language.syntax import Value
+from kdv_policy.policy import arguments as check
 from kdv_policy.policy.results import Entity, Explanation
 
 
@@ -105,7 +107,12 @@ class PolicyDiff(BaseModel):
 def diff(old: Comparable, new: Comparable, *, explain: bool = True,
          relations: Iterable[str] | None = None) -> PolicyDiff:
     """The decisions that differ between ``old`` and ``new``; ``explain=False`` skips the proofs."""
-    names = list(relations) if relations is not None else list(DECISIONS)
+    for policy, what in ((old, "the old policy"), (new, "the new policy")):
+        if not all(hasattr(policy, a) for a in ("version", "model", "program", "entity", "explain")):
+            raise ArgumentError(f"{what} must be a `Policy`, not {check.kind_of(policy)}")
+    check.flag(explain, "`explain`")
+    names = ([check.text(r, "a relation") for r in check.many(relations, "`relations`", "relations")]
+             if relations is not None else list(DECISIONS))
     compared = [r for r in names if r in DECISIONS and _same_arity(old, new, r)]
     changes: list[Change] = []
     for relation in compared:

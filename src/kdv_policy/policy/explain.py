@@ -23,6 +23,7 @@ from kdv_policy.language.printer import format_atom, format_literal, format_valu
 from kdv_policy.language.program import Program
 from kdv_policy.language.syntax import Atom, Clause, Comparison, Constant, Negation, Value, Variable
 from kdv_policy.language.syntax import literal_variables as literal_vars
+from kdv_policy.policy import arguments as check
 
 JsonValue = str | int | datetime.date
 
@@ -296,6 +297,9 @@ class Prover:
 
 def verify(node: ProofNode, program: Program, model: Mapping[str, frozenset[tuple[Value, ...]]]) -> list[str]:
     """Re-check every step of a proof against the program and the model; return the problems found."""
+    check.instance(node, ProofNode, "the proof")
+    check.instance(program, Program, "the program")
+    check.instance(model, Mapping, "the model")
     problems: list[str] = []
     clauses = {c.id: name_wildcards(c) for c in program.clauses if c.id}
     for n in node.walk():

@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Iterable
 
 from kdv_policy.errors import PolicyError
+from kdv_policy.policy import arguments as check
 from kdv_policy.policy.results import Entity
 from kdv_policy.suggest import suggestions
 
@@ -76,6 +77,8 @@ class NameIndex:
 
     def add(self, entity: Entity, *names: str) -> None:
         """Register an entity under its id, official name and any further names."""
+        check.instance(entity, Entity, "the entity")
+        names = tuple(check.text(n, "a name of the entity") for n in names)
         known = self._by_id.setdefault(entity.id, [])
         if entity not in known:
             known.append(entity)
@@ -85,11 +88,16 @@ class NameIndex:
                     self._by_key.setdefault(key, {})[f"{entity.kind}:{entity.id}"] = entity
 
     def entities(self, kind: str | None = None) -> list[Entity]:
+        """Every entity, or those of one ``kind``."""
+        kind = check.optional_text(kind, "the kind")
         out = [e for es in self._by_id.values() for e in es]
         return [e for e in out if kind is None or e.kind == kind]
 
     def by_id(self, entity_id: str, kinds: Iterable[str] | None = None) -> Entity | None:
-        kinds = set(kinds) if kinds else None
+        """The entity with this id (of one of ``kinds``, when given), or None."""
+        if type(entity_id) is not str:
+            entity_id = check.text(entity_id, "the id")
+        kinds = set(_kinds(kinds)) if kinds else None
         for e in self._by_id.get(entity_id, ()):
             if kinds is None or e.kind in kinds:
                 return e
@@ -100,10 +108,11 @@ class NameIndex:
 
         ``what`` names the role of the name in the question ("actor", "body") in errors.
         """
-        kinds = tuple(kinds) if kinds else None
-        what = what or ("/".join(kinds) if kinds else None)
-        if not isinstance(name, str) or not name.strip():
-            raise UnknownNameError(str(name), what, [])
+        name = check.text(name, "the name")
+        kinds = _kinds(kinds) or None
+        what = check.optional_text(what, "`what`") or ("/".join(kinds) if kinds else None)
+        if not name.strip():
+            raise UnknownNameError(name, what, [])
         exact = self.by_id(name, kinds)
         if exact is not None:
             return exact
@@ -118,6 +127,12 @@ class NameIndex:
         raise UnknownNameError(name, what, self.suggest(name, kinds))
 
     def suggest(self, name: str, kinds: tuple[str, ...] | None = None, limit: int = 3) -> list[Entity]:
+        """Up to ``limit`` entities whose names are close to ``name`` (of one of ``kinds``)."""
+        name = check.text(name, "the name")
+        kinds = _kinds(kinds) or None
+        limit = check.integer(limit, "`limit`")
+        if limit < 1:
+            return []
         keys = [k for k, es in self._by_key.items() if not kinds or any(e.kind in kinds for e in es.values())]
         out: list[Entity] = []
         for key in suggestions(normalise(name), keys, limit=limit * 2, cutoff=0.6):
@@ -125,3 +140,11 @@ class NameIndex:
                 if (not kinds or e.kind in kinds) and e not in out:
                     out.append(e)
         return out[:limit]
+
+
+def _kinds(kinds: object) -> tuple[str, ...]:
+    """Kinds of entity: none, one kind, or a collection of kinds."""
+    if kinds is None:
+        return ()
+    listed = [kinds] if isinstance(kinds, str) else check.many(kinds, "`kinds`", "kinds")
+    return tuple(check.text(k, "a kind") for k in listed)

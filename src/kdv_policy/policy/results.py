@@ -14,6 +14,8 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, computed_field
 
+from kdv_policy.errors import ArgumentError
+from kdv_policy.policy.arguments import kind_of
 from kdv_policy.policy.explain import ProofNode, WhyNot
 
 
@@ -135,6 +137,9 @@ class Answers(_Explained, Generic[T]):
         return len(self.answers)
 
     def __getitem__(self, index: int) -> T:
+        if isinstance(index, bool) or not isinstance(index, (int, slice)):
+            raise ArgumentError(f"answers are indexed by position, not by {kind_of(index)}; "
+                                "`\"name\" in answers` finds one by id or name")
         return self.answers[index]
 
     def __contains__(self, item: object) -> bool:
