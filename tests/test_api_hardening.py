@@ -5,6 +5,7 @@ import contextlib
 import datetime
 import enum
 import inspect
+import itertools
 import json
 import shutil
 import subprocess
@@ -14,7 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kdv_policy import Policy, PolicyError, QueryError, verify
+import kdv_policy
+from kdv_policy import Limits, Policy, PolicyError, QueryError, verify
 from kdv_policy.errors import ArgumentError
 from kdv_policy.policy.diff import diff
 from kdv_policy.policy.names import NameIndex
@@ -371,3 +373,36 @@ def test_diff_against_git_gives_the_same_old_version_on_every_run(org_policy, tm
         main(["diff", "--format", "json", "git:HEAD", "rules"])
         versions.append(json.loads(capsys.readouterr().out)["old_version"])
     assert versions[0] == versions[1] == Policy.load(org_policy).version
+
+
+EXPORTED_FUNCTIONS = ["parse_program", "parse_query", "check", "analyse", "format_module", "format_query",
+                      "load_program", "verify"]
+
+
+def test_every_exported_function_is_covered_by_the_junk_test():
+
+    functions = {name for name in kdv_policy.__all__
+                 if inspect.isfunction(getattr(kdv_policy, name)) and name != "bundled_rules"}
+    assert functions == set(EXPORTED_FUNCTIONS)
+
+
+@pytest.mark.parametrize("name", EXPORTED_FUNCTIONS)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_junk_given_to_an_exported_function_only_raises_policy_errors(name, data, tmp_path):
+
+    function = getattr(kdv_policy, name)
+    required = [p for p in inspect.signature(function).parameters.values()
+                if p.default is inspect.Parameter.empty and p.kind is p.POSITIONAL_OR_KEYWORD]
+    args = [data.draw(JUNK, label=p.name) for p in required]
+    # in an empty folder, a junk string is never a path into the checkout; an error other than a
+    # PolicyError fails the test
+    with contextlib.chdir(tmp_path), contextlib.suppress(PolicyError):
+        function(*args)
+
+
+def test_what_if_changes_are_bounded_even_from_an_endless_iterator(small):
+    endless = itertools.repeat("u(a)")
+    bounded = Policy.load(small.directory, limits=Limits(max_items=100))
+    with pytest.raises(QueryError, match="more than the limit `max_items` of 100 facts"):
+        bounded.with_facts(add=endless)

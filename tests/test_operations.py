@@ -23,7 +23,7 @@ from kdv_policy import (
     QueryLimits,
 )
 from kdv_policy.data import parse_data
-from kdv_policy.files import MAX_FILE_BYTES
+from kdv_policy.files import MAX_FILE_BYTES, write_atomic
 from kdv_policy.policy.audit import AUDIT_LOGGER, JsonLinesHandler
 from kdv_policy.policy.store import PolicyStore
 
@@ -41,8 +41,9 @@ RULES = """
 
 
 def write(directory: Path, text: str, name: str = "policy.dl") -> Path:
+    """Replace a file atomically, as editors and deployments do (a poller never sees it half-written)."""
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / name).write_text(text, encoding="utf-8")
+    write_atomic(directory / name, text)
     return directory
 
 

@@ -6,6 +6,7 @@ Data flow: ``rules/*.dl`` → tokens → AST → checked program → engine (pyD
 
 from kdv_policy._version import __version__
 from kdv_policy.errors import (
+    ArgumentError,
     Diagnostic,
     EngineError,
     PolicyCheckError,
@@ -29,6 +30,7 @@ __all__ = [
     "INTERFACE",
     "AmbiguousNameError",
     "Answers",
+    "ArgumentError",
     "CacheInfo",
     "CheckResult",
     "Decision",

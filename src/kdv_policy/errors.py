@@ -320,3 +320,22 @@ class EngineError(PolicyError):
 class ArgumentError(PolicyError, TypeError):
     """An argument the Python API cannot take: of the wrong type (``ask(None)``), or a Python
     value the rule language cannot write (``True``, ``1.0``). Also a :class:`TypeError`."""
+
+
+def kind_of(value: object) -> str:
+    """How an error names a value it refuses: its type, never its (perhaps huge) text."""
+    if value is None:
+        return "`None`"
+    if isinstance(value, bool):
+        return f"the boolean `{value}`"
+    return f"a value of type `{type(value).__qualname__}`"
+
+
+def expect(value: object, cls: type | tuple[type, ...], what: str) -> None:
+    """Raise :class:`ArgumentError` unless ``value`` is an instance of ``cls`` (a ``bool`` is no ``int``)."""
+    classes = cls if isinstance(cls, tuple) else (cls,)
+    if isinstance(value, classes) and not (isinstance(value, bool) and bool not in classes):
+        return
+    names = " or ".join(f"`{c.__name__}`" for c in classes)
+    raise ArgumentError(f"{what} must be a {names}, not {kind_of(value)}")
+

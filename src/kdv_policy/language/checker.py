@@ -21,6 +21,7 @@ from kdv_policy.errors import (
     PolicyCheckError,
     QueryError,
     Severity,
+    expect,
     shorten,
 )
 from kdv_policy.language.printer import format_atom
@@ -324,6 +325,7 @@ def analyse(modules: Sequence[Module], sources: Mapping[str, Source] | None = No
     Each file keeps at most ``max_diagnostics`` (default: ``Limits.max_diagnostics_per_file``),
     errors first; the rest are counted in one last diagnostic of the file (``and N more``).
     """
+    _expect_modules(modules, sources)
     ctx = _Context(list(modules), dict(sources or {}), DiagnosticCollector(max_diagnostics))
     program = None
     for _name, stage in STAGES:
@@ -333,6 +335,14 @@ def analyse(modules: Sequence[Module], sources: Mapping[str, Source] | None = No
     if ctx.diagnostics.errors:
         program = None
     return CheckResult(program, ctx.diagnostics.diagnostics())
+
+
+def _expect_modules(modules: object, sources: object) -> None:
+    expect(modules, (list, tuple), "the modules")
+    for module in modules:  # type: ignore[attr-defined]
+        expect(module, Module, "each module")
+    if sources is not None:
+        expect(sources, Mapping, "the sources")
 
 
 def check(modules: Sequence[Module], sources: Mapping[str, Source] | None = None,

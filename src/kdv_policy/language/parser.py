@@ -14,6 +14,7 @@ from kdv_policy.errors import (
     PolicyLoadError,
     PolicySyntaxError,
     Severity,
+    expect,
     shorten,
 )
 from kdv_policy.gcpause import paused
@@ -47,6 +48,8 @@ def parse_program(text: str, path: str = "<text>", max_items: int | None = None,
     Every syntax error is reported, up to ``max_diagnostics`` (default:
     ``Limits.max_diagnostics_per_file``); the rest are counted (``and N more syntax errors``).
     """
+    expect(text, str, "the rule text")
+    expect(path, str, "the path")
     source = Source(path, text)
     max_tokens = None if max_items is None else max_items * TOKENS_PER_ITEM
     with paused():  # a large file makes a node and a span for every part; see kdv_policy.gcpause
@@ -55,6 +58,8 @@ def parse_program(text: str, path: str = "<text>", max_items: int | None = None,
 
 def parse_query(text: str, path: str = "<query>") -> Query:
     """Parse an ad-hoc query such as ``member(steuerungsausschuss, X), not chair(X, _)``."""
+    expect(text, str, "the query")
+    expect(path, str, "the path")
     source = Source(path, text)
     return _Parser(source).query()
 

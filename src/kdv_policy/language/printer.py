@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import re
 
+from kdv_policy.errors import expect
 from kdv_policy.language.syntax import (
     Annotation,
     Atom,
@@ -95,6 +96,7 @@ def format_declaration(decl: Declaration) -> str:
 
 def format_module(module: Module) -> str:
     """The whole file in canonical layout (comments other than doc comments are not kept)."""
+    expect(module, Module, "the module")
     parts = []
     for item in module.items:
         parts.append(format_declaration(item) if isinstance(item, Declaration) else format_clause(item))
@@ -102,6 +104,8 @@ def format_module(module: Module) -> str:
 
 
 def format_query(query: Query) -> str:
+    """A query as text (``member(B, R), not chair(B, R)``)."""
+    expect(query, Query, "the query")
     return ", ".join(format_literal(lit) for lit in query.body)
 
 

@@ -179,11 +179,14 @@ class Policy:
         Removing a fact that rules derive (rather than state) raises
         :class:`~kdv_policy.errors.QueryError`: remove the facts it rests on instead.
         """
-        removals = [self._fact(f, "a fact of `remove`") for f in check.many(remove, "`remove`", "facts")]
-        additions = [self._fact(f, "a fact of `add`") for f in check.many(add, "`add`", "facts")]
+        bound = ("max_items", self._all_limits.max_items)  # what-if facts count as items of the policy
+        removals = [self._fact(f, "a fact of `remove`")
+                    for f in check.many(remove, "`remove`", "facts", bound)]
+        additions = [self._fact(f, "a fact of `add`") for f in check.many(add, "`add`", "facts", bound)]
         # Facts are checked, so their values are plain str, int and date: `==` and `in` below
         # compare them by type and value (1, True and 1.0 never meet here).
-        added, removed = list(self._added), list(self._removed)  # net changes to the loaded policy
+        # the net changes to the loaded policy, in the order given (dicts: ordered, fast membership)
+        added, removed = dict.fromkeys(self._added), dict.fromkeys(self._removed)
         for fact in removals:
             predicate, row = fact
             if row not in self._model[predicate]:
@@ -192,14 +195,17 @@ class Policy:
                 raise QueryError(f"`{_text(predicate, row)}` is derived by rules, not stated; "
                                  "remove the facts it rests on instead")
             if fact in added:
-                added.remove(fact)  # removing what an earlier what-if added undoes the addition
+                del added[fact]  # removing what an earlier what-if added undoes the addition
             if fact not in removed and self._is_stated_originally(predicate, row):
-                removed.append(fact)
+                removed[fact] = None
         for fact in additions:
             if fact in removed:
-                removed.remove(fact)  # adding back what an earlier what-if removed
+                del removed[fact]  # adding back what an earlier what-if removed
             elif fact not in added:
-                added.append(fact)
+                added[fact] = None
+        if len(added) + len(removed) > bound[1]:
+            raise QueryError(f"the what-if changes hold more than the limit `max_items` of {bound[1]:,} "
+                             "facts; raise it with `Limits(max_items=...)` if the change really needs more")
         return self._derive(add=tuple(added), remove=tuple(removed))
 
     def _derive(self, **changes) -> Policy:
@@ -624,6 +630,8 @@ class Policy:
 
 
 _MISSING = object()
+
+
 
 
 class _DecisionCache(FIFOCache):

@@ -15,24 +15,16 @@ and caches compare them by (type, value).
 from __future__ import annotations
 
 import datetime
+import itertools
 import os
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
-from kdv_policy.errors import ArgumentError, QueryError
+from kdv_policy.errors import ArgumentError, QueryError, expect, kind_of
 from kdv_policy.language.lexer import MAX_INTEGER
 from kdv_policy.language.syntax import Value
 
 T = TypeVar("T")
-
-
-def kind_of(value: object) -> str:
-    """How an error names a value it refuses: its type, never its (perhaps huge) text."""
-    if value is None:
-        return "`None`"
-    if isinstance(value, bool):
-        return f"the boolean `{value}`"
-    return f"a value of type `{type(value).__qualname__}`"
 
 
 def text(value: object, what: str) -> str:
@@ -116,13 +108,21 @@ def row(values: object, what: str) -> tuple[Value, ...]:
     return tuple(value(v, f"value {i + 1} of {what}") for i, v in enumerate(values))
 
 
-def many(items: object, what: str, one: str) -> list[Any]:
+def many(items: object, what: str, one: str, limit: tuple[str, int] | None = None) -> list[Any]:
     """The items of a collection argument (a list, tuple, set or iterator); a lone string or a
-    mapping is refused rather than taken apart."""
+    mapping is refused rather than taken apart. ``limit`` is a limit's name and value: more items
+    (an endless iterator included) are refused after reading one more than it allows."""
     if isinstance(items, (str, bytes, bytearray, Mapping)) or not isinstance(items, Iterable):
         raise ArgumentError(f"{what} must be a list of {one}, not {kind_of(items)}; "
                             f"a single one goes in a list: `[...]`")
-    return list(items)
+    if limit is None:
+        return list(items)
+    name, most = limit
+    taken = list(itertools.islice(items, most + 1))
+    if len(taken) > most:
+        raise QueryError(f"{what} holds more than the limit `{name}` of {most:,} {one}; "
+                         f"raise it with `Limits({name}=...)` if the change really needs more")
+    return taken
 
 
 def optional_kinds(kinds: object, what: str, known: Iterable[str]) -> tuple[str, ...] | None:
@@ -192,7 +192,5 @@ def flag(v: object, what: str) -> bool:
 
 def instance(v: object, cls: type[T] | tuple[type, ...], what: str) -> T:
     """``v`` if it is an instance of ``cls``."""
-    if not isinstance(v, cls):
-        names = " or ".join(f"`{c.__name__}`" for c in (cls if isinstance(cls, tuple) else (cls,)))
-        raise ArgumentError(f"{what} must be a {names}, not {kind_of(v)}")
+    expect(v, cls, what)
     return v  # type: ignore[return-value]

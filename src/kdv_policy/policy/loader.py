@@ -14,7 +14,15 @@ from importlib import resources
 from pathlib import Path
 
 from kdv_policy.data import PEOPLE_FILE, DataSet, NameEntry, load_data, load_people
-from kdv_policy.errors import Diagnostic, PolicyCheckError, PolicyLoadError, PolicySyntaxError, Severity
+from kdv_policy.errors import (
+    Diagnostic,
+    PolicyCheckError,
+    PolicyLoadError,
+    PolicySyntaxError,
+    Severity,
+    expect,
+    shorten,
+)
 from kdv_policy.files import check_inside, display_path, file_error, raise_limit_help, read_text
 from kdv_policy.gcpause import paused
 from kdv_policy.language.checker import CheckResult, analyse
@@ -23,6 +31,7 @@ from kdv_policy.language.program import Program
 from kdv_policy.language.source import Source
 from kdv_policy.language.syntax import Module
 from kdv_policy.limits import DEFAULT_LIMITS, Limits
+from kdv_policy.policy import arguments
 
 RULE_SUFFIX = ".dl"
 
@@ -44,8 +53,13 @@ def bundled_rules() -> Path:
 
 def rule_files(directory: Path) -> list[Path]:
     """Every ``*.dl`` file under ``directory`` (hidden folders skipped), in a stable order."""
-    if not directory.exists():
-        raise PolicyLoadError(f"policy directory `{directory}` does not exist")
+    try:
+        directory.stat()
+    except FileNotFoundError:
+        raise PolicyLoadError(f"policy directory `{shorten(str(directory))}` does not exist") from None
+    except OSError as err:  # a name too long, a loop of links, no permission
+        raise PolicyLoadError(f"cannot read policy directory `{shorten(str(directory))}`: "
+                              f"{err.strerror or err}") from None
     if directory.is_file():
         if directory.suffix != RULE_SUFFIX:  # its lines would be shown as syntax errors
             raise file_error("file-not-rules", f"`{directory}` is not a rule file (`*{RULE_SUFFIX}`)",
@@ -226,6 +240,9 @@ def load_program(
 ) -> LoadedProgram:
     """Load a policy directory (the bundled one by default), with an optional people file,
     or raise with every error found."""
+    directory = arguments.path(directory, "the policy directory")
+    people = arguments.path(people, "the people file")
+    expect(limits, Limits, "the limits")
     root = Path(directory) if directory is not None else bundled_rules()
     result, sources, (data, people_data) = analyse_directory(root, people, limits)
     if result.program is None:

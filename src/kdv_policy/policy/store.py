@@ -40,7 +40,9 @@ class ReloadFailed(PolicyError):
 
 
 def fingerprint(directory: Path, extra: Path | None = None) -> tuple:
-    """What a change of the policy's files changes: every watched file's path, size and mtime."""
+    """What a change of the policy's files changes: every watched file's path, size, mtime and inode
+    (a file replaced atomically by one of the same size within the file system's clock tick
+    differs in its inode)."""
     entries = []
     paths = [directory] + ([extra] if extra is not None else [])
     for root in paths:
@@ -56,7 +58,7 @@ def fingerprint(directory: Path, extra: Path | None = None) -> tuple:
                 st = f.stat()
             except OSError:
                 continue
-            entries.append((str(f), st.st_size, st.st_mtime_ns))
+            entries.append((str(f), st.st_size, st.st_mtime_ns, st.st_ino))
     return tuple(entries)
 
 
@@ -170,10 +172,15 @@ class PolicyStore:
                               "try again when they are written")
 
     def _poll(self, interval: float) -> None:
+        settling = None  # a changed state seen once: reloaded when the next poll sees it unchanged
         while not self._stop.wait(interval):
             try:
                 now = fingerprint(self._path, self._people)
                 if now == self._seen:
+                    settling = None
+                    continue
+                if now != settling:  # still being written (an editor writing in place): wait a poll
+                    settling = now
                     continue
                 self._seen = now  # a bad state is reported once, and retried when the files change again
                 policy = self.reload()
