@@ -1,3 +1,3 @@
-"""The package version (read by the build backend and by the policy version hash)."""
+"""The package version (read by the build backend; shown by `python -m kdv_policy --version`)."""
 
 __version__ = "0.1.0"
