@@ -142,7 +142,7 @@ class Policy:
         self._prover = Prover(self._program, self._model, self._engine.steps, loaded.origin)
         self._name_table: NameIndex | None = None  # built on first use: a large directory costs a while
         self._version = policy_version(self._content, self._at, self._added, self._removed)
-        self._indexes: dict[tuple[str, tuple[int, ...]], dict[tuple[Value, ...], list[Row]]] = {}
+        self._indexes: dict[tuple[str, tuple[int, ...]], dict[Row, list[Row]]] = {}
         # FIFO, not LRU: a hit is a plain lookup (an LRU hit reorders, costing more than the answer)
         self._cache = _DecisionCache(maxsize=max(1, cache_size))
         self._cache_size = cache_size
@@ -225,8 +225,8 @@ class Policy:
                              "facts; raise it with `Limits(max_items=...)` if the change really needs more")
         return self._derive(self._at, tuple(added), tuple(removed))
 
-    def _derive(self, at: datetime.date | None, add: tuple[tuple[str, tuple[Value, ...]], ...],
-                remove: tuple[tuple[str, tuple[Value, ...]], ...]) -> Policy:
+    def _derive(self, at: datetime.date | None, add: tuple[tuple[str, Row], ...],
+                remove: tuple[tuple[str, Row], ...]) -> Policy:
         return Policy(self._loaded, at=at, add=add, remove=remove, cache_size=self._cache_size,
                       limits=self._all_limits, _content=self._content)
 
@@ -508,7 +508,7 @@ class Policy:
         assert proof is not None, f"{_text(predicate, row)} is in the model but has no proof"
         return proof
 
-    def _explain_rows(self, predicate: str, rows: Sequence[tuple[Value, ...]], empty: str) -> Explanation:
+    def _explain_rows(self, predicate: str, rows: Sequence[Row], empty: str) -> Explanation:
         if not rows:
             return Explanation(summary=empty)
         proofs = tuple(self._proof(predicate, r) for r in rows)
@@ -567,7 +567,7 @@ class Policy:
 
     # -- relations and names ----------------------------------------------------------------------
 
-    def _rows(self, predicate: str, bound: Mapping[int, Value]) -> list[tuple[Value, ...]]:
+    def _rows(self, predicate: str, bound: Mapping[int, Value]) -> list[Row]:
         """Rows of a relation with the given positions bound, via an index built on first use."""
         positions = tuple(sorted(bound))
         key = (predicate, positions)
@@ -629,9 +629,8 @@ class Policy:
         return row in {tuple(r) for r in self._loaded.facts.get(predicate, ())}
 
     @staticmethod
-    def _what_if(loaded: LoadedProgram, added: Iterable[tuple[str, tuple[Value, ...]]],
-                 removed: Iterable[tuple[str, tuple[Value, ...]]],
-                 ) -> tuple[Program, dict[str, list[tuple[Value, ...]]]]:
+    def _what_if(loaded: LoadedProgram, added: Iterable[tuple[str, Row]],
+                 removed: Iterable[tuple[str, Row]]) -> tuple[Program, dict[str, list[Row]]]:
         program = loaded.program
         facts = {p: list(rows) for p, rows in loaded.facts.items()}
         if removed:
@@ -773,7 +772,7 @@ def _key(atom: Atom) -> tuple[str, tuple[Value, ...]]:
     return atom.predicate, tuple(t.value for t in atom.args if isinstance(t, Constant))
 
 
-def _row_key(row: tuple[Value, ...]) -> tuple[tuple[int, Value], ...]:
+def _row_key(row: Row) -> tuple[tuple[int, Value], ...]:
     return tuple((0 if isinstance(v, int) else 1 if isinstance(v, datetime.date) else 2, v) for v in row)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from functools import cached_property
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, overload
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, computed_field
 
@@ -137,7 +137,11 @@ class Answers(_Explained, Generic[T]):
     def __len__(self) -> int:
         return len(self.answers)
 
-    def __getitem__(self, index: int) -> T:
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[T, ...]: ...
+    def __getitem__(self, index: int | slice) -> T | tuple[T, ...]:
         if isinstance(index, bool) or not isinstance(index, (int, slice)):
             raise ArgumentError(f"answers are indexed by position, not by {kind_of(index)}; "
                                 "`\"name\" in answers` finds one by id or name")
