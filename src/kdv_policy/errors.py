@@ -100,7 +100,7 @@ class Diagnostic:
         """The file the diagnostic is about (``""`` when it names none)."""
         return self.span.path if self.span is not None else ""
 
-    def sort_key(self) -> tuple:
+    def sort_key(self) -> tuple[str, int, int, int, str]:
         """By file and position; at one position errors come before warnings; a file-level
         diagnostic after the rest of its file."""
         rank = 0 if self.is_error else 1

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 MiB = 1 << 20
 
@@ -86,7 +87,8 @@ class Limits:
                 raise ValueError(f"unknown limit `{name}`")
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise ValueError(f"limit `{name}` must be a positive integer, not {value!r}")
-        return dataclasses.replace(self, **changes)
+        fields: dict[str, Any] = changes  # replace() also takes `query`, which names() leaves out
+        return dataclasses.replace(self, **fields)
 
 
 DEFAULT_LIMITS = Limits()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 
 def suggestions(word: str, candidates: Iterable[str], limit: int = 3, cutoff: float = 0.6) -> list[str]:
@@ -15,7 +15,8 @@ def suggestions(word: str, candidates: Iterable[str], limit: int = 3, cutoff: fl
     return [by_key[c] for c in close]
 
 
-def did_you_mean(word: str, candidates: Iterable[str], render=lambda c: f"`{c}`") -> str | None:
+def did_you_mean(word: str, candidates: Iterable[str],
+                 render: Callable[[str], str] = lambda c: f"`{c}`") -> str | None:
     """``"did you mean `x`?"`` or None when nothing is close."""
     found = suggestions(word, candidates)
     if not found:

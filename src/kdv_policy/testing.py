@@ -27,7 +27,7 @@ import fnmatch
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -80,6 +80,11 @@ def assert_denied(policy: Policy, actor: str, action: str, object: str) -> Decis
 # -- configuration and the session's policy --------------------------------------------------------
 
 
+_ARGS: Literal["args"] = "args"
+"""The ini type of a list of words. A name, not a literal in the call: pytest also takes a type
+form there, and mypy reads a string literal in that place as a (broken) string annotation."""
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(RULES_OPTION, "kdv_policy: the policy directory the `policy` fixture and policy test "
                   "files use, relative to the rootdir (default: the bundled governance)", default="")
@@ -87,7 +92,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                   "rootdir (default: people.toml in the policy directory, if any)", default="")
     parser.addini(FILES_OPTION, "kdv_policy: glob patterns of the YAML policy test files to collect "
                   "(default: policy_test*.yaml policy_test*.yml; empty: collect none)",
-                  type="args", default=list(DEFAULT_PATTERNS))
+                  type=_ARGS, default=list(DEFAULT_PATTERNS))
 
 
 class _Session:
@@ -188,7 +193,9 @@ class PolicyTestFile(pytest.File):
             seen.add(name)
             yield PolicyTestItem.from_parent(self, name=name, case=case)
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException]) -> Any:
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: str | None = None) -> Any:
+        """The error of a test file that cannot be read, as the policy's diagnostics; ``style``
+        (pytest's traceback style, part of the signature of ``Node.repr_failure``) does not apply."""
         if isinstance(excinfo.value, PolicyError):
             return excinfo.value.render()
         return super().repr_failure(excinfo)

@@ -24,6 +24,7 @@ from kdv_policy.data import load_data
 from kdv_policy.errors import PolicyError
 from kdv_policy.language.syntax import Value
 from kdv_policy.policy.api import Policy
+from kdv_policy.policy.results import Entity
 
 _KIND_ORDER = ("body", "role", "person", "unit", "constant")
 
@@ -66,7 +67,7 @@ def governance(policy: Policy) -> Governance:
     rows = lambda predicate: sorted(model.get(predicate, ()), key=lambda r: tuple(map(str, r)))  # noqa: E731
     ids = _Ids()
 
-    def entity(value: Value, kinds: Iterable[str] | None = None):
+    def entity(value: Value, kinds: Iterable[str] | None = None) -> Entity | None:
         found = None
         if isinstance(value, str):
             found = policy.names.by_id(value, tuple(kinds) if kinds else None) or policy.names.by_id(value)
@@ -146,10 +147,10 @@ def governance(policy: Policy) -> Governance:
         served.setdefault(p, set()).add(u)
     for p in sorted(served, key=str):
         for cluster in g.clusters:
-            units = {u for u, c in box_of.items() if c == cluster.id}
-            if units <= served[p]:
+            boxed = {u for u, c in box_of.items() if c == cluster.id}
+            if boxed <= served[p]:
                 edges.append(Edge(ids.node(p), cluster.id, "serves", "serves", to_cluster=True))
-                served[p] -= units
+                served[p] -= boxed
         for u in sorted(served[p], key=str):
             edges.append(Edge(ids.node(p), ids.node(u), "serves", "serves"))
     order = {"chair": 0, "member": 1, "partner": 2, "delegates": 3, "serves": 4}

@@ -86,9 +86,9 @@ class Violation(BaseModel):
     subject: JsonValue = Field(description="what the violation is about, e.g. the body with two chairs")
     detail: JsonValue = Field(description="what breaks the invariant, e.g. one of the chairs")
     message: str = Field(description="one sentence naming the subject")
-    rule_id: str | None = Field(None, description="the @id of the invariant rule that derived it")
-    citation: str | None = Field(None, description="the sentence of the text the invariant protects")
-    location: str | None = Field(None, description="file:line of the invariant rule")
+    rule_id: str | None = Field(default=None, description="the @id of the invariant rule that derived it")
+    citation: str | None = Field(default=None, description="the sentence of the text the invariant protects")
+    location: str | None = Field(default=None, description="file:line of the invariant rule")
     explanation: Explanation = Field(description="the proof of the violation, down to stated facts")
 
     @property

@@ -9,6 +9,7 @@ and ``%`` comment lines are skipped.
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
 import sys
@@ -101,11 +102,11 @@ def items(
             if q == "-":
                 yield from _parsed(query_lines(sys.stdin, STDIN, limit))
             else:
-                yield q, lambda q=q: parse(q)
+                yield q, functools.partial(parse, q)
     if file is not None:
         yield from _parsed(query_lines(file, file_display or "<file>", limit))
 
 
 def _parsed(texts: Iterator[str]) -> Iterator[Item]:
     for text in texts:
-        yield text, lambda text=text: parse(text)
+        yield text, functools.partial(parse, text)

@@ -15,13 +15,14 @@ import subprocess
 import tarfile
 import tempfile
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 from kdv_policy.errors import PolicyLoadError
 
 PREFIX = "git:"
 
 
-def _git(*args: str, cwd: Path, stdout=subprocess.PIPE) -> str:
+def _git(*args: str, cwd: Path, stdout: int | IO[bytes] = subprocess.PIPE) -> str:
     """Run git; its stdout as text (when piped); a failure raises CalledProcessError or OSError."""
     done = subprocess.run(["git", "-C", str(cwd), *args], stdout=stdout, stderr=subprocess.PIPE,
                           stdin=subprocess.DEVNULL, check=True)

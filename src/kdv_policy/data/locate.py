@@ -4,7 +4,8 @@ with spans, and the line of an entry (``units.div``, ``persons.erika_muster.role
 from __future__ import annotations
 
 import re
-from typing import get_args
+from collections.abc import Mapping
+from typing import Any, get_args
 
 import tomli
 from pydantic import BaseModel, ValidationError
@@ -109,7 +110,7 @@ def _model_at(root: type[BaseModel], path: tuple) -> type[BaseModel] | None:
 _ID_FIELDS = ("id", "kind", "parent", "unit", "function", "role")
 
 
-def _message(e: dict, fields: tuple, root: type[BaseModel]) -> str:
+def _message(e: Mapping[str, Any], fields: tuple, root: type[BaseModel]) -> str:
     name = _field_path(fields)
     kind = e["type"]
     if kind == "missing":
@@ -167,7 +168,7 @@ class EntryIndex:
                 self.by_index[(current, counts[current])] = number
                 continue
             found = key_line.match(line) if current is not None else None
-            if found:
+            if found and current is not None:
                 self.by_key.setdefault((current, found.group(1) or found.group(2)), number)
 
     def entry_line(self, table: str, key: str | None, index: int | None) -> int | None:

@@ -50,7 +50,8 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TypeVar, cast
 
 from pyDatalog import pyDatalog, pyEngine, pyParser
 
@@ -67,7 +68,7 @@ from kdv_policy.errors import EngineError, QueryError
 from kdv_policy.gcpause import paused
 from kdv_policy.language import syntax as ast
 from kdv_policy.language.program import Program, Stratum
-from kdv_policy.language.syntax import Constant, Value
+from kdv_policy.language.syntax import Constant, Value, ground_values
 from kdv_policy.limits import DEFAULT_LIMITS, Limits, QueryLimits
 
 
@@ -84,14 +85,17 @@ def _drop(name: str, arity: int) -> None:
     head <= None  # noqa: B015 -- `<= None` retracts the predicate's facts
 
 
-class _Relations(Mapping):
+_V = TypeVar("_V")
+
+
+class _Relations(Mapping[str, _V]):
     """A read-only mapping over the engine's relations that evaluates a relation on first read."""
 
-    def __init__(self, engine: Engine, table: dict) -> None:
+    def __init__(self, engine: Engine, table: dict[str, _V]) -> None:
         self._engine = engine
         self._table = table
 
-    def __getitem__(self, predicate: str):
+    def __getitem__(self, predicate: str) -> _V:
         found = self._table.get(predicate)
         if found is None:
             if predicate not in self._engine._program.declarations:
@@ -103,7 +107,7 @@ class _Relations(Mapping):
     def __contains__(self, predicate: object) -> bool:
         return predicate in self._engine._program.declarations
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self._engine._program.declarations)
 
     def __len__(self) -> int:
@@ -309,10 +313,11 @@ class Engine:
             if not all(isinstance(t, Constant) for t in head.args):
                 raise EngineError(f"fact `{head.signature}` is not ground")
             self._check_arity(head.predicate, head.arity)
-            base[head.predicate].add(tuple(to_token(t.value) for t in head.args))
+            base[head.predicate].add(tuple(to_token(v) for v in ground_values(head)))
         for predicate, rows in extra.items():
             decl = self._program.declarations.get(predicate)
-            target = base.get(predicate)
+            # None only for an undeclared predicate, which _check_arity refuses before it is used
+            target = cast("set[_Row]", base.get(predicate))
             for row in rows:
                 row = tuple(row)
                 if decl is None or len(row) != decl.arity:
@@ -416,7 +421,9 @@ class Engine:
         wanted = tuple(dict.fromkeys(t for t in rule.head if isinstance(t, _Var)))
         rows = self._solve(positives, rule.body.comparisons, negations, wanted)
         # D8: the head is built here from the bindings, never as a pyDatalog expression.
-        head = [(wanted.index(t), None) if isinstance(t, _Var) else (None, t) for t in rule.head]
+        # (position in the row, None) for a variable, (None, token) for a constant
+        head: list[tuple[int | None, str]] = [(wanted.index(t), "") if isinstance(t, _Var) else (None, t)
+                                              for t in rule.head]
         return {tuple(t if i is None else row[i] for i, t in head) for row in rows}
 
     def _abandon(self, index: int) -> None:

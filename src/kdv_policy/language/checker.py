@@ -12,7 +12,7 @@ clauses whose predicates and arities are known, so one typo does not cascade.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from kdv_policy.errors import (
@@ -32,6 +32,7 @@ from kdv_policy.language.syntax import (
     Clause,
     Comparison,
     Declaration,
+    Literal,
     Module,
     Negation,
     Query,
@@ -191,7 +192,7 @@ def _signature(node: Atom | Declaration) -> str:
     return f"{shorten(node.predicate)}/{node.arity}"
 
 
-def _did_you_mean(word: str, candidates, render) -> str | None:
+def _did_you_mean(word: str, candidates: Iterable[str], render: Callable[[str], str]) -> str | None:
     """:func:`did_you_mean`, but none for a name too long to compare cheaply."""
     if len(word) > MAX_SUGGESTED:
         return None
@@ -211,7 +212,7 @@ def _safety(ctx: _Context) -> None:
         _singletons(ctx, clause)
 
 
-def _check_safety(ctx: _Context, head: Atom | None, body, span) -> None:
+def _check_safety(ctx: _Context, head: Atom | None, body: Sequence[Literal], span: Span | None) -> None:
     bound = {v.name for lit in body if isinstance(lit, Atom) for v in literal_variables(lit)}
     reported: set[str] = set()
 

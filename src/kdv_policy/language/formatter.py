@@ -64,6 +64,7 @@ def format_source(text: str, path: str = "<text>") -> str:
 
 def _slot(item: Item, source: Source, tokens: list[lexer.Token], starts: list[int]) -> _Slot:
     """Where an item's text lies; ``starts``: the tokens' start offsets, for bisecting."""
+    assert item.span is not None  # a parsed item has a span
     spans = [a.span for a in item.annotations if a.span] + [item.span]
     start = min(source.offset(s.line, s.col) for s in spans)
     end = source.offset(item.span.end_line, item.span.end_col)

@@ -333,6 +333,7 @@ class _Scanner:
         """The token of a match of the token pattern (an ERROR token for a bad identifier,
         date, integer or escape)."""
         kind = m.lastgroup
+        assert kind is not None  # every alternative of the token pattern is a named group
         start, end = m.span(kind)
         lexeme = m.group(kind)
         if kind == "punct":
@@ -368,10 +369,10 @@ class _Scanner:
         digits = len(lexeme) - (lexeme[0] == "-")
         if digits > MAX_DIGITS:  # refused before int(): Python will not convert over 4,300 digits
             return self._integer_out_of_range(lexeme, start, end, digits)
-        value = int(lexeme)
-        if abs(value) > MAX_INTEGER:
+        number = int(lexeme)
+        if abs(number) > MAX_INTEGER:
             return self._integer_out_of_range(lexeme, start, end, digits)
-        return Token(INTEGER, lexeme, start, end, value)
+        return Token(INTEGER, lexeme, start, end, number)
 
     def _integer_out_of_range(self, lexeme: str, start: int, end: int, digits: int) -> Token:
         shown = f"`{lexeme}`" if len(lexeme) <= 24 else f"`{shorten(lexeme, 24)}` ({digits:,} digits)"
@@ -382,7 +383,9 @@ class _Scanner:
         """The ERROR token for the text after the whitespace and comments at ``pos``, where no
         token starts; None if only whitespace and comments are left."""
         text = self.source.text
-        pos = _SKIP_RE.match(text, pos).end()
+        skipped = _SKIP_RE.match(text, pos)
+        assert skipped is not None  # the skip pattern also matches the empty string
+        pos = skipped.end()
         if pos == len(text):
             return None
         ch = text[pos]

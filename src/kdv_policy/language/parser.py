@@ -7,6 +7,7 @@ a :class:`~kdv_policy.errors.PolicySyntaxError` pointing at the offending token.
 from __future__ import annotations
 
 import re
+from typing import cast
 
 from kdv_policy.errors import (
     Diagnostic,
@@ -20,7 +21,7 @@ from kdv_policy.errors import (
 from kdv_policy.gcpause import paused
 from kdv_policy.language import lexer
 from kdv_policy.language.lexer import Token
-from kdv_policy.language.source import Source
+from kdv_policy.language.source import Source, Span
 from kdv_policy.language.syntax import (
     COMPARISON_OPS,
     Annotation,
@@ -35,6 +36,7 @@ from kdv_policy.language.syntax import (
     Negation,
     Query,
     Term,
+    Value,
     Variable,
 )
 
@@ -90,7 +92,8 @@ class _Parser:
     def tok(self) -> Token:
         tok = self.tokens[self.pos]
         if tok.kind == lexer.ERROR:
-            raise lexer.syntax_error(self.source, tok.value)  # reported where the parser reaches it
+            # reported where the parser reaches it; an ERROR token's value is its LexError
+            raise lexer.syntax_error(self.source, cast(lexer.LexError, tok.value))
         return tok
 
     def advance(self) -> Token:
@@ -121,7 +124,7 @@ class _Parser:
             raise self.error(f"expected `{text}` {context}, found {self.tok.describe()}", help)
         return self.advance()
 
-    def span_from(self, start_tok: Token):
+    def span_from(self, start_tok: Token) -> Span:
         end_tok = self.tokens[self.pos - 1] if self.pos > 0 else start_tok
         return self.source.span(start_tok.start, max(end_tok.end, start_tok.end))
 
@@ -142,9 +145,10 @@ class _Parser:
                 item = self.item()
             except PolicySyntaxError as err:
                 # one error per line: what follows a first error on its line is mostly its echo
-                if err.diagnostic.span.line != last_line:
+                span = err.diagnostic.span
+                if span is None or span.line != last_line:
                     errors.extend(err.diagnostics)
-                    last_line = err.diagnostic.span.line
+                    last_line = span.line if span is not None else last_line
                 if self.pos == start and self.tokens[start].kind == lexer.ERROR:
                     self.pos += 1  # text that is no token where an item starts: the item may follow
                 else:
@@ -168,14 +172,14 @@ class _Parser:
 
     def item(self) -> Item | None:
         if self.tokens[self.pos].kind == lexer.FACT:
-            return self.fact(self.advance().value)
-        doc_lines: list[str] = []
+            return self.fact(cast(re.Match, self.advance().value))  # a FACT token's value is its match
+        doc_lines: list[str] = []  # a DOC token's value is its text
         while self.at(lexer.DOC):
-            doc_lines.append(self.advance().value)
+            doc_lines.append(cast(str, self.advance().value))
         annotations = []
         while self.at_punct("@") or self.at(lexer.DOC):
             if self.at(lexer.DOC):
-                doc_lines.append(self.advance().value)
+                doc_lines.append(cast(str, self.advance().value))
             else:
                 annotations.append(self.annotation())
         doc = "\n".join(doc_lines) if doc_lines else None
@@ -366,7 +370,7 @@ class _Parser:
         tok = self.tok
         if tok.kind in (lexer.NAME, lexer.STRING, lexer.INTEGER, lexer.DATE):
             self.advance()
-            return Constant(tok.value, self.span_from(tok))
+            return Constant(cast(Value, tok.value), self.span_from(tok))  # the value of its kind
         raise self.error(f"expected a constant or variable {context}, found {tok.describe()}",
                          "constants are lowercase atoms, \"strings\", integers or dates (2020-12-31)")
 

@@ -26,7 +26,9 @@ Constants are plain Python values: ``str`` for atoms and quoted strings alike
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import cast
 
 from kdv_policy.language.source import Span
 
@@ -184,7 +186,13 @@ def literal_atom(lit: Literal) -> Atom | None:
     return None
 
 
-def term_variables(terms) -> list[Variable]:
+def ground_values(atom: Atom) -> tuple[Value, ...]:
+    """The values of a ground atom's arguments (for an atom the caller knows is ground: each
+    argument a :class:`Constant`)."""
+    return tuple(cast(Constant, t).value for t in atom.args)
+
+
+def term_variables(terms: Iterable[Term]) -> list[Variable]:
     return [t for t in terms if isinstance(t, Variable)]
 
 

@@ -22,6 +22,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 from cachetools import FIFOCache
 
@@ -33,7 +34,7 @@ from kdv_policy.language.parser import parse_query
 from kdv_policy.language.printer import format_atom
 from kdv_policy.language.program import Program
 from kdv_policy.language.source import Source
-from kdv_policy.language.syntax import Atom, Constant, Value
+from kdv_policy.language.syntax import Atom, Constant, Declaration, Value, ground_values
 from kdv_policy.limits import Limits, QueryLimits, as_limits
 from kdv_policy.policy import arguments as check
 from kdv_policy.policy import audit
@@ -62,8 +63,10 @@ _KIND_ORDER = {k: i for i, k in enumerate(ENTITY_KINDS)}
 
 DEFAULT_CACHE_SIZE = 4096
 
+_R = TypeVar("_R")
 
-class CacheInfo(tuple):
+
+class CacheInfo(tuple[int, int, int, int]):
     """Decision-cache statistics: ``hits``, ``misses``, ``size``, ``maxsize``."""
 
     __slots__ = ()
@@ -71,14 +74,28 @@ class CacheInfo(tuple):
     def __new__(cls, hits: int, misses: int, size: int, maxsize: int) -> CacheInfo:
         return super().__new__(cls, (hits, misses, size, maxsize))
 
-    hits = property(lambda self: self[0])
-    misses = property(lambda self: self[1])
-    size = property(lambda self: self[2])
-    maxsize = property(lambda self: self[3])
+    @property
+    def hits(self) -> int:
+        return self[0]
+
+    @property
+    def misses(self) -> int:
+        return self[1]
+
+    @property
+    def size(self) -> int:
+        return self[2]
+
+    @property
+    def maxsize(self) -> int:
+        return self[3]
 
     def __repr__(self) -> str:
         return f"CacheInfo(hits={self.hits}, misses={self.misses}, size={self.size}, maxsize={self.maxsize})"
 
+
+Row = tuple[Value, ...]
+"""A row of a relation: one value per argument."""
 
 FactLike = str | tuple[str, Sequence[Value]]
 """A fact for :meth:`Policy.with_facts`: ``"member(steuerungsausschuss, generalsekretaer_dek)"``
@@ -125,7 +142,7 @@ class Policy:
         self._prover = Prover(self._program, self._model, self._engine.steps, loaded.origin)
         self._name_table: NameIndex | None = None  # built on first use: a large directory costs a while
         self._version = policy_version(self._content, self._at, self._added, self._removed)
-        self._indexes: dict[tuple[str, tuple[int, ...]], dict[tuple, list[tuple]]] = {}
+        self._indexes: dict[tuple[str, tuple[int, ...]], dict[Row, list[Row]]] = {}
         # FIFO, not LRU: a hit is a plain lookup (an LRU hit reorders, costing more than the answer)
         self._cache = _DecisionCache(maxsize=max(1, cache_size))
         self._cache_size = cache_size
@@ -138,10 +155,10 @@ class Policy:
     @classmethod
     def load(
         cls,
-        path: str | os.PathLike | None = None,
+        path: str | os.PathLike[str] | None = None,
         *,
         at: datetime.date | str | None = None,
-        people: str | os.PathLike | None = None,
+        people: str | os.PathLike[str] | None = None,
         cache_size: int = DEFAULT_CACHE_SIZE,
         limits: Limits | QueryLimits | None = None,
     ) -> Policy:
@@ -170,7 +187,7 @@ class Policy:
 
     def at(self, date: datetime.date | str | None) -> Policy:
         """The same policy as of ``date`` (``None``: timeless); dated facts apply as of that day."""
-        return self._derive(at=check.date(date, "the date"))
+        return self._derive(check.date(date, "the date"), self._added, self._removed)
 
     def with_facts(self, add: Iterable[FactLike] = (), remove: Iterable[FactLike] = ()) -> Policy:
         """A new policy with facts added and stated facts removed; this one is unchanged.
@@ -206,13 +223,12 @@ class Policy:
         if len(added) + len(removed) > bound[1]:
             raise QueryError(f"the what-if changes hold more than the limit `max_items` of {bound[1]:,} "
                              "facts; raise it with `Limits(max_items=...)` if the change really needs more")
-        return self._derive(add=tuple(added), remove=tuple(removed))
+        return self._derive(self._at, tuple(added), tuple(removed))
 
-    def _derive(self, **changes) -> Policy:
-        settings = dict(at=self._at, add=self._added, remove=self._removed, cache_size=self._cache_size,
-                        limits=self._all_limits, _content=self._content)
-        settings.update(changes)
-        return Policy(self._loaded, **settings)
+    def _derive(self, at: datetime.date | None, add: tuple[tuple[str, Row], ...],
+                remove: tuple[tuple[str, Row], ...]) -> Policy:
+        return Policy(self._loaded, at=at, add=add, remove=remove, cache_size=self._cache_size,
+                      limits=self._all_limits, _content=self._content)
 
     # -- properties -----------------------------------------------------------------------------
 
@@ -282,7 +298,8 @@ class Policy:
         """Hit and miss counts and the size of the decision cache."""
         with self._lock:
             hits = self._hits + self._hot_hits()
-            return CacheInfo(hits, self._misses, len(self._cache), self._cache.maxsize)
+            # the cache's maxsize is typed float (cachetools allows weighted sizes); ours counts entries
+            return CacheInfo(hits, self._misses, len(self._cache), int(self._cache.maxsize))
 
     # -- questions ------------------------------------------------------------------------------
 
@@ -383,7 +400,7 @@ class Policy:
 
     # -- answering --------------------------------------------------------------------------------
 
-    def _cached(self, key: tuple, compute: Callable):
+    def _cached(self, key: tuple[Any, ...], compute: Callable[[], _R]) -> _R:
         """The cached answer to ``key`` (method, *arguments), computing it on a miss; audited.
 
         Lookups take no lock (a read of the cache's dict is atomic); inserts do. Two threads
@@ -401,7 +418,7 @@ class Policy:
             self._audit(key, found)
         return found
 
-    def _audit(self, key: tuple, found) -> None:
+    def _audit(self, key: tuple[Any, ...], found: object) -> None:
         if audit.enabled():
             audit.log_decision(self._version, key[0], key[1:], found)
 
@@ -491,7 +508,7 @@ class Policy:
         assert proof is not None, f"{_text(predicate, row)} is in the model but has no proof"
         return proof
 
-    def _explain_rows(self, predicate: str, rows: Sequence[tuple], empty: str) -> Explanation:
+    def _explain_rows(self, predicate: str, rows: Sequence[Row], empty: str) -> Explanation:
         if not rows:
             return Explanation(summary=empty)
         proofs = tuple(self._proof(predicate, r) for r in rows)
@@ -550,7 +567,7 @@ class Policy:
 
     # -- relations and names ----------------------------------------------------------------------
 
-    def _rows(self, predicate: str, bound: Mapping[int, Value]) -> list[tuple]:
+    def _rows(self, predicate: str, bound: Mapping[int, Value]) -> list[Row]:
         """Rows of a relation with the given positions bound, via an index built on first use."""
         positions = tuple(sorted(bound))
         key = (predicate, positions)
@@ -597,7 +614,7 @@ class Policy:
         check_query(query, self._program, source)
         if not all(isinstance(t, Constant) for t in atom.args):
             raise QueryError(f"`{format_atom(atom)}` is not ground: write constants, not variables")
-        return _declared(atom.predicate, tuple(t.value for t in atom.args), self._program.declarations)
+        return _declared(atom.predicate, ground_values(atom), self._program.declarations)
 
     def _is_stated(self, predicate: str, row: tuple[Value, ...]) -> bool:
         """Whether this policy states the fact: a fact of the rules or data, or added by a what-if."""
@@ -612,7 +629,8 @@ class Policy:
         return row in {tuple(r) for r in self._loaded.facts.get(predicate, ())}
 
     @staticmethod
-    def _what_if(loaded: LoadedProgram, added, removed) -> tuple[Program, dict[str, list[tuple]]]:
+    def _what_if(loaded: LoadedProgram, added: Iterable[tuple[str, Row]],
+                 removed: Iterable[tuple[str, Row]]) -> tuple[Program, dict[str, list[Row]]]:
         program = loaded.program
         facts = {p: list(rows) for p, rows in loaded.facts.items()}
         if removed:
@@ -634,7 +652,7 @@ _MISSING = object()
 
 
 
-class _DecisionCache(FIFOCache):
+class _DecisionCache(FIFOCache[tuple[Any, ...], Any]):
     """A bounded FIFO cache that keeps plain dicts of its entries, for lock-free lookups: ``mirror``
     by key, and for the hot questions ``by_question[question]`` by its arguments (one argument:
     the argument itself, whose hash a string keeps; more: their tuple)."""
@@ -643,17 +661,17 @@ class _DecisionCache(FIFOCache):
 
     def __init__(self, maxsize: int) -> None:
         super().__init__(maxsize)
-        self.mirror: dict = {}
-        self.by_question: dict[str, dict] = {question: {} for question in self.HOT}
+        self.mirror: dict[tuple[Any, ...], Any] = {}
+        self.by_question: dict[str, dict[Any, Any]] = {question: {} for question in self.HOT}
 
-    def __setitem__(self, key, value) -> None:
+    def __setitem__(self, key: tuple[Any, ...], value: Any) -> None:
         super().__setitem__(key, value)  # may evict the oldest entry through popitem()
         self.mirror[key] = value
         hot = self.by_question.get(key[0])
         if hot is not None:
             hot[key[1] if len(key) == 2 else key[1:]] = value
 
-    def popitem(self):
+    def popitem(self) -> tuple[tuple[Any, ...], Any]:
         key, value = super().popitem()
         self.mirror.pop(key, None)
         hot = self.by_question.get(key[0])
@@ -727,7 +745,7 @@ def _checked_limits(limits: object) -> Limits | QueryLimits | None:
     return check.instance(limits, (Limits, QueryLimits), "`limits`")
 
 
-def _ground(fact: object, declarations: Mapping, what: str) -> tuple[str, tuple[Value, ...]]:
+def _ground(fact: object, declarations: Mapping[str, Declaration], what: str) -> tuple[str, Row]:
     """A fact given as a (predicate, values) pair, its values checked, of a declared predicate."""
     if not isinstance(fact, (tuple, list)) or len(fact) != 2:
         raise ArgumentError(
@@ -737,7 +755,8 @@ def _ground(fact: object, declarations: Mapping, what: str) -> tuple[str, tuple[
     return _declared(predicate, check.row(fact[1], f"`{predicate[:80]}`"), declarations)
 
 
-def _declared(predicate: str, row: tuple[Value, ...], declarations: Mapping) -> tuple[str, tuple[Value, ...]]:
+def _declared(predicate: str, row: tuple[Value, ...],
+              declarations: Mapping[str, Declaration]) -> tuple[str, tuple[Value, ...]]:
     decl = declarations.get(predicate)
     if decl is None or decl.arity != len(row):
         shown = predicate if len(predicate) <= 80 else predicate[:80] + "…"
@@ -753,7 +772,7 @@ def _key(atom: Atom) -> tuple[str, tuple[Value, ...]]:
     return atom.predicate, tuple(t.value for t in atom.args if isinstance(t, Constant))
 
 
-def _row_key(row: tuple) -> tuple:
+def _row_key(row: Row) -> tuple[tuple[int, Value], ...]:
     return tuple((0 if isinstance(v, int) else 1 if isinstance(v, datetime.date) else 2, v) for v in row)
 
 

@@ -26,7 +26,7 @@ import json
 import logging
 import os
 import threading
-from typing import IO, Any
+from typing import IO, Any, cast
 
 AUDIT_LOGGER = logging.getLogger("kdv_policy.policy.audit")
 AUDIT_LOGGER.propagate = False  # decisions go only where the app sends them, never to its root log
@@ -65,8 +65,13 @@ class JsonLinesHandler(logging.Handler):
 
     def __init__(self, target: str | os.PathLike | IO[str]) -> None:
         super().__init__(level=logging.INFO)
-        self._own = not hasattr(target, "write")
-        self._stream: IO[str] = open(target, "a", encoding="utf-8") if self._own else target  # noqa: SIM115
+        # a stream is whatever has `write` (mypy cannot narrow a union by hasattr)
+        self._stream: IO[str]
+        if hasattr(target, "write"):
+            self._own, self._stream = False, cast("IO[str]", target)
+        else:
+            self._own, self._stream = True, open(cast("str | os.PathLike[str]", target), "a",  # noqa: SIM115
+                                                 encoding="utf-8")
         self._write_lock = threading.Lock()
 
     def emit(self, record: logging.LogRecord) -> None:

@@ -50,17 +50,22 @@ DECISIONS: dict[str, tuple[str, int]] = {
 """The relations a diff compares, when both policies declare them with the same arity."""
 
 
+ChangeKind = Literal["gained", "lost"]
+"""How a decision differs: it holds only in the new version (gained) or only in the old (lost)."""
+
+
 class Change(BaseModel):
     """One decision that differs between the two versions."""
 
     model_config = ConfigDict(frozen=True)
 
-    change: Literal["gained", "lost"] = Field(description="gained: holds only in the new version")
+    change: ChangeKind = Field(description="gained: holds only in the new version")
     relation: str = Field(description="the relation: may, member, chair, serves, responsible, consumer")
     atom: str = Field(description="the decision, e.g. `may(planungsausschuss, approve, strategie)`")
     entities: tuple[Entity, ...] = Field(description="its arguments, with official names")
     group: str = Field(description="what the change is grouped under: the actor and action, or the body")
-    explanation: Explanation | None = Field(None, description="why it holds, in the version where it does")
+    explanation: Explanation | None = Field(
+        default=None, description="why it holds, in the version where it does")
 
 
 class PolicyDiff(BaseModel):
@@ -117,7 +122,9 @@ def diff(old: Comparable, new: Comparable, *, explain: bool = True,
     changes: list[Change] = []
     for relation in compared:
         before, after = old.model[relation], new.model[relation]
-        for change, rows, policy in (("gained", after - before, new), ("lost", before - after, old)):
+        sides: tuple[tuple[ChangeKind, frozenset[tuple[Value, ...]], Comparable], ...] = (
+            ("gained", after - before, new), ("lost", before - after, old))
+        for change, rows, policy in sides:
             for row in rows:
                 changes.append(_change(change, relation, row, policy, explain))
     changes.sort(key=lambda c: (compared.index(c.relation), c.group, c.change != "gained", c.atom))
@@ -131,7 +138,8 @@ def _same_arity(old: Comparable, new: Comparable, relation: str) -> bool:
     return a is not None and b is not None and a.arity == b.arity
 
 
-def _change(change: str, relation: str, row: tuple[Value, ...], policy: Comparable, explain: bool) -> Change:
+def _change(change: ChangeKind, relation: str, row: tuple[Value, ...], policy: Comparable,
+            explain: bool) -> Change:
     atom = f"{relation}({', '.join(format_value(v) for v in row)})"
     entities = tuple(policy.entity(v) for v in row)
     by = DECISIONS[relation][1]

@@ -14,21 +14,33 @@ from __future__ import annotations
 
 import datetime
 import operator
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Literal
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from kdv_policy.language.printer import format_atom, format_literal, format_value
 from kdv_policy.language.program import Program
-from kdv_policy.language.syntax import Atom, Clause, Comparison, Constant, Negation, Value, Variable
+from kdv_policy.language.source import Span
+from kdv_policy.language.syntax import (
+    Atom,
+    Clause,
+    Comparison,
+    Constant,
+    Negation,
+    Term,
+    Value,
+    Variable,
+    ground_values,
+)
+from kdv_policy.language.syntax import Literal as BodyLiteral
 from kdv_policy.language.syntax import literal_variables as literal_vars
 from kdv_policy.policy import arguments as check
 
 JsonValue = str | int | datetime.date
 
 _ORDER = {int: 0, datetime.date: 1, str: 2}
-_COMPARE: dict[str, Callable[[object, object], bool]] = {
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {  # compare() passes two values of one type
     "=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
     ">=": operator.ge,
 }
@@ -51,13 +63,13 @@ class ProofNode(BaseModel):
         description="fact: stated in a rule file; data: stated by a data file; rule: derived; "
                     "negation: a `not` that holds; comparison: a comparison that holds")
     atom: str = Field(description="the instantiated atom or literal, in rule-language syntax")
-    predicate: str | None = Field(None, description="the predicate of the atom")
-    args: tuple[JsonValue, ...] = Field((), description="the values of the atom")
-    id: str | None = Field(None, description="the @id of the fact or rule")
-    citation: str | None = Field(None, description="the cited sentence of the governance text")
-    location: str | None = Field(None, description="file:line of the fact, rule or data entry")
+    predicate: str | None = Field(default=None, description="the predicate of the atom")
+    args: tuple[JsonValue, ...] = Field(default=(), description="the values of the atom")
+    id: str | None = Field(default=None, description="the @id of the fact or rule")
+    citation: str | None = Field(default=None, description="the cited sentence of the governance text")
+    location: str | None = Field(default=None, description="file:line of the fact, rule or data entry")
     bindings: dict[str, JsonValue] = Field(default_factory=dict, description="the rule's variables")
-    children: tuple[ProofNode, ...] = Field((), description="the premises, in body order")
+    children: tuple[ProofNode, ...] = Field(default=(), description="the premises, in body order")
 
     def walk(self) -> Iterator[ProofNode]:
         """This node and every node below it, depth first."""
@@ -87,11 +99,11 @@ class Attempt(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    id: str | None = Field(None, description="the @id of the rule")
-    citation: str | None = Field(None, description="the rule's cited sentence")
+    id: str | None = Field(default=None, description="the @id of the rule")
+    citation: str | None = Field(default=None, description="the rule's cited sentence")
     rule: str = Field(description="the rule, instantiated with the goal's values")
     failed: str = Field(description="the first condition that does not hold, as far as instantiated")
-    held: tuple[ProofNode, ...] = Field((), description="the conditions before it that did hold")
+    held: tuple[ProofNode, ...] = Field(default=(), description="the conditions before it that did hold")
 
 
 class WhyNot(BaseModel):
@@ -100,7 +112,7 @@ class WhyNot(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     goal: str
-    stated: bool = Field(False, description="always false: no fact states the goal")
+    stated: bool = Field(default=False, description="always false: no fact states the goal")
     attempts: tuple[Attempt, ...] = ()
 
     def render(self, indent: str = "") -> str:
@@ -136,7 +148,7 @@ class Prover:
         self._data_origin = data_origin or (lambda predicate, row: None)
         self._facts: dict[tuple[str, tuple[Value, ...]], Clause] = {}
         for clause in program.facts:
-            key = (clause.head.predicate, tuple(t.value for t in clause.head.args))
+            key = (clause.head.predicate, ground_values(clause.head))
             self._facts.setdefault(key, clause)
         self._rules: dict[str, list[Clause]] = {}
         for clause in program.rules:
@@ -167,10 +179,10 @@ class Prover:
                 return _node("rule", head, clause, solution, children)
         raise AssertionError(f"no derivation found for {_atom_text(predicate, row)} (step {step})")
 
-    def _premise(self, lit, bindings: Mapping[str, Value], step: int) -> ProofNode:
+    def _premise(self, lit: BodyLiteral, bindings: Mapping[str, Value], step: int) -> ProofNode:
         if isinstance(lit, Atom):
             atom = _instantiate(lit, bindings)
-            proof = self.prove(atom.predicate, tuple(t.value for t in atom.args))
+            proof = self.prove(atom.predicate, ground_values(atom))
             assert proof is not None
             return proof
         if isinstance(lit, Negation):
@@ -202,7 +214,8 @@ class Prover:
                                     failed=failed or "?", held=tuple(held)))
         return WhyNot(goal=goal, attempts=tuple(attempts))
 
-    def _first_failure(self, body, bindings: dict[str, Value], held: list[ProofNode]):
+    def _first_failure(self, body: Sequence[BodyLiteral], bindings: dict[str, Value],
+                       held: list[ProofNode]) -> tuple[str | None, dict[str, Value]]:
         """Search the body in evaluation order for the longest partial match; return where it stops."""
         ordered = _evaluation_order(body)
         best: tuple[int, dict[str, Value]] = (-1, bindings)
@@ -225,7 +238,7 @@ class Prover:
         for lit in ordered[:depth]:
             if isinstance(lit, Atom):
                 atom = _instantiate(lit, b)
-                node = self.prove(atom.predicate, tuple(t.value for t in atom.args))
+                node = self.prove(atom.predicate, ground_values(atom))
                 if node is not None:
                     held.append(node)
         if depth >= len(ordered):
@@ -253,7 +266,7 @@ class Prover:
 
         yield from go(0, dict(bindings))
 
-    def _extend(self, lit, b: dict[str, Value], below: int | None) -> Iterator[dict[str, Value]]:
+    def _extend(self, lit: BodyLiteral, b: dict[str, Value], below: int | None) -> Iterator[dict[str, Value]]:
         if isinstance(lit, Atom):
             steps = self._steps.get(lit.predicate, {})
             for row in self._matching(lit, b):
@@ -400,11 +413,11 @@ def _match(atom: Atom, row: tuple[Value, ...], b: Mapping[str, Value]) -> dict[s
     return out
 
 
-def _value(t, b: Mapping[str, Value]) -> Value:
+def _value(t: Term, b: Mapping[str, Value]) -> Value:
     return t.value if isinstance(t, Constant) else b[t.name]
 
 
-def _bind_term(t, b: Mapping[str, Value]):
+def _bind_term(t: Term, b: Mapping[str, Value]) -> Term:
     if isinstance(t, Variable) and t.name in b:
         return Constant(b[t.name])
     return t
@@ -417,7 +430,7 @@ def _instantiate(atom: Atom, b: Mapping[str, Value], keep_unbound: bool = False)
     return Atom(atom.predicate, args, atom.span)
 
 
-def _literal_text(lit, b: Mapping[str, Value]) -> str:
+def _literal_text(lit: BodyLiteral, b: Mapping[str, Value]) -> str:
     if isinstance(lit, Atom):
         return format_atom(_instantiate(lit, b, keep_unbound=True))
     if isinstance(lit, Negation):
@@ -429,11 +442,12 @@ def _atom_text(predicate: str, row: tuple[Value | None, ...]) -> str:
     return format_atom(Atom(predicate, tuple(Variable("_") if v is None else Constant(v) for v in row)))
 
 
-def _where(span) -> str | None:
+def _where(span: Span | None) -> str | None:
     return f"{span.path}:{span.line}" if span else None
 
 
-def _node(kind, head: Atom, clause: Clause, bindings: Mapping[str, Value], children=()) -> ProofNode:
+def _node(kind: Literal["fact", "rule"], head: Atom, clause: Clause, bindings: Mapping[str, Value],
+          children: Iterable[ProofNode] = ()) -> ProofNode:
     return ProofNode(
         kind=kind, atom=format_atom(head), predicate=head.predicate,
         args=tuple(t.value for t in head.args if isinstance(t, Constant)),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -199,7 +200,7 @@ def _too_many_items(root: Path, path: str, max_items: int) -> PolicyLoadError:
         + raise_limit_help("max_items"))
 
 
-def _data_file(load, problems: list[Diagnostic]) -> DataSet | None:
+def _data_file(load: Callable[[], DataSet | None], problems: list[Diagnostic]) -> DataSet | None:
     try:
         return load()
     except PolicyLoadError as err:

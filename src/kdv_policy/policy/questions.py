@@ -31,7 +31,7 @@ import re
 import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from kdv_policy.errors import PolicyError
 from kdv_policy.language.parser import parse_query
@@ -87,7 +87,7 @@ def is_question(text: str) -> bool:
     if _DATALOG_START.match(text):
         return False
     first = _FIRST_WORD.match(text)
-    return bool(first) and is_keyword(first.group(1))
+    return first is not None and is_keyword(first.group(1))
 
 
 def parse(text: str) -> Query:
@@ -158,10 +158,10 @@ def parse_words(words: Sequence[str], text: str | None = None) -> Query:
     if head == "is" and second in _CONSUMER:
         return need(IsConsumer(text, rest(2, "of")), 1)
     if head == "is" and low[-1:] and low[-1] in _CONSUMER:
-        names = words[1:-1]
-        if names and names[-1].casefold() in ("a", "an"):
-            names = names[:-1]
-        return need(IsConsumer(text, tuple(names)), 1)
+        unit = words[1:-1]
+        if unit and unit[-1].casefold() in ("a", "an"):
+            unit = unit[:-1]
+        return need(IsConsumer(text, tuple(unit)), 1)
     raise _unknown_form(text)
 
 
@@ -394,6 +394,12 @@ def _indent(text: str, by: str = "  ") -> str:
     return "\n".join(by + line if line else line for line in text.splitlines())
 
 
+@overload
+def entity_json(entity: Entity) -> dict[str, str]: ...
+@overload
+def entity_json(entity: None) -> None: ...
+@overload
+def entity_json(entity: Entity | None) -> dict[str, str] | None: ...
 def entity_json(entity: Entity | None) -> dict[str, str] | None:
     return None if entity is None else {"id": entity.id, "name": entity.name, "kind": entity.kind}
 
@@ -526,8 +532,9 @@ class DatalogReply(Reply):
         for i, row in enumerate(rows):
             if row:
                 lines.append("  " + ", ".join(f"{k} = {format_value(v)}" for k, v in row.items()))
-            if explain and grounded[i] is not None:
-                lines.append(_indent(self.policy.explain(grounded[i]).render(), "    " if row else "  "))
+            ground = grounded[i] if explain else None
+            if ground is not None:
+                lines.append(_indent(self.policy.explain(ground).render(), "    " if row else "  "))
         if explain and not rows:
             ground = self._grounded_text()
             if ground is not None:

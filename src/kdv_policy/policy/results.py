@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from functools import cached_property
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, overload
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, computed_field
 
@@ -62,10 +62,11 @@ class Explanation(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     summary: str = Field(description="one or two sentences, with official names")
-    proofs: tuple[ProofNode, ...] = Field((), description="proof trees of what holds")
-    why_not: WhyNot | None = Field(None, description="for a no: the rules that could have said yes")
-    alternatives: tuple[str, ...] = Field((), description="for a no: what holds instead")
-    chain: tuple[Entity, ...] = Field((), description="for a decision through delegation: delegator first")
+    proofs: tuple[ProofNode, ...] = Field(default=(), description="proof trees of what holds")
+    why_not: WhyNot | None = Field(default=None, description="for a no: the rules that could have said yes")
+    alternatives: tuple[str, ...] = Field(default=(), description="for a no: what holds instead")
+    chain: tuple[Entity, ...] = Field(
+        default=(), description="for a decision through delegation: delegator first")
 
     @property
     def rule_ids(self) -> tuple[str, ...]:
@@ -110,11 +111,11 @@ class Decision(_Explained):
 
     question: str = Field(description="the question as resolved, in rule-language syntax")
     allowed: bool = Field(description="whether it holds")
-    actor: Entity | None = Field(None, description="for `may`: who would act")
-    action: Entity | None = Field(None, description="for `may`: the action")
-    object: Entity | None = Field(None, description="for `may`: what the action is about")
-    subject: Entity | None = Field(None, description="for other questions: the entity asked about")
-    version: str = Field("", description="the version of the policy that decided")
+    actor: Entity | None = Field(default=None, description="for `may`: who would act")
+    action: Entity | None = Field(default=None, description="for `may`: the action")
+    object: Entity | None = Field(default=None, description="for `may`: what the action is about")
+    subject: Entity | None = Field(default=None, description="for other questions: the entity asked about")
+    version: str = Field(default="", description="the version of the policy that decided")
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -127,8 +128,8 @@ class Answers(_Explained, Generic[T]):
     """The answers of a list question, sorted; iterable, sized, and ``"name" in answers`` works."""
 
     question: str = Field(description="the question as resolved")
-    answers: tuple[T, ...] = Field((), description="the answers, sorted by id")
-    version: str = Field("", description="the version of the policy that answered")
+    answers: tuple[T, ...] = Field(default=(), description="the answers, sorted by id")
+    version: str = Field(default="", description="the version of the policy that answered")
 
     def __iter__(self) -> Iterator[T]:  # type: ignore[override]
         return iter(self.answers)
@@ -136,7 +137,11 @@ class Answers(_Explained, Generic[T]):
     def __len__(self) -> int:
         return len(self.answers)
 
-    def __getitem__(self, index: int) -> T:
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[T, ...]: ...
+    def __getitem__(self, index: int | slice) -> T | tuple[T, ...]:
         if isinstance(index, bool) or not isinstance(index, (int, slice)):
             raise ArgumentError(f"answers are indexed by position, not by {kind_of(index)}; "
                                 "`\"name\" in answers` finds one by id or name")

@@ -19,6 +19,7 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypedDict
 
 from kdv_policy.errors import PolicyError, PolicyLoadError
 from kdv_policy.limits import Limits, QueryLimits, as_limits
@@ -74,6 +75,15 @@ def run_policy_tests(policy: Policy, people: Path | None = None, limits: Limits 
                                 + report.render())
 
 
+class _LoadOptions(TypedDict):
+    """The keyword arguments of :meth:`Policy.load` a store passes on every load."""
+
+    at: datetime.date | str | None
+    people: str | os.PathLike | None
+    cache_size: int
+    limits: Limits | QueryLimits | None
+
+
 class PolicyStore:
     """Holds the current version of a policy directory and replaces it only with a good one.
 
@@ -95,7 +105,7 @@ class PolicyStore:
     ) -> None:
         self._path = Path(path) if path is not None else bundled_rules()
         self._people = Path(people) if people is not None else None
-        self._options = dict(at=at, people=people, cache_size=cache_size, limits=limits)
+        self._options = _LoadOptions(at=at, people=people, cache_size=cache_size, limits=limits)
         test_limits = as_limits(limits)
         self._validate = validate if validate is not None else (
             lambda p: run_policy_tests(p, self._people, test_limits))
@@ -157,7 +167,7 @@ class PolicyStore:
     def __enter__(self) -> PolicyStore:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def _build(self) -> tuple[Policy, tuple]:

@@ -22,6 +22,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Protocol
 
 from kdv_policy.errors import PolicyLoadError
 from kdv_policy.files import display_path
@@ -86,7 +87,13 @@ def _fact_text(fact: Fact) -> str:
     return json.dumps([predicate, [[type(v).__name__, str(v) if not isinstance(v, str) else v] for v in row]])
 
 
-def _field(digest, data: bytes) -> None:
+class _Digest(Protocol):
+    """A hash being computed (what :func:`hashlib.sha256` returns)."""
+
+    def update(self, data: bytes, /) -> None: ...
+
+
+def _field(digest: _Digest, data: bytes) -> None:
     digest.update(len(data).to_bytes(8, "big"))
     digest.update(data)
 

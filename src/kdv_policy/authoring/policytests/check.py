@@ -14,7 +14,7 @@ from kdv_policy.errors import PolicyError
 from kdv_policy.language.parser import parse_query
 from kdv_policy.language.printer import format_atom, format_value
 from kdv_policy.language.source import Span
-from kdv_policy.language.syntax import Atom, Constant, Negation, Variable
+from kdv_policy.language.syntax import Atom, Constant, Variable, literal_variables
 from kdv_policy.policy.api import ACTOR_KINDS, Policy
 from kdv_policy.policy.names import AmbiguousNameError, UnknownNameError
 from kdv_policy.policy.results import Answers, Decision, Entity, Explanation, Permission
@@ -27,6 +27,10 @@ _ANSWER_KINDS: dict[str, tuple[tuple[str, ...], str]] = {
     "chair": (("role", "person", "constant"), "chair"),
     "responsible_for": (("role", "person", "constant"), "role"),
 }
+
+_Outcome = tuple[bool, str, str, Explanation | None, str]
+"""How a case came out: passed, what was expected, what the policy answered, its explanation
+(None for an ad-hoc query) and the question as resolved."""
 
 
 
@@ -83,15 +87,17 @@ class CaseCheck:
 
     # -- yes/no questions
 
-    def decision(self, decision: Decision):
-        want = self.case.expect.value
+    def decision(self, decision: Decision) -> _Outcome:
+        expect = self.case.expect
+        assert expect is not None  # the reader refuses a yes/no case without `expect:`
+        want = expect.value
         word = {True: "allow", False: "deny"}
         return (decision.allowed == want, word[want], word[decision.allowed], decision.explanation,
                 decision.question)
 
     # -- list questions
 
-    def answers(self, answers: Answers):
+    def answers(self, answers: Answers) -> _Outcome:
         case = self.case
         if case.question == "what_may":
             actual = {(p.action.id, p.object.id): _permission(p) for p in answers}
@@ -141,7 +147,7 @@ class CaseCheck:
 
     # -- ad-hoc queries
 
-    def rows(self, rows: tuple[dict, ...]):
+    def rows(self, rows: tuple[dict, ...]) -> _Outcome:
         case = self.case
         query = case.args[0].value
         variables = _query_variables(query)
@@ -202,7 +208,7 @@ class CaseCheck:
             out.append(resolved)
         return out
 
-    def row_ids(self, answer) -> tuple[str, ...]:
+    def row_ids(self, answer: object) -> tuple[str, ...]:
         """The ids of the proofs of each answer's atoms (for coverage): an ad-hoc query's answers
         are explained through its positive atoms, instantiated with the answer."""
         if not isinstance(answer, tuple) or not answer:
@@ -234,11 +240,9 @@ def _query_variables(query: str) -> list[str]:
         return []
     names: dict[str, None] = {}
     for lit in parsed.body:
-        atom = lit.atom if isinstance(lit, Negation) else lit
-        terms = atom.args if isinstance(atom, Atom) else (lit.left, lit.right)
-        for term in terms:
-            if isinstance(term, Variable) and not term.is_anonymous:
-                names.setdefault(term.name)
+        for variable in literal_variables(lit):
+            if not variable.is_anonymous:
+                names.setdefault(variable.name)
     return list(names)
 
 

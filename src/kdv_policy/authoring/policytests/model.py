@@ -104,6 +104,7 @@ def first_line(err: PolicyError) -> str:
     return str(err).splitlines()[0] if str(err) else type(err).__name__
 
 
-def case_error(case: Case, span: Span | None, code: str, message: str, help: str | None = None):
+def case_error(case: Case, span: Span | None, code: str, message: str,
+               help: str | None = None) -> PolicyTestError:
     diagnostic = Diagnostic(code, Severity.ERROR, message, span or case.span, help, case.file.source)
     return PolicyTestError([diagnostic])

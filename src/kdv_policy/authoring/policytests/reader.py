@@ -233,7 +233,7 @@ class _FileParser:
             self.error(Span(self.file.display, 1, 1, 1, 1), "test-value", "the test file has no cases",
                        "write a list of cases, each with a question such as `may:` and an `expect:`")
             return
-        cases_node: Node | None = root
+        cases_node: Node = root
         before = len(self.problems)
         if isinstance(root, MappingNode) and any(
                 isinstance(k, ScalarNode) and k.value in QUESTIONS for k, _ in root.value):
@@ -247,11 +247,12 @@ class _FileParser:
                 people = self.text(settings["people"], "`people`")
                 if people is not None:
                     self.file.people = self.people_file(people, self.span(settings["people"]))
-            cases_node = settings.get("cases")
-            if cases_node is None:
+            listed = settings.get("cases")
+            if listed is None:
                 if not any(p.code == "test-key" for p in self.problems):
                     self.error(self.span(root), "test-value", "the test file has no `cases:` list")
                 return
+            cases_node = listed
         if not isinstance(cases_node, SequenceNode):
             self.error(self.span(cases_node), "test-value",
                        "the cases must be a list: begin each case with `- `")
@@ -318,7 +319,8 @@ class _FileParser:
             self.error(self.span(keys["contains" if "contains" in keys else "excludes"]), "test-expect",
                        "write either `expect:` (the exact answers) or `contains:` / `excludes:`, not both")
         expectations = {k: self.expectation(question, k, keys[k]) for k in given}
-        case = Case(self.file, span.line, span, question, args or (), "", **expectations)
+        case = Case(self.file, span.line, span, question, args or (), "", expect=expectations.get("expect"),
+                    contains=expectations.get("contains"), excludes=expectations.get("excludes"))
         if "name" in keys:
             case.name = self.text(keys["name"], "`name`") or ""
         if "source" in keys:

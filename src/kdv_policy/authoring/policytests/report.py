@@ -19,14 +19,15 @@ class CaseResult(BaseModel):
     line: int = Field(description="the line of the case in the file")
     name: str = Field(description="the case's `name`, or its question when it has none")
     question: str = Field(description="the question as resolved, in rule-language syntax")
-    at: datetime.date | None = Field(None, description="the as-of date of the question, if any")
+    at: datetime.date | None = Field(default=None, description="the as-of date of the question, if any")
     passed: bool
     expected: str = Field(description="what the case expects, as text")
     actual: str = Field(description="what the policy answered, as text")
-    explanation: str = Field("", description="the summary of the policy's explanation")
-    details: str | None = Field(None, description="for a failure: the full explanation (proof or why-not)")
-    source: str | None = Field(None, description="the sentence of the governance text the case cites")
-    rule_ids: tuple[str, ...] = Field((), description="the fact and rule ids of the answer's proofs")
+    explanation: str = Field(default="", description="the summary of the policy's explanation")
+    details: str | None = Field(
+        default=None, description="for a failure: the full explanation (proof or why-not)")
+    source: str | None = Field(default=None, description="the sentence of the governance text the case cites")
+    rule_ids: tuple[str, ...] = Field(default=(), description="the fact and rule ids of the answer's proofs")
 
     @property
     def location(self) -> str:
@@ -56,14 +57,14 @@ class TestReport(BaseModel):
     __test__: ClassVar[bool] = False  # not a pytest test class
 
     directory: str = Field(description="the policy directory")
-    version: str = Field("", description="the version of the policy tested")
-    files: tuple[str, ...] = Field((), description="the test files run, in order")
+    version: str = Field(default="", description="the version of the policy tested")
+    files: tuple[str, ...] = Field(default=(), description="the test files run, in order")
     results: tuple[CaseResult, ...] = ()
-    rules_total: int = Field(0, description="the number of facts and rules of the policy with an @id")
+    rules_total: int = Field(default=0, description="the number of facts and rules of the policy with an @id")
     covered_rules: tuple[str, ...] = Field(
-        (), description="ids of the facts and rules that appear in the proof of a tested answer")
+        default=(), description="ids of the facts and rules that appear in the proof of a tested answer")
     uncovered_rules: tuple[str, ...] = Field(
-        (), description="ids of the facts and rules no test exercised, in program order")
+        default=(), description="ids of the facts and rules no test exercised, in program order")
     locations: dict[str, str] = Field(
         default_factory=dict, description="file:line of each uncovered fact or rule")
 
@@ -110,13 +111,13 @@ class TestReport(BaseModel):
 
 def build_report(root: Path, policy: Policy, files: list[str], results: list[CaseResult]) -> TestReport:
     clauses = [c for c in policy.program.clauses if c.id]
-    ids = list(dict.fromkeys(c.id for c in clauses))
+    ids = list(dict.fromkeys(c.id for c in clauses if c.id))
     used = {i for r in results for i in r.rule_ids}
     covered = tuple(i for i in ids if i in used)
     uncovered = tuple(i for i in ids if i not in used)
-    where = {}
+    where: dict[str, str] = {}
     for clause in clauses:
-        if clause.id in uncovered and clause.span is not None and clause.id not in where:
+        if clause.id and clause.id in uncovered and clause.span is not None and clause.id not in where:
             where[clause.id] = f"{clause.span.path}:{clause.span.line}"
     return TestReport(directory=display_path(root), version=policy.version, files=tuple(files),
                       results=tuple(results), rules_total=len(ids), covered_rules=covered,
