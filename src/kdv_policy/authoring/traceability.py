@@ -506,7 +506,7 @@ def _misquote(what: str, quote: str, sentences: Sequence[Sentence], location: st
     near = nearest_sentence(quote, sentences)
     return Problem(severity="error", code=code, location=location,
                    message=f"{what} is not a verbatim part of {SOURCE_TEXT}: « {_short(quote)} »",
-                   help=f"the nearest sentence is {near.number}: « {_short(near.text)} »" if near else None)
+                   help=f"the nearest is sentence {near.number}: « {_short(near.text)} »" if near else None)
 
 
 def _problem(d: Diagnostic) -> Problem:
