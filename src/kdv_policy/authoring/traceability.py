@@ -26,6 +26,7 @@ between the markers of a Markdown page.
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import os
 import re
@@ -126,23 +127,31 @@ def _no_end(before: str) -> bool:
 
 def sentences_of(quote: str, text: str, sentences: Sequence[Sentence]) -> tuple[list[Sentence], int]:
     """The sentences that the occurrences of ``quote`` in ``text`` overlap, and how many
-    occurrences there are (0: the quote is not verbatim)."""
+    occurrences there are (0: the quote is not verbatim). ``sentences`` in text order."""
     if not quote:
         return [], 0
-    found: list[Sentence] = []
+    ends = [s.end for s in sentences]
+    found: dict[int, Sentence] = {}
     count = 0
     at = text.find(quote)
     while at >= 0:
         count += 1
         end = at + len(quote)
-        found += [s for s in sentences if s.start < end and at < s.end and s not in found]
+        index = bisect.bisect_right(ends, at)  # the first sentence ending after the occurrence starts
+        while index < len(sentences) and sentences[index].start < end:
+            found.setdefault(sentences[index].number, sentences[index])
+            index += 1
         at = text.find(quote, at + 1)
-    return sorted(found, key=lambda s: s.number), count
+    return [found[n] for n in sorted(found)], count
+
+
+HINTS = 50
+"""Misquotes that get a nearest-sentence hint (each hint compares the quote with every sentence)."""
 
 
 def nearest_sentence(quote: str, sentences: Sequence[Sentence]) -> Sentence | None:
     """The sentence closest to a misquote (for a hint)."""
-    probe = quote[:500]
+    probe = quote[:300]
     best = max(sentences, default=None,
                key=lambda s: difflib.SequenceMatcher(None, probe, s.text, autojunk=False).ratio())
     return best
@@ -349,7 +358,7 @@ def trace(directory: str | os.PathLike | None = None, *, run_tests: bool = False
             owners, count = sentences_of(quote, text, sentences)
             if count == 0:
                 problems.append(_misquote(f"the `@source` of `{ref.id or ref.predicate}`", quote, sentences,
-                                          ref.location, "trace-citation"))
+                                          ref.location, "trace-citation", problems))
             elif count > 1:
                 problems.append(Problem(
                     severity="warning", code="trace-ambiguous", location=ref.location,
@@ -364,7 +373,7 @@ def trace(directory: str | os.PathLike | None = None, *, run_tests: bool = False
             owners, count = sentences_of(ref.quote, text, sentences)
             if count == 0:
                 problems.append(_misquote(f"the `source` of `{ref.entry}`", ref.quote, sentences, ref.file,
-                                          "trace-citation"))
+                                          "trace-citation", problems))
             for owner in owners:
                 rows[owner.number].data.append(ref)
 
@@ -408,7 +417,7 @@ def _apply(entries: Iterable[Entry], text: str, sentences: Sequence[Sentence], r
         owners, count = (exact, 1) if exact else sentences_of(entry.sentence, text, sentences)
         if count == 0:
             problems.append(_misquote(f"the `sentence` of a `[[{entry.table}]]` entry", entry.sentence,
-                                      sentences, where, "trace-misquote"))
+                                      sentences, where, "trace-misquote", problems))
             continue
         if len(owners) != 1:
             problems.append(Problem(
@@ -502,8 +511,9 @@ def _test_refs(root: Path, text: str, sentences: Sequence[Sentence], run: bool,
 
 
 def _misquote(what: str, quote: str, sentences: Sequence[Sentence], location: str | None,
-              code: str) -> Problem:
-    near = nearest_sentence(quote, sentences)
+              code: str, problems: Sequence[Problem] = ()) -> Problem:
+    hinted = sum(p.code in ("trace-citation", "trace-misquote") for p in problems)
+    near = nearest_sentence(quote, sentences) if hinted < HINTS else None
     return Problem(severity="error", code=code, location=location,
                    message=f"{what} is not a verbatim part of {SOURCE_TEXT}: « {_short(quote)} »",
                    help=f"the nearest is sentence {near.number}: « {_short(near.text)} »" if near else None)
