@@ -3,7 +3,8 @@
 Commands: ``query`` (questions such as ``may Regierungsrat approve Strategie``, or Datalog),
 ``explain`` (the proof tree of an answer), ``check`` (parse and check a policy directory),
 ``test`` (run policy test files), ``graph`` (the governance as Mermaid or DOT), ``fmt``
-(the canonical layout of rule files) and ``diff`` (the decisions a change flips). They live
+(the canonical layout of rule files), ``diff`` (the decisions a change flips) and ``trace``
+(each sentence of the text to its rules and tests, :mod:`~kdv_policy.cli.trace`). They live
 by group: :mod:`~kdv_policy.cli.ask` (query, explain; their input in
 :mod:`~kdv_policy.cli.batch`), :mod:`~kdv_policy.cli.authoring` (check, test, graph, fmt),
 :mod:`~kdv_policy.cli.diff` (diff; git revisions in :mod:`~kdv_policy.cli.revision`); which
@@ -29,6 +30,7 @@ from kdv_policy.cli.authoring import cmd_check, cmd_fmt, cmd_graph, cmd_test
 from kdv_policy.cli.diff import cmd_diff
 from kdv_policy.cli.loading import add_limit_option
 from kdv_policy.cli.output import EXIT_BAD_INPUT, PROG, reader_gone
+from kdv_policy.cli.trace import add_trace_command
 from kdv_policy.policy.questions import FORMS
 
 __all__ = ["build_parser", "main"]
@@ -230,6 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="text (default) or the diff as JSON (explanations included)")
     add_limit_option(diff)
     diff.set_defaults(func=cmd_diff)
+
+    add_trace_command(sub, DEFAULT_POLICY)
     return parser
 
 
