@@ -38,9 +38,11 @@ from typing import ClassVar
 import tomli
 from pydantic import BaseModel, Field
 
+from kdv_policy.data import DataSet
 from kdv_policy.errors import Diagnostic, PolicyLoadError, Severity
 from kdv_policy.files import check_inside, display_path, read_text
 from kdv_policy.language.source import Source, Span
+from kdv_policy.language.syntax import Clause
 from kdv_policy.limits import DEFAULT_LIMITS, Limits
 from kdv_policy.suggest import did_you_mean
 
@@ -165,10 +167,10 @@ class ClauseRef(BaseModel):
 
     id: str | None = Field(description="the clause's @id")
     predicate: str = Field(description="the predicate it defines, as name/arity")
-    location: str | None = Field(None, description="file:line of the clause")
+    location: str | None = Field(default=None, description="file:line of the clause")
     quote: str = Field(description="the @source quote that lies in the sentence")
     basis: str = Field("text", description="text, structure or interpretation")
-    interpretation: str | None = Field(None, description="the interpretation it belongs to, if any")
+    interpretation: str | None = Field(default=None, description="the interpretation it belongs to, if any")
 
 
 class DataRef(BaseModel):
@@ -187,7 +189,7 @@ class TestRef(BaseModel):
     file: str
     line: int
     name: str
-    passed: bool | None = Field(None, description="the result when the tests were run, else null")
+    passed: bool | None = Field(default=None, description="the result when the tests were run, else null")
 
 
 class SentenceTrace(BaseModel):
@@ -200,8 +202,8 @@ class SentenceTrace(BaseModel):
     clauses: list[ClauseRef] = []
     data: list[DataRef] = []
     tests: list[TestRef] = []
-    reason: str | None = Field(None, description="for an explained sentence: why it is not encoded")
-    note: str | None = Field(None, description="a remark of traceability.toml")
+    reason: str | None = Field(default=None, description="for an explained sentence: why it is not encoded")
+    note: str | None = Field(default=None, description="a remark of traceability.toml")
 
 
 class Problem(BaseModel):
@@ -369,13 +371,13 @@ def trace(directory: str | os.PathLike | None = None, *, run_tests: bool = False
                 rows[owner.number].clauses.append(ref.model_copy(update={"quote": quote}))
 
     if loaded.data is not None:
-        for ref in _data_refs(loaded.data):
-            owners, count = sentences_of(ref.quote, text, sentences)
+        for data_ref in _data_refs(loaded.data):
+            owners, count = sentences_of(data_ref.quote, text, sentences)
             if count == 0:
-                problems.append(_misquote(f"the `source` of `{ref.entry}`", ref.quote, sentences, ref.file,
-                                          "trace-citation", problems))
+                problems.append(_misquote(f"the `source` of `{data_ref.entry}`", data_ref.quote, sentences,
+                                          data_ref.file, "trace-citation", problems))
             for owner in owners:
-                rows[owner.number].data.append(ref)
+                rows[owner.number].data.append(data_ref)
 
     for number, test in _test_refs(root, text, sentences, run_tests, limits):
         rows[number].tests.append(test)
@@ -458,11 +460,11 @@ def _apply(entries: Iterable[Entry], text: str, sentences: Sequence[Sentence], r
             row.note = entry.note
 
 
-def _annotation_values(clause, name: str) -> tuple[str, ...]:
+def _annotation_values(clause: Clause, name: str) -> tuple[str, ...]:
     return tuple(str(a.args[0].value) for a in clause.annotations if a.name == name and a.args)
 
 
-def _clause_ref(clause) -> ClauseRef:
+def _clause_ref(clause: Clause) -> ClauseRef:
     interpretation = next(iter(_annotation_values(clause, "interpretation")), None)
     if interpretation is not None:
         basis = "interpretation"
@@ -476,7 +478,7 @@ def _clause_ref(clause) -> ClauseRef:
                      basis=basis, interpretation=interpretation)
 
 
-def _data_refs(data) -> list[DataRef]:
+def _data_refs(data: DataSet) -> list[DataRef]:
     directory = data.directory
     file = display_path(data.path)
     refs = [DataRef(entry=f"bodies.{b.id}", file=file, quote=b.source)
