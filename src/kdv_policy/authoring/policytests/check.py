@@ -85,9 +85,10 @@ class CaseCheck:
 
     def decision(self, decision: Decision):
         want = self.case.expect.value
-        word = {True: "allow", False: "deny"}
-        return (decision.allowed == want, word[want], word[decision.allowed], decision.explanation,
-                decision.question)
+        word = {True: "allow", False: "deny", "undetermined": "undetermined"}
+        # an answer the text does not decide is neither an allow nor a deny
+        actual = decision.allowed if getattr(decision, "determined", True) else "undetermined"
+        return (actual == want, word[want], word[actual], decision.explanation, decision.question)
 
     # -- list questions
 
