@@ -492,7 +492,7 @@ class Policy:
                                    why_not=None if held else self._prover.why_not(predicate, row))
             if allowed:
                 return Explanation(summary=(yes or f"{goal} holds") + _depends(questions),
-                                   proofs=(self._proof(predicate, row),) + opened)
+                                   proofs=(self._proof(predicate, row), *opened))
             why = self._prover.why_not(predicate, row)
             failed = "; ".join(a.failed for a in why.attempts)
             summary = (no or f"{goal} does not hold") + (f": {failed}" if failed else "")
@@ -596,7 +596,7 @@ class Policy:
                 how += " by delegation: " + " → ".join(e.name for e in chain)
             basis = _first_citation(proof)
             summary = f"{a.name} may {ac.id} {ob.name}{how}" + (f" — « {basis} »" if basis else "")
-            return Explanation(summary=summary + _depends(questions), proofs=(proof,) + opened, chain=chain)
+            return Explanation(summary=summary + _depends(questions), proofs=(proof, *opened), chain=chain)
         why: WhyNot = self._prover.why_not("may", row)
         own = [self.entity(r[1], "action").id for r in self._rows("may", {0: a.id, 2: ob.id})]
         holders = [self.entity(r[0]) for r in self._rows("may", {1: ac.id, 2: ob.id})]
