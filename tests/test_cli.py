@@ -293,7 +293,8 @@ ENTITY = {"id", "name", "kind"}
 def test_json_shape_of_may(capsys):
     status, (row,), _ = run_json(capsys, "may", "Regierungsrat", "approve", "Strategie")
     assert status == 0
-    assert set(row) == {"query", "kind", "allowed", "actor", "action", "object", "resolved", "explanation"}
+    assert set(row) == {"query", "kind", "allowed", "actor", "action", "object", "resolved", "status",
+                        "determined", "open_questions", "explanation"}
     assert row["query"] == "may Regierungsrat approve Strategie"
     assert (row["kind"], row["allowed"]) == ("may", True)
     assert row["actor"] == {"id": "regierungsrat", "name": "Regierungsrat", "kind": "body"}
@@ -319,7 +320,8 @@ def test_json_shape_of_a_no(capsys):
 def test_json_shape_of_is_consumer(capsys):
     status, (row,), _ = run_json(capsys, "is TKB a consumer")
     assert status == 0
-    assert set(row) == {"query", "kind", "allowed", "unit", "resolved", "explanation"}
+    assert set(row) == {"query", "kind", "allowed", "unit", "resolved", "status", "determined",
+                        "open_questions", "explanation"}
     assert (row["kind"], row["allowed"]) == ("is_consumer", False)
     assert row["unit"]["id"] == "thurgauer_kantonalbank"
 
@@ -335,7 +337,8 @@ def test_json_shape_of_is_consumer(capsys):
 def test_json_shape_of_lists(query, kind, ids, capsys):
     status, (row,), _ = run_json(capsys, query)
     assert status == 0
-    assert set(row) == {"query", "kind", "answers", "resolved", "explanation"}
+    assert set(row) == {"query", "kind", "answers", "undetermined", "open_questions", "resolved",
+                        "explanation"}
     assert (row["query"], row["kind"]) == (query, kind)
     assert [a["id"] for a in row["answers"]] == ids
     assert all(set(a) == ENTITY for a in row["answers"])
@@ -527,7 +530,7 @@ def test_at_a_date(capsys):
     assert main(["query", "--at", "2021-01-01", "--fail-on-deny", "may KDV umsetzen Strategie"]) == 0
     assert capsys.readouterr().out.startswith("may KDV umsetzen Strategie: yes\n")
     assert main(["query", "--at", "2020-06-30", "--fail-on-deny", "may KDV umsetzen Strategie"]) == 1
-    assert capsys.readouterr().out.startswith("may KDV umsetzen Strategie: no\n")
+    assert capsys.readouterr().out.startswith("may KDV umsetzen Strategie: undetermined by the text\n")
     status, rows, _ = run_json(capsys, "--at", "2020-06-30", "who serves Obergericht")
     assert status == 0 and rows[0]["answers"] == []
 

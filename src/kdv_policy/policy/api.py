@@ -44,7 +44,8 @@ from kdv_policy.policy.diff import diff as diff_policies
 from kdv_policy.policy.explain import ProofNode, Prover, WhyNot
 from kdv_policy.policy.loader import LoadedProgram, load_program
 from kdv_policy.policy.names import NameIndex
-from kdv_policy.policy.results import Answers, Decision, Entity, Explanation, Permission
+from kdv_policy.policy.readings import OPEN, Readings, declares_readings
+from kdv_policy.policy.results import Answers, Decision, Entity, Explanation, OpenQuestion, Permission
 from kdv_policy.policy.version import content_digest, policy_version
 
 INTERFACE: dict[str, tuple[str, ...]] = {
@@ -138,6 +139,8 @@ class Policy:
                                  "so it cannot be asked as of a date")
             facts.setdefault("as_of", []).append((at,))
         self._engine = Engine(self._program, facts, self._all_limits)
+        self._facts = facts  # the other readings of what the text leaves open start from them
+        self._open_readings: Readings | object | None = _MISSING  # built on first use
         self._model = self._engine.model
         self._prover = Prover(self._program, self._model, self._engine.steps, loaded.origin)
         self._name_table: NameIndex | None = None  # built on first use: a large directory costs a while
@@ -446,32 +449,40 @@ class Policy:
         ac = self._resolve(action, ("action", "constant"), "action")
         ob = self._resolve(object, ("object", "constant"), "object")
         row = (a.id, ac.id, ob.id)
-        allowed = row in self._model["may"]
+        held = row in self._model["may"]
+        allowed, determined, questions = self._weighed("may", row)
         decision = Decision(question=_text("may", row), allowed=allowed, actor=a, action=ac, object=ob,
-                            version=self._version)
-        decision._explain = lambda: self._explain_may(a, ac, ob, allowed)
+                            version=self._version, determined=determined, open_questions=questions)
+        decision._explain = lambda: self._explain_may(a, ac, ob, held, questions=questions,
+                                                      determined=determined)
         return decision
 
     def _what_may(self, actor: str) -> Answers[Permission]:
         self._require("may")
         a = self._resolve(actor, ACTOR_KINDS, "actor")
-        rows = self._rows("may", {0: a.id})
-        perms = tuple(Permission(action=self.entity(r[1], "action"), object=self.entity(r[2], "object"))
-                      for r in rows)
-        result: Answers[Permission] = Answers[Permission](question=f"may({a.id}, A, O)", answers=perms,
-                                                          version=self._version)
+        rows, undetermined, questions = self._weighed_rows("may", {0: a.id}, lambda r: f"{r[1]} {r[2]}")
+
+        def permission(r: tuple[Value, ...]) -> Permission:
+            return Permission(action=self.entity(r[1], "action"), object=self.entity(r[2], "object"))
+        result: Answers[Permission] = Answers[Permission](
+            question=f"may({a.id}, A, O)", answers=tuple(permission(r) for r in rows), version=self._version,
+            undetermined=tuple(permission(r) for r in undetermined), open_questions=questions)
         result._explain = lambda: self._explain_rows("may", rows, f"{a.name} may nothing")
         return result
 
     def _list(self, predicate: str, bound: dict[int, str], answer_at: int) -> Answers[Entity]:
         self._require(predicate)
-        rows = self._rows(predicate, bound)
-        entities = {r[answer_at]: self.entity(r[answer_at]) for r in rows}
-        ordered = tuple(sorted(entities.values(), key=lambda e: (_KIND_ORDER.get(e.kind, 99), e.id)))
+        rows, undetermined, questions = self._weighed_rows(predicate, bound, lambda r: str(r[answer_at]))
+
+        def ordered(rows: Sequence[tuple[Value, ...]]) -> tuple[Entity, ...]:
+            entities = {r[answer_at]: self.entity(r[answer_at]) for r in rows}
+            return tuple(sorted(entities.values(), key=lambda e: (_KIND_ORDER.get(e.kind, 99), e.id)))
         arity = len(INTERFACE[predicate])
         pattern = tuple(bound.get(i) for i in range(arity))
         question = _text(predicate, tuple(v if v is not None else "?" for v in pattern)).replace('"?"', "X")
-        result: Answers[Entity] = Answers[Entity](question=question, answers=ordered, version=self._version)
+        result: Answers[Entity] = Answers[Entity](
+            question=question, answers=ordered(rows), version=self._version,
+            undetermined=ordered(undetermined), open_questions=questions)
 
         def explain() -> Explanation:
             if rows:
@@ -484,21 +495,91 @@ class Policy:
 
     def _decision(self, predicate: str, row: tuple[Value, ...], subject: Entity | None = None,
                   yes: str | None = None, no: str | None = None) -> Decision:
-        allowed = row in self._model.get(predicate, frozenset())
+        held = row in self._model.get(predicate, frozenset())
+        allowed, determined, questions = self._weighed(predicate, row)
         decision = Decision(question=_text(predicate, row), allowed=allowed, subject=subject,
-                            version=self._version)
+                            version=self._version, determined=determined, open_questions=questions)
 
         def explain() -> Explanation:
             goal = _text(predicate, row)
+            opened = tuple(q.proof for q in questions if q.proof is not None)
+            if not determined:
+                proofs = ((self._proof(predicate, row),) if held else ()) + opened
+                return Explanation(summary=_undetermined(goal, self._at, questions), proofs=proofs,
+                                   why_not=None if held else self._prover.why_not(predicate, row))
             if allowed:
-                return Explanation(summary=yes or f"{goal} holds", proofs=(self._proof(predicate, row),))
+                return Explanation(summary=(yes or f"{goal} holds") + _depends(questions),
+                                   proofs=(self._proof(predicate, row), *opened))
             why = self._prover.why_not(predicate, row)
             failed = "; ".join(a.failed for a in why.attempts)
             summary = (no or f"{goal} does not hold") + (f": {failed}" if failed else "")
-            return Explanation(summary=summary, why_not=why)
+            summary += _depends(questions)
+            return Explanation(summary=summary, why_not=why, proofs=opened)
 
         decision._explain = explain
         return decision
+
+    # -- what the text leaves open (policy/readings.py) ----------------------------------------------
+
+    def _readings(self) -> Readings | None:
+        """The readings of the bodies whose existence the text leaves open; None when there are none."""
+        found = self._open_readings
+        if found is _MISSING:
+            found = None
+            if declares_readings(self._program):
+                open_bodies = [r[0] for r in self._model[OPEN] if isinstance(r[0], str)]
+                if open_bodies:
+                    found = Readings(self._program, self._facts, self._all_limits, self._model, open_bodies)
+            with self._lock:
+                self._open_readings = found
+        return found  # type: ignore[return-value]
+
+    def _weighed(self, predicate: str, row: tuple[Value, ...]
+                 ) -> tuple[bool, bool, tuple[OpenQuestion, ...]]:
+        """``(allowed, determined, open questions)`` of a yes/no answer: as of a date, an answer that
+        depends on what the text leaves open is undetermined and not allowed (deny by default);
+        without a date, it is the text's description, which holds once the open question is settled."""
+        allowed = row in self._model.get(predicate, frozenset())
+        readings = self._readings()
+        depends = readings.depends_on(predicate, row) if readings is not None else ()
+        if not depends:
+            return allowed, True, ()
+        questions = tuple(self._open_question(b) for b in depends)
+        if self._at is None:
+            return allowed, True, questions
+        return False, False, questions
+
+    def _weighed_rows(self, predicate: str, bound: Mapping[int, Value], key: Callable[[Row], str]
+                      ) -> tuple[list[Row], list[Row], tuple[OpenQuestion, ...]]:
+        """The rows of a list answer, the rows the text does not decide for the question's date, and
+        what it leaves open that they depend on (naming each answer by ``key``)."""
+        rows = self._rows(predicate, bound)
+        readings = self._readings()
+        if readings is None:
+            return rows, [], ()
+        differing = readings.differing(predicate, lambda r: all(r[i] == v for i, v in bound.items()))
+        if not differing:
+            return rows, [], ()
+        affected: dict[str, list[str]] = {}
+        for row, bodies in sorted(differing.items(), key=lambda item: _row_key(item[0])):
+            for body in bodies:
+                affected.setdefault(body, []).append(key(row))
+        questions = tuple(self._open_question(b, answers) for b, answers in sorted(affected.items()))
+        if self._at is None:
+            return rows, [], questions
+        undetermined = sorted(differing, key=_row_key)
+        return [r for r in rows if r not in differing], undetermined, questions
+
+    def _open_question(self, body: str, answers: Sequence[str] = ()) -> OpenQuestion:
+        b = self.entity(body, "body")
+        proof = self._proof(OPEN, (body,))
+        if self._at is not None:
+            summary = f"the text does not decide whether {b.name} exists on {self._at.isoformat()}"
+        else:
+            summary = (f"{b.name} belongs to a later phase of the build-up, which the text gives no date "
+                       "for: this holds once that phase has begun")
+        return OpenQuestion(subject=b, summary=summary, citation=proof.citation, id=proof.id,
+                            answers=tuple(answers), proof=proof)
 
     # -- explanations -----------------------------------------------------------------------------
 
@@ -515,8 +596,15 @@ class Policy:
         return Explanation(summary=f"{len(rows)} answer{'s' if len(rows) != 1 else ''}, each with its proof",
                            proofs=proofs)
 
-    def _explain_may(self, a: Entity, ac: Entity, ob: Entity, allowed: bool) -> Explanation:
+    def _explain_may(self, a: Entity, ac: Entity, ob: Entity, allowed: bool, *,
+                     questions: tuple[OpenQuestion, ...] = (), determined: bool = True) -> Explanation:
         row = (a.id, ac.id, ob.id)
+        opened = tuple(q.proof for q in questions if q.proof is not None)
+        if not determined:
+            proofs = ((self._proof("may", row),) if allowed else ()) + opened
+            goal = f"whether {a.name} may {ac.id} {ob.name}"
+            return Explanation(summary=_undetermined(goal, self._at, questions), proofs=proofs,
+                               why_not=None if allowed else self._prover.why_not("may", row))
         if allowed:
             proof = self._proof("may", row)
             chain = self._chain(proof)
@@ -525,7 +613,7 @@ class Policy:
                 how += " by delegation: " + " → ".join(e.name for e in chain)
             basis = _first_citation(proof)
             summary = f"{a.name} may {ac.id} {ob.name}{how}" + (f" — « {basis} »" if basis else "")
-            return Explanation(summary=summary, proofs=(proof,), chain=chain)
+            return Explanation(summary=summary + _depends(questions), proofs=(proof, *opened), chain=chain)
         why: WhyNot = self._prover.why_not("may", row)
         own = [self.entity(r[1], "action").id for r in self._rows("may", {0: a.id, 2: ob.id})]
         holders = [self.entity(r[0]) for r in self._rows("may", {1: ac.id, 2: ob.id})]
@@ -540,7 +628,16 @@ class Policy:
             summary += f" To {ac.id} it is for: {names}."
         else:
             summary += f" Nobody may {ac.id} it."
-        return Explanation(summary=summary, why_not=why, alternatives=tuple(alternatives))
+        summary += self._inactive_note(a) + _depends(questions)
+        return Explanation(summary=summary, why_not=why, alternatives=tuple(alternatives), proofs=opened)
+
+    def _inactive_note(self, actor: Entity) -> str:
+        """`` Kontaktgremium does not act on 2024-12-31 — « sentence »`` for a body inactive on the date."""
+        if self._at is None or (actor.id,) not in self._model.get("inactive", frozenset()):
+            return ""
+        proof = self._proof("inactive", (actor.id,))
+        return f" {actor.name} does not act on {self._at.isoformat()}" + (
+            f" — « {proof.citation} »" if proof.citation else "") + "."
 
     def _acting_as(self, proof: ProofNode) -> str:
         """`` as Departementschef DIV, for Steuerungsausschuss`` when a person or role acts for a body."""
@@ -787,3 +884,17 @@ def _first_citation(proof: ProofNode) -> str | None:
         if node.predicate not in ("delegates", "part_of", "chair", "represents"):
             return node.citation
     return proof.citation
+
+
+def _undetermined(goal: str, at: datetime.date | None, questions: Sequence[OpenQuestion]) -> str:
+    """The summary of an answer the text does not decide for the question's date."""
+    day = at.isoformat() if at is not None else "this question"
+    return (f"The text does not decide {goal} on {day}: " + "; ".join(q.render() for q in questions)
+            + ". Undetermined, so not allowed (deny by default).")
+
+
+def _depends(questions: Sequence[OpenQuestion]) -> str:
+    """`` It depends on: ...`` for an answer without a date that rests on what the text leaves open."""
+    if not questions:
+        return ""
+    return " It depends on: " + "; ".join(q.render() for q in questions) + "."

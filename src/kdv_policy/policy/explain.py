@@ -104,6 +104,9 @@ class Attempt(BaseModel):
     rule: str = Field(description="the rule, instantiated with the goal's values")
     failed: str = Field(description="the first condition that does not hold, as far as instantiated")
     held: tuple[ProofNode, ...] = Field(default=(), description="the conditions before it that did hold")
+    blocked_by: ProofNode | None = Field(
+        default=None,
+        description="when it fails at a `not`: the proof of what holds instead, with its sentence")
 
 
 class WhyNot(BaseModel):
@@ -124,6 +127,9 @@ class WhyNot(BaseModel):
             if a.citation:
                 lines.append(f"{indent}      « {a.citation} »")
             lines.append(f"{indent}      fails at: {a.failed}")
+            if a.blocked_by is not None:
+                lines.append(f"{indent}      because:")
+                lines.append(a.blocked_by.render(indent + "        "))
         return "\n".join(lines)
 
 
@@ -211,7 +217,8 @@ class Prover:
             head = _literal_text(clause.head, bindings)
             rule_text = f"{head} :- " + ", ".join(_literal_text(lit, bindings) for lit in clause.body)
             attempts.append(Attempt(id=clause.id, citation=clause.citation, rule=rule_text,
-                                    failed=failed or "?", held=tuple(held)))
+                                    failed=failed or "?", held=tuple(held),
+                                    blocked_by=self._blocker(clause.body, bindings) if failed else None))
         return WhyNot(goal=goal, attempts=tuple(attempts))
 
     def _first_failure(self, body: Sequence[BodyLiteral], bindings: dict[str, Value],
@@ -249,6 +256,18 @@ class Prover:
         if isinstance(lit, Comparison):
             return f"{_literal_text(lit, b)} is false", b
         return f"no {_literal_text(lit, b)}", b
+
+    def _blocker(self, body: Sequence[BodyLiteral], bindings: Mapping[str, Value]) -> ProofNode | None:
+        """The proof of the first negated atom of ``body`` that holds under ``bindings`` (fully bound)."""
+        for lit in _evaluation_order(body):
+            if not isinstance(lit, Negation):
+                continue
+            atom = _instantiate(lit.atom, bindings, keep_unbound=True)
+            if all(isinstance(t, Constant) for t in atom.args):
+                proof = self.prove(atom.predicate, ground_values(atom))
+                if proof is not None:
+                    return proof
+        return None
 
     # -- evaluating a body over the model --------------------------------------------------------
 

@@ -39,7 +39,7 @@ from kdv_policy.language.printer import format_atom, format_value
 from kdv_policy.language.syntax import Atom, Constant, Variable
 from kdv_policy.policy.api import ACTOR_KINDS, Policy
 from kdv_policy.policy.names import AmbiguousNameError, UnknownNameError
-from kdv_policy.policy.results import Answers, Decision, Entity, Explanation, Permission
+from kdv_policy.policy.results import Answers, Decision, Entity, Explanation, OpenQuestion, Permission
 
 KEYWORDS = ("may", "who", "what", "members", "chair", "is")
 """The words a question starts with; any other text is a Datalog query."""
@@ -444,7 +444,10 @@ class DecisionReply(Reply):
         return self.decision.explanation
 
     def text(self, style: Style = PLAIN, explain: bool = False) -> str:
-        answer = style.yes("yes") if self.decision.allowed else style.no("no")
+        if not self.decision.determined:
+            answer = style.no("undetermined by the text")
+        else:
+            answer = style.yes("yes") if self.decision.allowed else style.no("no")
         why = self.explanation.render() if explain else self.explanation.summary
         return self._head(style, answer) + "\n" + _indent(why)
 
@@ -456,6 +459,7 @@ class DecisionReply(Reply):
         else:
             out["unit"] = entity_json(d.subject)
         out["resolved"] = d.question
+        out.update(status=d.status, determined=d.determined, open_questions=_open_json(d.open_questions))
         out["explanation"] = self.explanation.model_dump(mode="json")
         return out
 
@@ -493,7 +497,18 @@ class ListReply(Reply):
             lines.append(f"  {label}" + (style.dim(f"   [{rule}]") if rule else ""))
         if not n:
             lines.append(_indent(self.explanation.summary))
+        lines += self._open_lines(style)
         return "\n".join(lines)
+
+    def _open_lines(self, style: Style) -> list[str]:
+        """The candidates the text does not decide for the date, and what it leaves open."""
+        lines = []
+        if self.answers.undetermined:
+            names = ", ".join(a.name for a in self.answers.undetermined)
+            lines.append(f"  {style.no('undetermined by the text')}: {names}")
+        for q in self.answers.open_questions:
+            lines.append(f"  open: {q.render()}" + (f" [{', '.join(q.answers)}]" if q.answers else ""))
+        return lines
 
     def json(self) -> dict[str, Any]:
         answers: list[dict[str, Any]] = []
@@ -503,8 +518,17 @@ class ListReply(Reply):
                                 "object": entity_json(a.object)})
             else:
                 answers.append(entity_json(a))
+        undetermined = [{"id": a.id, "name": a.name} if isinstance(a, Permission) else entity_json(a)
+                        for a in self.answers.undetermined]
         return {"query": self.query.text, "kind": self.query.kind, "answers": answers,
+                "undetermined": undetermined, "open_questions": _open_json(self.answers.open_questions),
                 "resolved": self.answers.question, "explanation": self.explanation.model_dump(mode="json")}
+
+
+def _open_json(questions: Sequence[OpenQuestion]) -> list[dict[str, Any]]:
+    """What the text leaves open, for JSON output (the proofs are in the explanation)."""
+    return [{"subject": entity_json(q.subject), "summary": q.summary, "citation": q.citation, "id": q.id,
+             "answers": list(q.answers)} for q in questions]
 
 
 def json_value(value: Any) -> Any:

@@ -49,6 +49,25 @@ class Permission(BaseModel):
         return f"{self.action.name} {self.object.name}"
 
 
+class OpenQuestion(BaseModel):
+    """Something the text leaves open that an answer depends on: whether a body exists for the
+    question asked (as of its date, or, without one, whether the body's phase has begun)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    subject: Entity = Field(description="the body whose existence the text leaves open")
+    summary: str = Field(description="one sentence: what the text leaves open")
+    citation: str | None = Field(None, description="the sentence that leaves it open")
+    id: str | None = Field(None, description="the @id of the rule that finds it open")
+    answers: tuple[str, ...] = Field((), description="for a list question: the ids of the answers that "
+                                                     "depend on it")
+    proof: ProofNode | None = Field(None, description="the proof that the text leaves it open")
+
+    def render(self) -> str:
+        """One line: the summary and the cited sentence."""
+        return self.summary + (f" — « {self.citation} »" if self.citation else "")
+
+
 class Explanation(BaseModel):
     """Why an answer is what it is.
 
@@ -107,7 +126,13 @@ class _Explained(BaseModel):
 
 
 class Decision(_Explained):
-    """The answer to a yes/no question; ``bool(decision)`` is ``decision.allowed``."""
+    """The answer to a yes/no question; ``bool(decision)`` is ``decision.allowed``.
+
+    When the text does not decide the answer for the question's date (``determined`` is
+    False), ``allowed`` is False, so an authorisation check denies by default, but the answer
+    is no "no": ``status`` is ``"undetermined"`` and ``open_questions`` says what the text
+    leaves open, with the sentence.
+    """
 
     question: str = Field(description="the question as resolved, in rule-language syntax")
     allowed: bool = Field(description="whether it holds")
@@ -116,6 +141,19 @@ class Decision(_Explained):
     object: Entity | None = Field(default=None, description="for `may`: what the action is about")
     subject: Entity | None = Field(default=None, description="for other questions: the entity asked about")
     version: str = Field(default="", description="the version of the policy that decided")
+    determined: bool = Field(
+        default=True, description="false when the text does not decide the answer for the question's date; "
+                                  "`allowed` is then false (deny by default)")
+    open_questions: tuple[OpenQuestion, ...] = Field(
+        default=(), description="what the text leaves open that the answer depends on: as of a date, why "
+                                "it is undetermined; without one, the phase the answer waits for")
+
+    @computed_field(description="allowed, denied or undetermined (by the text, for the question's date)")  # type: ignore[prop-decorator]
+    @property
+    def status(self) -> str:
+        if not self.determined:
+            return "undetermined"
+        return "allowed" if self.allowed else "denied"
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -130,6 +168,12 @@ class Answers(_Explained, Generic[T]):
     question: str = Field(description="the question as resolved")
     answers: tuple[T, ...] = Field(default=(), description="the answers, sorted by id")
     version: str = Field(default="", description="the version of the policy that answered")
+    undetermined: tuple[T, ...] = Field(
+        default=(), description="as of a date: the candidates the text does not decide for that date "
+                                "(not in `answers`)")
+    open_questions: tuple[OpenQuestion, ...] = Field(
+        default=(), description="what the text leaves open that some answers (or undetermined candidates) "
+                        "depend on, each naming them")
 
     def __iter__(self) -> Iterator[T]:  # type: ignore[override]
         return iter(self.answers)

@@ -91,9 +91,10 @@ class CaseCheck:
         expect = self.case.expect
         assert expect is not None  # the reader refuses a yes/no case without `expect:`
         want = expect.value
-        word = {True: "allow", False: "deny"}
-        return (decision.allowed == want, word[want], word[decision.allowed], decision.explanation,
-                decision.question)
+        word: dict[bool | str, str] = {True: "allow", False: "deny", "undetermined": "undetermined"}
+        # an answer the text does not decide is neither an allow nor a deny
+        actual: bool | str = decision.allowed if decision.determined else "undetermined"
+        return (actual == want, word[want], word[actual], decision.explanation, decision.question)
 
     # -- list questions
 

@@ -39,6 +39,7 @@ from kdv_policy.suggest import did_you_mean
 
 _YES = {"allow", "allowed", "yes", "true"}
 _NO = {"deny", "denied", "no", "false"}
+UNDETERMINED = "undetermined"  # a yes/no answer the text does not decide for the case's date
 
 
 def find_test_files(directory: str | os.PathLike | None = None) -> list[Path]:
@@ -364,9 +365,11 @@ class _FileParser:
             verdict = _verdict(value)
             if verdict is not None:
                 return Item(verdict, span)
+            if question != "ask" and isinstance(value, str) and value.strip().lower() == UNDETERMINED:
+                return Item(UNDETERMINED, span)
             if question != "ask":
                 self.error(span, "test-expect", f"`expect` is `{yaml_text(value)}`: write `allow` or `deny` "
-                           "(also yes/no, true/false)")
+                           "(also yes/no, true/false), or `undetermined`")
                 return None
         if question == "ask":
             rows = value if isinstance(value, list) else None
