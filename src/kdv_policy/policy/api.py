@@ -618,7 +618,7 @@ class Policy:
         if removed:
             gone = set(removed)
             clauses = tuple(c for c in program.clauses if not (c.is_fact and _key(c.head) in gone))
-            program = Program(program.declarations, clauses, program.strata)
+            program = Program(program.declarations, clauses, program.strata, program.interpretations)
             facts = {p: [r for r in rows if (p, tuple(r)) not in gone] for p, rows in facts.items()}
         for predicate, row in added:
             facts.setdefault(predicate, []).append(row)

@@ -28,6 +28,7 @@ from kdv_policy.gcpause import paused
 from kdv_policy.language.checker import CheckResult, analyse
 from kdv_policy.language.parser import parse_program
 from kdv_policy.language.program import Program
+from kdv_policy.language.quotes import SOURCE_TEXT
 from kdv_policy.language.source import Source
 from kdv_policy.language.syntax import Module
 from kdv_policy.limits import DEFAULT_LIMITS, Limits
@@ -166,7 +167,7 @@ def _analyse_directory(
             raise _too_many_items(root, source.path, limits.max_items) from None
     if syntax:
         return CheckResult(None, tuple(sorted(syntax, key=Diagnostic.sort_key))), sources, (None, None)
-    result = analyse(modules, sources, limits.max_diagnostics_per_file)
+    result = analyse(modules, sources, limits.max_diagnostics_per_file, _source_text(root, limits))
     problems: list[Diagnostic] = []
     data = _data_file(lambda: load_data(root, limits) if root.is_dir() else None, problems)
     def own_people(path: Path) -> DataSet:  # the policy's own people file stays inside it
@@ -185,6 +186,18 @@ def _analyse_directory(
         diags = tuple(sorted(result.diagnostics + tuple(problems), key=Diagnostic.sort_key))
         return CheckResult(None, diags), sources, (None, None)
     return result, sources, (data, people_data)
+
+
+def _source_text(root: Path, limits: Limits) -> str | None:
+    """The governance text the rules cite: ``source-text.txt`` of the policy directory (for a
+    one-file policy, beside the file), or None when there is none."""
+    path = (root if root.is_dir() else root.parent) / SOURCE_TEXT
+    if not os.path.lexists(path):
+        return None
+    if root.is_dir():
+        check_inside(path, root, display_path(path), "source text")
+    return read_text(path, display_path(path), limit=limits.max_rule_file_bytes, what="source text",
+                     advice=None)
 
 
 def _too_many_items(root: Path, path: str, max_items: int) -> PolicyLoadError:
