@@ -55,6 +55,12 @@ class ProofNode(BaseModel):
     args: tuple[JsonValue, ...] = Field((), description="the values of the atom")
     id: str | None = Field(None, description="the @id of the fact or rule")
     citation: str | None = Field(None, description="the cited sentence of the governance text")
+    basis: Literal["text", "structure", "interpretation"] | None = Field(
+        None, description="what the step rests on: text (it cites a sentence), structure (it composes "
+                          "other steps) or interpretation (a reading the text does not state)")
+    interpretation: str | None = Field(None, description="for basis interpretation: the interpretation's id")
+    note: str | None = Field(None, description="for basis structure: how the rule composes others; for "
+                                               "basis interpretation: the interpretation's description")
     location: str | None = Field(None, description="file:line of the fact, rule or data entry")
     bindings: dict[str, JsonValue] = Field(default_factory=dict, description="the rule's variables")
     children: tuple[ProofNode, ...] = Field((), description="the premises, in body order")
@@ -77,9 +83,19 @@ class ProofNode(BaseModel):
         lines = [indent + label]
         if self.citation:
             lines.append(f"{indent}    « {self.citation} »")
+        if self.basis in ("structure", "interpretation"):
+            lines.append(f"{indent}  {basis_line(self.basis, self.interpretation, self.note)}")
         for child in self.children:
             lines.append(child.render(indent + "  "))
         return "\n".join(lines)
+
+
+def basis_line(basis: str, interpretation: str | None, note: str | None) -> str:
+    """``↳ Interpretation vorsitz_handelt_allein: The chair acts alone for its body.`` or
+    ``↳ Structure: ...``: the basis of a step that cites no sentence of its own."""
+    if basis == "interpretation":
+        return f"↳ Interpretation {interpretation}" + (f": {note}" if note else "")
+    return "↳ Structure" + (f": {note}" if note else "")
 
 
 class Attempt(BaseModel):
@@ -89,6 +105,10 @@ class Attempt(BaseModel):
 
     id: str | None = Field(None, description="the @id of the rule")
     citation: str | None = Field(None, description="the rule's cited sentence")
+    basis: Literal["text", "structure", "interpretation"] | None = Field(
+        None, description="what the rule rests on (see ProofNode.basis)")
+    interpretation: str | None = Field(None, description="for basis interpretation: the interpretation's id")
+    note: str | None = Field(None, description="the structure note or the interpretation's description")
     rule: str = Field(description="the rule, instantiated with the goal's values")
     failed: str = Field(description="the first condition that does not hold, as far as instantiated")
     held: tuple[ProofNode, ...] = Field((), description="the conditions before it that did hold")
@@ -111,6 +131,8 @@ class WhyNot(BaseModel):
             lines.append(f"{indent}  rule {a.id or '?'}: {a.rule}")
             if a.citation:
                 lines.append(f"{indent}      « {a.citation} »")
+            if a.basis in ("structure", "interpretation"):
+                lines.append(f"{indent}      {basis_line(a.basis, a.interpretation, a.note)}")
             lines.append(f"{indent}      fails at: {a.failed}")
         return "\n".join(lines)
 
@@ -153,7 +175,7 @@ class Prover:
             return None
         fact = self._facts.get((predicate, row))
         if fact is not None:
-            return _node("fact", fact.head, fact, {})
+            return _node("fact", fact.head, fact, {}, program=self._program)
         if step == 0:
             return ProofNode(kind="data", atom=_atom_text(predicate, row), predicate=predicate, args=row,
                              location=self._data_origin(predicate, row))
@@ -164,7 +186,7 @@ class Prover:
             for solution in self._solve(clause.body, bindings, below=step):
                 children = tuple(self._premise(lit, solution, step) for lit in clause.body)
                 head = _instantiate(clause.head, solution)
-                return _node("rule", head, clause, solution, children)
+                return _node("rule", head, clause, solution, children, program=self._program)
         raise AssertionError(f"no derivation found for {_atom_text(predicate, row)} (step {step})")
 
     def _premise(self, lit, bindings: Mapping[str, Value], step: int) -> ProofNode:
@@ -199,7 +221,8 @@ class Prover:
             head = _literal_text(clause.head, bindings)
             rule_text = f"{head} :- " + ", ".join(_literal_text(lit, bindings) for lit in clause.body)
             attempts.append(Attempt(id=clause.id, citation=clause.citation, rule=rule_text,
-                                    failed=failed or "?", held=tuple(held)))
+                                    failed=failed or "?", held=tuple(held),
+                                    **basis_fields(clause, self._program)))
         return WhyNot(goal=goal, attempts=tuple(attempts))
 
     def _first_failure(self, body, bindings: dict[str, Value], held: list[ProofNode]):
@@ -433,12 +456,28 @@ def _where(span) -> str | None:
     return f"{span.path}:{span.line}" if span else None
 
 
-def _node(kind, head: Atom, clause: Clause, bindings: Mapping[str, Value], children=()) -> ProofNode:
+def basis_fields(clause: Clause, program: Program) -> dict[str, str | None]:
+    """The basis of a clause as the fields of a proof node: ``basis``, ``interpretation``, ``note``
+    (the interpretation's English description, else its German one)."""
+    basis = clause.basis
+    if basis == "interpretation":
+        name = clause.interpretation
+        declared = program.interpretations.get(name) if name is not None else None
+        note = (declared.text("en") or declared.text("de")) if declared is not None else None
+        return {"basis": basis, "interpretation": name, "note": note}
+    if basis == "structure":
+        return {"basis": basis, "interpretation": None, "note": clause.structure}
+    return {"basis": basis, "interpretation": None, "note": None}
+
+
+def _node(kind, head: Atom, clause: Clause, bindings: Mapping[str, Value], children=(),
+          program: Program | None = None) -> ProofNode:
     return ProofNode(
         kind=kind, atom=format_atom(head), predicate=head.predicate,
         args=tuple(t.value for t in head.args if isinstance(t, Constant)),
         id=clause.id, citation=clause.citation, location=_where(clause.span),
         bindings=dict(bindings), children=tuple(children),
+        **(basis_fields(clause, program) if program is not None else {}),
     )
 
 

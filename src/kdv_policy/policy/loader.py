@@ -33,8 +33,11 @@ from kdv_policy.language.source import Source
 from kdv_policy.language.syntax import Module
 from kdv_policy.limits import DEFAULT_LIMITS, Limits
 from kdv_policy.policy import arguments
+from kdv_policy.policy.configuration import Configuration, read_configuration, unknown_adopted
 
 RULE_SUFFIX = ".dl"
+NO_CONFIGURATION = Configuration()
+"""The configuration of a policy without ``policy.toml``."""
 
 
 def bundled_rules() -> Path:
@@ -98,6 +101,7 @@ class LoadedProgram:
     warnings: tuple[Diagnostic, ...]
     data: DataSet | None = None
     people: DataSet | None = None
+    configuration: Configuration = NO_CONFIGURATION
 
     @property
     def datasets(self) -> tuple[DataSet, ...]:
@@ -182,10 +186,22 @@ def _analyse_directory(
     for dataset in (data, people_data):
         if dataset is not None and result.program is not None:
             problems += _undeclared_facts(dataset, result.program)
+    configuration = _configuration(root, limits, problems)
+    if configuration is not None and result.program is not None:
+        problems += unknown_adopted(configuration, result.program.interpretations)
     if problems:
         diags = tuple(sorted(result.diagnostics + tuple(problems), key=Diagnostic.sort_key))
         return CheckResult(None, diags), sources, (None, None)
     return result, sources, (data, people_data)
+
+
+def _configuration(root: Path, limits: Limits, problems: list[Diagnostic]) -> Configuration | None:
+    """The directory's ``policy.toml`` (its problems added to ``problems``)."""
+    try:
+        return read_configuration(root, limits)
+    except PolicyLoadError as err:
+        problems += list(err.diagnostics) or [Diagnostic("config-invalid", Severity.ERROR, str(err))]
+        return None
 
 
 def _source_text(root: Path, limits: Limits) -> str | None:
@@ -262,7 +278,8 @@ def load_program(
         errors = [d for d in result.diagnostics if d.severity is Severity.ERROR]
         if errors and all(d.code == "syntax" for d in errors):
             raise PolicySyntaxError(errors)
-        if errors and all(d.code.startswith(("data-", "file-")) for d in errors):
+        if errors and all(d.code.startswith(("data-", "file-", "config-")) for d in errors):
             raise PolicyLoadError("\n".join(d.headline() for d in errors), tuple(errors))
         raise PolicyCheckError(result.diagnostics)
-    return LoadedProgram(root, result.program, sources, result.warnings, data, people_data)
+    return LoadedProgram(root, result.program, sources, result.warnings, data, people_data,
+                         read_configuration(root, limits))

@@ -450,6 +450,7 @@ class DecisionReply(Reply):
         else:
             out["unit"] = entity_json(d.subject)
         out["resolved"] = d.question
+        out["interpretations"] = list(d.interpretations)
         out["explanation"] = self.explanation.model_dump(mode="json")
         return out
 
@@ -497,8 +498,12 @@ class ListReply(Reply):
                                 "object": entity_json(a.object)})
             else:
                 answers.append(entity_json(a))
+            resting = self.answers.answer_interpretations.get(answers[-1]["id"])
+            if resting:
+                answers[-1]["interpretations"] = list(resting)
         return {"query": self.query.text, "kind": self.query.kind, "answers": answers,
-                "resolved": self.answers.question, "explanation": self.explanation.model_dump(mode="json")}
+                "resolved": self.answers.question, "interpretations": list(self.answers.interpretations),
+                "explanation": self.explanation.model_dump(mode="json")}
 
 
 def json_value(value: Any) -> Any:

@@ -49,6 +49,25 @@ class Permission(BaseModel):
         return f"{self.action.name} {self.object.name}"
 
 
+class Interpretation(BaseModel):
+    """A named reading the text does not state, declared by the policy (``.interpretation``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(description="the interpretation's id, e.g. `vorsitz_handelt_allein`")
+    de: str = Field(description="its one-line description in German")
+    en: str = Field(description="its one-line description in English")
+    rationale: str = Field(description="why the policy reads the text so")
+    adopted: bool = Field(description="whether this policy adopts it: its facts and rules take part in "
+                                      "answers")
+    rules: tuple[str, ...] = Field((), description="the ids of the facts and rules that belong to it")
+
+    def render(self) -> str:
+        mark = "adopted" if self.adopted else "not adopted"
+        return (f"{self.id} ({mark})\n  de: {self.de}\n  en: {self.en}\n  rationale: {self.rationale}\n"
+                f"  rules: {', '.join(self.rules) or '-'}")
+
+
 class Explanation(BaseModel):
     """Why an answer is what it is.
 
@@ -115,6 +134,9 @@ class Decision(_Explained):
     object: Entity | None = Field(None, description="for `may`: what the action is about")
     subject: Entity | None = Field(None, description="for other questions: the entity asked about")
     version: str = Field("", description="the version of the policy that decided")
+    interpretations: tuple[str, ...] = Field(
+        (), description="the adopted interpretations the answer rests on: empty when the text alone "
+                        "gives the same answer")
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -129,6 +151,12 @@ class Answers(_Explained, Generic[T]):
     question: str = Field(description="the question as resolved")
     answers: tuple[T, ...] = Field((), description="the answers, sorted by id")
     version: str = Field("", description="the version of the policy that answered")
+    interpretations: tuple[str, ...] = Field(
+        (), description="the adopted interpretations the answers rest on, in total: empty when the text "
+                        "alone gives the same answers")
+    answer_interpretations: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict, description="by answer id: the adopted interpretations that answer rests on "
+                                          "(only answers the text alone does not give)")
 
     def __iter__(self) -> Iterator[T]:  # type: ignore[override]
         return iter(self.answers)
