@@ -12,6 +12,7 @@ from kdv_policy.language.syntax import (
     Comparison,
     Constant,
     Declaration,
+    Interpretation,
     Module,
     Negation,
     Query,
@@ -36,7 +37,12 @@ literals = st.one_of(
     st.builds(Negation, atoms),
     st.builds(Comparison, st.sampled_from(COMPARISON_OPS), terms, terms),
 )
-annotations = st.builds(Annotation, names, st.lists(constants, max_size=2).map(tuple))
+annotations = st.one_of(
+    st.builds(Annotation, names, st.lists(constants, max_size=2).map(tuple)),
+    # the annotations of the bases and of interpretations, whose text is always quoted
+    st.builds(Annotation, st.sampled_from(["source", "structure", "interpretation", "de", "en", "rationale"]),
+              st.lists(constants, min_size=1, max_size=1).map(tuple)),
+)
 doc_chars = st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"))
 doc_lines = st.text(alphabet=doc_chars, max_size=20).map(str.strip)
 docs = st.one_of(st.none(), st.lists(doc_lines, min_size=1, max_size=3).map("\n".join))
@@ -54,6 +60,12 @@ declarations = st.builds(
     docs,
     st.lists(annotations, max_size=2).map(tuple),
 )
-items = st.lists(st.one_of(clauses, declarations), max_size=6).map(tuple)
+interpretations = st.builds(
+    Interpretation,
+    names,
+    docs,
+    st.lists(annotations, max_size=3).map(tuple),
+)
+items = st.lists(st.one_of(clauses, declarations, interpretations), max_size=6).map(tuple)
 modules = st.builds(Module, st.just("<test>"), items)
 queries = st.builds(Query, st.lists(literals, min_size=1, max_size=4).map(tuple))

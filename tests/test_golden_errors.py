@@ -35,9 +35,11 @@ def test_check_output_matches_golden(name, capsys, monkeypatch, update_golden):
 ERROR_KINDS = {
     "syntax", "undeclared-predicate", "arity-mismatch", "unsafe-variable", "unstratifiable-negation",
     "duplicate-id", "unknown-annotation", "duplicate-annotation", "annotation-argument",
-    "duplicate-declaration", "encoding",
+    "duplicate-declaration", "encoding", "conflicting-basis", "unknown-interpretation",
+    "incomplete-interpretation",
 }
-WARNING_KINDS = {"unused-predicate", "missing-citation", "singleton-variable", "duplicate-parameter"}
+WARNING_KINDS = {"unused-predicate", "missing-citation", "singleton-variable", "duplicate-parameter",
+                 "unused-interpretation"}
 
 
 def test_every_diagnostic_kind_has_a_golden_case():

@@ -25,7 +25,7 @@ from kdv_policy.language import lexer
 from kdv_policy.language.parser import TOKENS_PER_ITEM, _Parser
 from kdv_policy.language.printer import format_module
 from kdv_policy.language.source import Source, Span
-from kdv_policy.language.syntax import Annotation, Atom, Clause, Constant, Declaration
+from kdv_policy.language.syntax import Annotation, Atom, Clause, Constant, Declaration, Interpretation
 from strategies import modules
 
 RULES = Path(__file__).parent.parent / "rules"
@@ -228,6 +228,9 @@ def test_spans_point_at_the_text_they_describe(policy_texts):
             written = spanned(text, item.span)
             if isinstance(item, Declaration):
                 assert written.startswith(".decl") and written.endswith(")")
+                continue
+            if isinstance(item, Interpretation):
+                assert written == f".interpretation {item.name}."
                 continue
             assert isinstance(item, Clause) and written.endswith(".")
             check_atom(text, item.head)

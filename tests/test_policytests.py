@@ -331,6 +331,7 @@ def test_people_files(tmp_path):
     (tmp_path / "rules" / "tests").mkdir()
     (tmp_path / "rules" / "tests" / "people.yaml").write_text("""\
 people: ../staff.toml
+interpretations: [vorsitz_handelt_allein]
 cases:
   - may: [Erika Muster, definieren, Strategie]
     expect: allow
@@ -338,7 +339,8 @@ cases:
     expect: deny
 """, encoding="utf-8")
     (tmp_path / "rules" / "tests" / "plain.yaml").write_text(
-        "- may: [Erika Muster, definieren, Strategie]\n  expect: allow\n", encoding="utf-8")
+        "- may: [Erika Muster, definieren, Strategie]\n  interpretations: [vorsitz_handelt_allein]\n"
+        "  expect: allow\n", encoding="utf-8")
     with pytest.raises(PolicyTestError, match=r"plain\.yaml:1:9: .*unknown actor `Erika Muster`"):
         run_tests(tmp_path / "rules")  # without a people file nobody is called Erika Muster
     report = run_tests(tmp_path / "rules", people=tmp_path / "rules" / "staff.toml")

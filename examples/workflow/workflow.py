@@ -76,7 +76,10 @@ class Workflow:
 def demo(out=sys.stdout, today: datetime.date | None = None) -> Request:
     """File a request and let three actors act on it: a Generalsekretär (refused), the chair of
     the Steuerungsausschuss (requests the budget), and the Regierungsrat as a body (releases it)."""
-    policy = Policy.load(people=PEOPLE, at=today or datetime.date.today())  # who holds office today
+    # who holds office today; the chair signs for its body: a reading the text does not state,
+    # adopted explicitly
+    policy = Policy.load(people=PEOPLE, at=today or datetime.date.today(),
+                         interpretations=["vorsitz_handelt_allein"])
     flow = Workflow(policy)
     request = Request("Digitale Baubewilligung (Impulsprogramm-Projekt)")
     print(f"Antrag: {request.title} — {request.budget}", file=out)

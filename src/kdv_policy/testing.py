@@ -42,6 +42,7 @@ __all__ = [
 
 RULES_OPTION = "kdv_policy_rules"
 PEOPLE_OPTION = "kdv_policy_people"
+INTERPRETATIONS_OPTION = "kdv_policy_interpretations"
 FILES_OPTION = "kdv_policy_test_files"
 DEFAULT_PATTERNS = ("policy_test*.yaml", "policy_test*.yml")
 ENTRY_POINT = "kdv_policy"
@@ -90,6 +91,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                   "files use, relative to the rootdir (default: the bundled governance)", default="")
     parser.addini(PEOPLE_OPTION, "kdv_policy: the people file to load the policy with, relative to the "
                   "rootdir (default: people.toml in the policy directory, if any)", default="")
+    parser.addini(INTERPRETATIONS_OPTION, "kdv_policy: the ids of the interpretations the policy adopts, "
+                  "separated by spaces (default: those of the policy's policy.toml)")
     parser.addini(FILES_OPTION, "kdv_policy: glob patterns of the YAML policy test files to collect "
                   "(default: policy_test*.yaml policy_test*.yml; empty: collect none)",
                   type=_ARGS, default=list(DEFAULT_PATTERNS))
@@ -108,6 +111,10 @@ class _Session:
         value = str(self.config.getini(option) or "").strip()
         return (self.config.rootpath / value).resolve() if value else None
 
+    def _interpretations(self) -> list[str] | None:
+        value = str(self.config.getini(INTERPRETATIONS_OPTION) or "").split()
+        return value or None
+
     @property
     def rules(self) -> Path | None:
         return self._path(RULES_OPTION)
@@ -117,7 +124,8 @@ class _Session:
             raise self._error
         if self._policy is None:
             try:
-                self._policy = Policy.load(self.rules, people=self._path(PEOPLE_OPTION))
+                self._policy = Policy.load(self.rules, people=self._path(PEOPLE_OPTION),
+                                           interpretations=self._interpretations())
             except PolicyError as err:
                 self._error = err
                 raise
@@ -126,7 +134,8 @@ class _Session:
     def runner(self) -> CaseRunner:
         if self._runner is None:
             def load(people: Path | None) -> Policy:
-                return self.policy() if people is None else Policy.load(self.rules, people=people)
+                return self.policy() if people is None else Policy.load(
+                    self.rules, people=people, interpretations=self._interpretations())
 
             text = Path(self.policy().directory) / SOURCE_TEXT
             self._runner = CaseRunner(load, text.read_text(encoding="utf-8") if text.is_file() else None)

@@ -13,11 +13,12 @@ import json
 import sys
 from pathlib import Path
 
-from kdv_policy.cli.loading import announce, limits_from, load_policy, locate
+from kdv_policy.cli.loading import announce, chosen_interpretations, limits_from, load_policy, locate
 from kdv_policy.cli.output import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, error, policy_error
 from kdv_policy.errors import PolicyError, count_errors, count_warnings
 from kdv_policy.files import read_text, write_atomic
 from kdv_policy.policy.api import Policy
+from kdv_policy.policy.configuration import read_configuration
 from kdv_policy.policy.loader import LoadedProgram, analyse_directory
 
 
@@ -72,8 +73,11 @@ def cmd_test(args: argparse.Namespace) -> int:
 
     try:
         location = locate(args.dir)
+        limits = limits_from(args.limit)
+        configured = read_configuration(location.path, limits).adopt if location.path.is_dir() else ()
         report = policytests.run_tests(location.path, people=Path(args.people) if args.people else None,
-                                       limits=limits_from(args.limit))
+                                       limits=limits,
+                                       interpretations=chosen_interpretations(args, configured))
     except PolicyError as err:
         policy_error(err)
         return EXIT_BAD_INPUT
@@ -83,6 +87,28 @@ def cmd_test(args: argparse.Namespace) -> int:
         announce(location, report.version)
         print(report.render(args.verbose))
     return EXIT_FAILED if report.failed else EXIT_OK
+
+
+def cmd_interpretations(args: argparse.Namespace) -> int:
+    """``interpretations``: the interpretations the policy declares, and which it adopts."""
+    args.rules = args.dir
+    loaded = load_policy(args, name_it=args.format == "text")
+    if loaded is None:
+        return EXIT_BAD_INPUT
+    policy, location = loaded
+    listed = policy.interpretations
+    if args.format == "json":
+        print(json.dumps({"policy": location.json(policy.version),
+                          "interpretations": [i.model_dump() for i in listed]}, ensure_ascii=False))
+        return EXIT_OK
+    if not listed:
+        print("the policy declares no interpretations: its answers follow the text alone")
+        return EXIT_OK
+    print("\n\n".join(i.render() for i in listed))
+    adopted = policy.adopted
+    print(f"\n{len(listed)} declared, {len(adopted)} adopted" + (f": {', '.join(adopted)}" if adopted else
+                                                                  " (answers follow the text alone)"))
+    return EXIT_OK
 
 
 def cmd_graph(args: argparse.Namespace) -> int:

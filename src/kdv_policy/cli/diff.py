@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 
-from kdv_policy.cli.loading import limits_from
+from kdv_policy.cli.loading import limits_from, with_interpretations
 from kdv_policy.cli.output import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, policy_error
 from kdv_policy.cli.revision import checkout
 from kdv_policy.errors import PolicyError
@@ -22,6 +22,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
             old_dir = checkout(args.old, args.new, stack)
             options = dict(at=args.at, people=args.people, limits=limits_from(args.limit))
             old, new = Policy.load(old_dir, **options), Policy.load(args.new, **options)
+            old, new = with_interpretations(old, args), with_interpretations(new, args)
             result = diff_policies(old, new, explain=args.explain or args.format == "json")
     except PolicyError as err:
         policy_error(err)

@@ -89,18 +89,59 @@ def announce(location: Location, version: str | None = None) -> None:
 
 def load_policy(args: argparse.Namespace, *, name_it: bool) -> tuple[Policy, Location] | None:
     """The policy of ``--rules`` (or the local or the bundled one) with the command's ``--at``,
-    ``--people`` and ``--limit``; named on stderr when ``name_it``. None, with the errors
-    printed, when it does not load."""
+    ``--people``, ``--limit`` and interpretation options; named on stderr when ``name_it``.
+    None, with the errors printed, when it does not load."""
     try:
         location = locate(args.rules)
         policy = Policy.load(location.path, at=getattr(args, "at", None),
                              people=getattr(args, "people", None), limits=limits_from(args.limit))
+        policy = with_interpretations(policy, args)
     except PolicyError as err:
         print(err.render(), file=sys.stderr)
         return None
     if name_it:
         announce(location, policy.version)
     return policy, location
+
+
+# -- --interpretation ID, --no-interpretation ID, --text-only -----------------------------------------
+
+
+def add_interpretation_options(parser: argparse.ArgumentParser) -> None:
+    """The options that choose the interpretations adopted, for every command that loads a policy."""
+    parser.add_argument("--interpretation", metavar="ID", action="append", default=[],
+                        help="adopt this interpretation too (repeatable); `interpretations` lists them")
+    parser.add_argument("--no-interpretation", metavar="ID", action="append", default=[],
+                        help="do not adopt this interpretation, though policy.toml does (repeatable)")
+    parser.add_argument("--text-only", action="store_true",
+                        help="adopt no interpretation: answers from the text alone (then --interpretation "
+                             "adds to none)")
+
+
+def chosen_interpretations(args: argparse.Namespace, configured: Sequence[str]) -> tuple[str, ...] | None:
+    """The interpretations the options adopt, starting from ``configured`` (policy.toml's), or
+    None when no option is given (the policy's own choice stands)."""
+    adds = getattr(args, "interpretation", None) or []
+    removes = getattr(args, "no_interpretation", None) or []
+    text_only = getattr(args, "text_only", False)
+    if not (adds or removes or text_only):
+        return None
+    chosen = dict.fromkeys(() if text_only else configured)
+    chosen.update(dict.fromkeys(adds))
+    for name in removes:
+        chosen.pop(name, None)
+    return tuple(chosen)
+
+
+def with_interpretations(policy: Policy, args: argparse.Namespace) -> Policy:
+    """``policy`` adopting what the options say (unchanged without options); an unknown id in
+    any option is an error naming the declared ones."""
+    chosen = chosen_interpretations(args, policy.adopted)
+    if chosen is None:
+        return policy
+    for name in getattr(args, "no_interpretation", None) or []:
+        policy.with_interpretations([name])  # refuses an id the policy does not declare
+    return policy.with_interpretations(chosen)
 
 
 # -- --limit NAME=VALUE ------------------------------------------------------------------------------

@@ -26,9 +26,9 @@ from collections.abc import Sequence
 
 from kdv_policy._version import __version__
 from kdv_policy.cli.ask import cmd_explain, cmd_query
-from kdv_policy.cli.authoring import cmd_check, cmd_fmt, cmd_graph, cmd_test
+from kdv_policy.cli.authoring import cmd_check, cmd_fmt, cmd_graph, cmd_interpretations, cmd_test
 from kdv_policy.cli.diff import cmd_diff
-from kdv_policy.cli.loading import add_limit_option
+from kdv_policy.cli.loading import add_interpretation_options, add_limit_option
 from kdv_policy.cli.output import EXIT_BAD_INPUT, PROG, reader_gone
 from kdv_policy.cli.trace import add_trace_command
 from kdv_policy.policy.questions import FORMS
@@ -66,6 +66,7 @@ DEFAULT_POLICY = "default: ./rules, or the current directory, when it holds *.dl
 def _policy_options(parser: argparse.ArgumentParser, people: bool = True) -> None:
     parser.add_argument("--rules", metavar="DIR", help=f"policy directory ({DEFAULT_POLICY})")
     add_limit_option(parser)
+    add_interpretation_options(parser)
     if people:
         parser.add_argument("--people", metavar="FILE",
                             help="people file: persons and the roles they hold (e.g. examples/people.toml)")
@@ -167,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("dir", nargs="?", help=f"policy directory ({DEFAULT_POLICY})")
     add_limit_option(test)
     test.add_argument("--people", metavar="FILE", help="people file for the tests")
+    add_interpretation_options(test)
     test.add_argument("--format", choices=("text", "json"), default="text",
                       help="text report (default) or the report as JSON")
     test.add_argument("-v", "--verbose", action="store_true", help="list every test, not only failures")
@@ -231,8 +233,26 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("--format", choices=("text", "json"), default="text",
                       help="text (default) or the diff as JSON (explanations included)")
     add_limit_option(diff)
+    add_interpretation_options(diff)
     diff.set_defaults(func=cmd_diff)
 
+    interpretations = sub.add_parser(
+        "interpretations", help="list the interpretations a policy declares, and which it adopts",
+        formatter_class=raw,
+        description=_wrap(
+            "List the interpretations the policy declares: readings the text does not state, each with "
+            "its id, its description in German and English, its rationale, whether the policy adopts it "
+            "(policy.toml `[interpretations] adopt`, or the options) and the ids of its rules.",
+            "Exit status: 0 when listed, 2 when the policy does not load."),
+        epilog=f"examples:\n  {PROG} interpretations\n  {PROG} interpretations --format json my/rules\n"
+               f"  {PROG} interpretations --interpretation vorsitz_handelt_allein\n",
+    )
+    interpretations.add_argument("dir", nargs="?", help=f"policy directory ({DEFAULT_POLICY})")
+    add_limit_option(interpretations)
+    add_interpretation_options(interpretations)
+    interpretations.add_argument("--format", choices=("text", "json"), default="text",
+                                 help="text (default) or the list as JSON")
+    interpretations.set_defaults(func=cmd_interpretations)
     add_trace_command(sub, DEFAULT_POLICY)
     return parser
 

@@ -113,6 +113,11 @@ def parse_people(text: str, organisation: DataSet | None, display: str = PEOPLE_
 _TABLE_OF_KIND = {kind: table for table, kind in KIND_OF_TABLE.items()}
 
 
+def read_toml(path: Path, display: str, what: str, limits: Limits = DEFAULT_LIMITS) -> dict:
+    """A TOML file of the policy directory, read with the data files' bounds (size, nesting)."""
+    return _toml(_read(path, display, what, limits), display, limits.max_nesting)
+
+
 def _read(path: Path, display: str, what: str, limits: Limits) -> str:
     # one people file and one organisation file per policy: splitting is no way out, raising is
     return read_text(path, display, limit=limits.max_data_file_bytes, limit_name="max_data_file_bytes",

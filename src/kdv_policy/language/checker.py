@@ -26,12 +26,16 @@ from kdv_policy.errors import (
 )
 from kdv_policy.language.printer import format_atom
 from kdv_policy.language.program import Program, stratify
+from kdv_policy.language.quotes import SOURCE_TEXT, GoverningText
 from kdv_policy.language.source import Source, Span
 from kdv_policy.language.syntax import (
+    Annotation,
     Atom,
     Clause,
     Comparison,
     Declaration,
+    Interpretation,
+    Item,
     Literal,
     Module,
     Negation,
@@ -45,7 +49,21 @@ from kdv_policy.suggest import did_you_mean
 KNOWN_ANNOTATIONS = {
     "id": "a stable identifier of the fact or rule: `@id(rr_verabschiedet_strategie)`",
     "source": 'the sentence of the governance text the fact or rule encodes: `@source("...")`',
+    "structure": 'how a rule composes what other clauses state, when no sentence states it: '
+                 '`@structure("may/3 follows a delegation")`',
+    "interpretation": "the interpretation the fact or rule belongs to: "
+                      "`@interpretation(vorsitz_handelt_allein)`",
+    "de": 'the German one-line description of an interpretation: `@de("Der Vorsitz handelt allein.")`',
+    "en": 'the English one-line description of an interpretation: `@en("The chair acts alone.")`',
+    "rationale": 'why an interpretation reads the text so: `@rationale("Der Text nennt nur ...")`',
 }
+
+CLAUSE_ANNOTATIONS = frozenset({"id", "source", "structure", "interpretation"})
+"""The annotations of facts and rules."""
+INTERPRETATION_ANNOTATIONS = ("de", "en", "rationale")
+"""The annotations of an `.interpretation` declaration; it needs each of them."""
+REPEATABLE = frozenset({"source"})
+"""Annotations a fact or rule may give more than once (a close reading cites each sentence)."""
 
 
 @dataclass
@@ -74,6 +92,8 @@ class _Context:
     sources: Mapping[str, Source]
     diagnostics: DiagnosticCollector = field(default_factory=DiagnosticCollector)
     declarations: dict[str, Declaration] = field(default_factory=dict)
+    interpretations: dict[str, Interpretation] = field(default_factory=dict)
+    governing: GoverningText | None = None  # the policy's source-text.txt, when it has one
     # clauses whose every atom names a declared predicate with the declared arity
     well_formed: list[Clause] = field(default_factory=list)
 
@@ -114,8 +134,22 @@ def _declarations(ctx: _Context) -> None:
                             "give each argument its own name; the names document the predicate")
 
 
+def _interpretations(ctx: _Context) -> None:
+    """Collect `.interpretation`s; each name is declared once."""
+    for module in ctx.modules:
+        for interp in module.interpretations:
+            first = ctx.interpretations.get(interp.name)
+            if first is not None:
+                ctx.error("duplicate-interpretation",
+                          f"interpretation `{shorten(interp.name)}` is declared twice", interp.span,
+                          f"first declared at {first.span}; give each interpretation one declaration")
+                continue
+            ctx.interpretations[interp.name] = interp
+
+
 def _annotations(ctx: _Context) -> None:
-    """Only known annotations, each with one string or atom argument, at most once per item."""
+    """Only known annotations, each with one string or atom argument, at most once per item
+    (``@source`` may be repeated), each on the kind of item it belongs to."""
     for module in ctx.modules:
         for item in module.items:
             seen: set[str] = set()
@@ -126,16 +160,35 @@ def _annotations(ctx: _Context) -> None:
                     ctx.error("unknown-annotation", f"unknown annotation `@{shorten(ann.name)}`", ann.span,
                               hint or f"the known annotations are {known}")
                     continue
-                if ann.name in seen:
+                if ann.name in seen and ann.name not in REPEATABLE:
                     ctx.error("duplicate-annotation", f"`@{ann.name}` is given twice", ann.span,
                               "give each annotation once per fact or rule")
                 seen.add(ann.name)
                 if len(ann.args) != 1 or not isinstance(ann.args[0].value, str):
                     ctx.error("annotation-argument", f"`@{ann.name}` takes one string or atom argument",
                               ann.span, KNOWN_ANNOTATIONS[ann.name])
-                elif isinstance(item, Declaration) and ann.name == "id":
-                    ctx.error("annotation-argument", "`@id` belongs on facts and rules, not declarations",
-                              ann.span, "a declaration is identified by its predicate name")
+                else:
+                    _placement(ctx, item, ann)
+
+
+def _placement(ctx: _Context, item: Item, ann: Annotation) -> None:
+    """An annotation stands on the kind of item it describes."""
+    if isinstance(item, Interpretation):
+        if ann.name not in INTERPRETATION_ANNOTATIONS:
+            ctx.error("annotation-argument", f"`@{ann.name}` does not belong on an interpretation",
+                      ann.span, "an interpretation takes `@de(\"...\")`, `@en(\"...\")` and "
+                                "`@rationale(\"...\")`; its facts and rules carry `@interpretation(name)`")
+    elif isinstance(item, Declaration):
+        if ann.name == "id":
+            ctx.error("annotation-argument", "`@id` belongs on facts and rules, not declarations",
+                      ann.span, "a declaration is identified by its predicate name")
+        elif ann.name != "source":
+            ctx.error("annotation-argument", f"`@{ann.name}` does not belong on a declaration",
+                      ann.span, KNOWN_ANNOTATIONS[ann.name])
+    elif ann.name not in CLAUSE_ANNOTATIONS:
+        ctx.error("annotation-argument", f"`@{ann.name}` belongs on an `.interpretation`, not a fact or rule",
+                  ann.span, "describe the reading once, above `.interpretation name.`, and mark the "
+                            "fact or rule `@interpretation(name)`")
 
 
 def _ids(ctx: _Context) -> None:
@@ -281,7 +334,7 @@ def _stratification(ctx: _Context) -> Program | None:
                               f"`{shorten(head)}` depends on the negation of {cycle}",
                               lit.span, "negation through recursion has no single meaning; "
                                         "split the predicate so the negated part does not depend on the head")
-    return Program(dict(ctx.declarations), tuple(ctx.well_formed), strata)
+    return Program(dict(ctx.declarations), tuple(ctx.well_formed), strata, dict(ctx.interpretations))
 
 
 def _unused(ctx: _Context) -> None:
@@ -296,38 +349,106 @@ def _unused(ctx: _Context) -> None:
                         decl.span, "remove the declaration, or add the facts or rules it was meant for")
 
 
-def _citations(ctx: _Context) -> None:
-    """Warn about facts and rules that do not cite the text they encode."""
+def _bases(ctx: _Context) -> None:
+    """Every fact and rule has one basis: the text (`@source`), the structure (`@structure`) or
+    a declared interpretation (`@interpretation`, which may also cite the sentences it reads).
+    An interpretation is described (`@de`, `@en`, `@rationale`) and used."""
+    used: set[str] = set()
     for clause in ctx.clauses:
-        if clause.citation is None:
+        structure = clause.annotation("structure")
+        interp = clause.annotation("interpretation")
+        if structure is not None and (clause.citation is not None or interp is not None):
+            other = "`@interpretation`" if interp is not None else "`@source`"
+            ctx.error("conflicting-basis", f"`@structure` and {other} are given together", structure.span,
+                      "a structural rule composes what other clauses state and cites no sentence; "
+                      "a rule a sentence states cites it with `@source`, a reading the text does not "
+                      "state belongs to an `@interpretation`")
+        name = clause.interpretation
+        if interp is None or name is None:
+            continue
+        if name in ctx.interpretations:
+            used.add(name)
+            continue
+        hint = _did_you_mean(name, ctx.interpretations, lambda c: f"`@interpretation({c})`")
+        ctx.error("unknown-interpretation", f"interpretation `{shorten(name)}` is not declared", interp.span,
+                  hint or f"declare it in a rule file: `.interpretation {shorten(name)}.` with `@de`, "
+                          "`@en` and `@rationale` above it")
+    for name, decl in ctx.interpretations.items():
+        for needed in INTERPRETATION_ANNOTATIONS:
+            if decl.text(needed) is None:
+                ctx.error("incomplete-interpretation",
+                          f"interpretation `{shorten(name)}` has no `@{needed}`", decl.span,
+                          KNOWN_ANNOTATIONS[needed])
+        if name not in used:
+            ctx.warning("unused-interpretation",
+                        f"interpretation `{shorten(name)}` is declared but no fact or rule belongs to it",
+                        decl.span, "mark the facts and rules of the reading "
+                                   f"`@interpretation({shorten(name)})`, or remove the declaration")
+
+
+def _quotes(ctx: _Context) -> None:
+    """Every `@source` is a verbatim part of the governance text (when the policy has one)."""
+    if ctx.governing is None:
+        return
+    for module in ctx.modules:
+        for item in module.items:
+            for ann in item.annotations:
+                if ann.name != "source" or len(ann.args) != 1 or not isinstance(ann.args[0].value, str):
+                    continue
+                quote = ann.args[0].value
+                if ctx.governing.contains(quote):
+                    continue
+                nearest = ctx.governing.nearest_sentence(quote)
+                help = (f"the nearest sentence of {SOURCE_TEXT} is: « {shorten(nearest, MAX_CODE)} »"
+                        if nearest else f"{SOURCE_TEXT} is empty")
+                ctx.error("misquote", f"`@source` quote `{shorten(quote)}` is not a verbatim part of "
+                          f"{SOURCE_TEXT}", ann.span,
+                          help + "; copy the words exactly (line breaks and runs of spaces count as "
+                          "one space)")
+
+
+def _citations(ctx: _Context) -> None:
+    """Warn about facts and rules that have no basis: no citation, structure or interpretation."""
+    for clause in ctx.clauses:
+        if clause.basis is None:
             kind = "fact" if clause.is_fact else "rule"
             head = shorten(format_atom(clause.head), MAX_CODE)
             ctx.warning("missing-citation", f"{kind} `{head}` has no citation",
                         clause.head.span or clause.span,
-                        'add `@source("...")` with the sentence of the governance text it encodes')
+                        'add `@source("...")` with the sentence of the governance text it encodes; '
+                        'a rule that only composes others takes `@structure("...")`, a reading the text '
+                        "does not state `@interpretation(name)`")
 
 
 STAGES: tuple[tuple[str, Callable[[_Context], object]], ...] = (
     ("declarations", _declarations),  # first: every later stage looks predicates up here
+    ("interpretations", _interpretations),
     ("annotations", _annotations),
     ("ids", _ids),
     ("predicates", _predicates),
     ("safety", _safety),
     ("stratification", _stratification),  # last among errors: only well-formed clauses
     ("unused", _unused),
+    ("bases", _bases),
+    ("quotes", _quotes),
     ("citations", _citations),
 )
 
 
 def analyse(modules: Sequence[Module], sources: Mapping[str, Source] | None = None,
-            max_diagnostics: int | None = None) -> CheckResult:
+            max_diagnostics: int | None = None, source_text: str | None = None) -> CheckResult:
     """Run every stage and return the program (None if there are errors) and all diagnostics.
 
     Each file keeps at most ``max_diagnostics`` (default: ``Limits.max_diagnostics_per_file``),
     errors first; the rest are counted in one last diagnostic of the file (``and N more``).
+    With ``source_text`` (the policy's governance text), every ``@source`` quote must be a
+    verbatim part of it (error ``misquote``).
     """
     _expect_modules(modules, sources)
+    if source_text is not None:
+        expect(source_text, str, "the source text")
     ctx = _Context(list(modules), dict(sources or {}), DiagnosticCollector(max_diagnostics))
+    ctx.governing = GoverningText(source_text) if source_text is not None else None
     program = None
     for _name, stage in STAGES:
         result = stage(ctx)
@@ -347,9 +468,9 @@ def _expect_modules(modules: object, sources: object) -> None:
 
 
 def check(modules: Sequence[Module], sources: Mapping[str, Source] | None = None,
-          max_diagnostics: int | None = None) -> CheckResult:
+          max_diagnostics: int | None = None, source_text: str | None = None) -> CheckResult:
     """Like :func:`analyse`, but raise :class:`PolicyCheckError` when there are errors."""
-    result = analyse(modules, sources, max_diagnostics)
+    result = analyse(modules, sources, max_diagnostics, source_text)
     if result.program is None:
         raise PolicyCheckError(result.diagnostics)
     return result

@@ -20,7 +20,7 @@ from kdv_policy.language import lexer
 from kdv_policy.language.parser import parse_program
 from kdv_policy.language.printer import format_annotation, format_atom, format_literal
 from kdv_policy.language.source import Source
-from kdv_policy.language.syntax import Clause, Declaration, Item
+from kdv_policy.language.syntax import Clause, Declaration, Interpretation, Item
 
 LINE_WIDTH = 100
 INDENT = "    "
@@ -130,6 +130,9 @@ def _format_item(item: Item) -> list[str]:
     lines += [format_annotation(a) for a in item.annotations]
     if isinstance(item, Declaration):
         lines.append(f".decl {item.predicate}({', '.join(item.params)})")
+        return lines
+    if isinstance(item, Interpretation):
+        lines.append(f".interpretation {item.name}.")
         return lines
     assert isinstance(item, Clause)
     head = format_atom(item.head)

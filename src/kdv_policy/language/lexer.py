@@ -28,6 +28,7 @@ STRING = "string"
 INTEGER = "integer"
 DATE = "date"
 DECL = ".decl"
+INTERPRETATION = ".interpretation"
 DOC = "doc comment"
 COMMENT = "comment"  # only with tokenize(..., keep_comments=True): the formatter keeps them
 PUNCT = "punctuation"
@@ -40,14 +41,15 @@ _SKIP = rf"(?:{_WS}++|%(?!%)[^\n]*+)*+"
 """Whitespace and `%` comments (a `%%` doc comment is a token). Possessive: what is skipped is
 never given back, so a failed match costs no backtracking."""
 
-# Most frequent first; the alternatives never compete for the same text (`.decl` is not `.`,
-# a `%` comment is not a `%%` doc comment, and a date is tried before an integer).
+# Most frequent first; the alternatives never compete for the same text (`.decl` and
+# `.interpretation` are not `.`, a `%` comment is not a `%%` doc comment, and a date is tried
+# before an integer).
 _PATTERNS = [
-    ("punct", r":-|!=|<=|>=|[(),=<>@]|\.(?!decl\b)"),
+    ("punct", r":-|!=|<=|>=|[(),=<>@]|\.(?!(?:decl|interpretation)\b)"),
     ("ident", r"[^\W\d]\w*"),
     ("string", r'"(?:[^"\\\n\r\v\f]|\\[^\n\r\v\f])*"'),
     ("doc", r"%%[^\n]*"),
-    ("decl", r"\.decl\b"),
+    ("decl", r"\.(?:decl|interpretation)\b"),
     ("date", r"-?\d{4}-\d\d-\d\d(?![\w-])"),
     ("integer", r"-?\d+(?![\w])"),
 ]
@@ -167,7 +169,7 @@ def _simple_fact_pattern() -> str:
     for i in reversed(range(1, _MAX_FACT_ARGS)):
         args = f"(?:{w},{w}(?P<x{i}>{constant}){args})?"
     atom = rf"(?P<atom>(?P<pred>{name}){w}\({w}(?P<x0>{constant}){args}{w}\))"
-    return rf"{_SKIP}(?P<fact>{annotations}{atom}{w}\.(?!decl\b))"
+    return rf"{_SKIP}(?P<fact>{annotations}{atom}{w}\.(?!(?:decl|interpretation)\b))"
 
 
 _SIMPLE_FACT_RE = re.compile(_simple_fact_pattern())
@@ -359,7 +361,7 @@ class _Scanner:
         if kind == "comment":
             return Token(COMMENT, lexeme, start, end, lexeme)
         if kind == "decl":
-            return Token(DECL, lexeme, start, end)
+            return Token(DECL if lexeme == DECL else INTERPRETATION, lexeme, start, end)
         if kind == "date":
             try:
                 return Token(DATE, lexeme, start, end, datetime.date.fromisoformat(lexeme))

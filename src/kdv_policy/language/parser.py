@@ -30,6 +30,7 @@ from kdv_policy.language.syntax import (
     Comparison,
     Constant,
     Declaration,
+    Interpretation,
     Item,
     Literal,
     Module,
@@ -167,7 +168,8 @@ class _Parser:
             self.pos += 1
             if tok.kind == lexer.PUNCT and tok.text == ".":
                 return
-            if self.tokens[self.pos].kind in (lexer.DECL, lexer.DOC) or self.tokens[self.pos].text == "@":
+            if self.tokens[self.pos].kind in (lexer.DECL, lexer.INTERPRETATION, lexer.DOC) \
+                    or self.tokens[self.pos].text == "@":
                 return
 
     def item(self) -> Item | None:
@@ -186,10 +188,13 @@ class _Parser:
         if self.at(lexer.EOF):
             if annotations:
                 raise self.error("annotation is not followed by a rule or declaration",
-                                 "put annotations directly above the fact, rule or `.decl` they describe")
+                                 "put annotations directly above the fact, rule, `.decl` or "
+                                 "`.interpretation` they describe")
             return None
         if self.at(lexer.DECL):
             return self.declaration(doc, tuple(annotations))
+        if self.at(lexer.INTERPRETATION):
+            return self.interpretation(doc, tuple(annotations))
         return self.clause(doc, tuple(annotations))
 
     def annotation(self) -> Annotation:
@@ -258,6 +263,19 @@ class _Parser:
             self.advance()
         return Declaration(name, tuple(params), doc, annotations, self.span_from(start))
 
+    def interpretation(self, doc: str | None, annotations: tuple[Annotation, ...]) -> Interpretation:
+        """``.interpretation name.``: the declaration of a named interpretation."""
+        start = self.advance()  # .interpretation
+        if not self.at(lexer.NAME):
+            raise self.error("expected an interpretation name after `.interpretation`, "
+                             f"found {self.tok.describe()}",
+                             "interpretation names start with a lowercase letter, "
+                             "e.g. `.interpretation vorsitz_handelt_allein.`")
+        name = self.advance().text
+        self.expect_punct(".", "at the end of the interpretation's declaration",
+                          "write `.interpretation name.`")
+        return Interpretation(name, doc, annotations, self.span_from(start))
+
     def clause(self, doc: str | None, annotations: tuple[Annotation, ...]) -> Clause:
         start = self.tok
         if not self.at(lexer.NAME):
@@ -317,7 +335,7 @@ class _Parser:
             return self.atom()
         if self.at(lexer.NAME) and not self._next_is_comparison():
             return self.atom()
-        if start.kind in (lexer.PUNCT, lexer.EOF, lexer.DECL, lexer.DOC):
+        if start.kind in (lexer.PUNCT, lexer.EOF, lexer.DECL, lexer.INTERPRETATION, lexer.DOC):
             raise self.error(f"expected a body literal, found {start.describe()}",
                              "a body literal is an atom `p(X)`, `not p(X)` or a comparison such as `X != Y`")
         left = self.term("in a body literal")

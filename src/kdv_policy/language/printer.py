@@ -12,6 +12,8 @@ from kdv_policy.language.syntax import (
     Clause,
     Comparison,
     Declaration,
+    Interpretation,
+    Item,
     Literal,
     Module,
     Negation,
@@ -60,12 +62,17 @@ def format_literal(lit: Literal) -> str:
 
 
 def format_annotation(ann: Annotation) -> str:
-    """An annotation; the text of ``@source`` is always quoted, even where it could be bare."""
+    """An annotation; a text argument (``@source``, ``@structure``, ``@de``, ``@en``,
+    ``@rationale``) is always quoted, even where it could be bare."""
     if not ann.args:
         return f"@{ann.name}"
-    args = [_quoted(a.value) if ann.name == "source" and isinstance(a.value, str) else format_term(a)
-            for a in ann.args]
+    quoted = ann.name in QUOTED_ANNOTATIONS
+    args = [_quoted(a.value) if quoted and isinstance(a.value, str) else format_term(a) for a in ann.args]
     return f"@{ann.name}({', '.join(args)})"
+
+
+QUOTED_ANNOTATIONS = frozenset({"source", "structure", "de", "en", "rationale"})
+"""Annotations whose text argument is always printed quoted, even where it could be bare."""
 
 
 def _quoted(text: str) -> str:
@@ -94,12 +101,25 @@ def format_declaration(decl: Declaration) -> str:
     return "\n".join(lines)
 
 
+def format_interpretation(interp: Interpretation) -> str:
+    lines = _doc_lines(interp.doc) + [format_annotation(a) for a in interp.annotations]
+    lines.append(f".interpretation {interp.name}.")
+    return "\n".join(lines)
+
+
+def format_item(item: Item) -> str:
+    """A declaration, interpretation or clause in canonical layout."""
+    if isinstance(item, Declaration):
+        return format_declaration(item)
+    if isinstance(item, Interpretation):
+        return format_interpretation(item)
+    return format_clause(item)
+
+
 def format_module(module: Module) -> str:
     """The whole file in canonical layout (comments other than doc comments are not kept)."""
     expect(module, Module, "the module")
-    parts = []
-    for item in module.items:
-        parts.append(format_declaration(item) if isinstance(item, Declaration) else format_clause(item))
+    parts = [format_item(item) for item in module.items]
     return "\n".join(parts) + ("\n" if parts else "")
 
 
@@ -113,6 +133,8 @@ __all__ = [
     "format_atom",
     "format_clause",
     "format_declaration",
+    "format_interpretation",
+    "format_item",
     "format_literal",
     "format_module",
     "format_query",

@@ -10,9 +10,9 @@ predicates of earlier strata (the checker guarantees it).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from kdv_policy.language.syntax import Atom, Clause, Declaration, Negation
+from kdv_policy.language.syntax import Atom, Clause, Declaration, Interpretation, Negation
 
 
 @dataclass(frozen=True)
@@ -25,9 +25,23 @@ class Stratum:
 
 @dataclass(frozen=True)
 class Program:
+    """Declarations, clauses and strata; ``interpretations`` are the declared interpretations by
+    name (their clauses are among ``clauses`` until :meth:`adopting` leaves them out)."""
+
     declarations: dict[str, Declaration]
     clauses: tuple[Clause, ...]
     strata: tuple[Stratum, ...]
+    interpretations: dict[str, Interpretation] = field(default_factory=dict)
+
+    def adopting(self, adopted: Iterable[str]) -> Program:
+        """The program the engine evaluates when the interpretations ``adopted`` are adopted: the
+        clauses of every other interpretation are left out (the strata are computed anew)."""
+        keep = frozenset(adopted)
+        clauses = tuple(c for c in self.clauses if c.interpretation is None or c.interpretation in keep)
+        if len(clauses) == len(self.clauses):
+            return self
+        strata, _violations = stratify(self.declarations, clauses)
+        return Program(self.declarations, clauses, strata, self.interpretations)
 
     @property
     def facts(self) -> tuple[Clause, ...]:

@@ -3,9 +3,10 @@
 Grammar (``docs/rule-language.md`` has the full reference)::
 
     program     ::= item*
-    item        ::= annotation* (declaration | clause)
+    item        ::= annotation* (declaration | interpretation | clause)
     annotation  ::= "@" NAME ( "(" constant ("," constant)* ")" )?
     declaration ::= ".decl" NAME "(" NAME ("," NAME)* ")"      -- doc: "%%" lines above it
+    interpretation ::= ".interpretation" NAME "."              -- @de, @en, @rationale above it
     clause      ::= atom ( ":-" literal ("," literal)* )? "."
     literal     ::= atom | "not" atom | term CMP term
     atom        ::= NAME ( "(" term ("," term)* ")" )?
@@ -13,6 +14,10 @@ Grammar (``docs/rule-language.md`` has the full reference)::
     constant    ::= NAME | STRING | INTEGER | DATE
     CMP         ::= "=" | "!=" | "<" | "<=" | ">" | ">="
     query       ::= literal ("," literal)* "."?
+
+Every fact and rule has one *basis* (see :attr:`Clause.basis`): the text (``@source``), the
+structure of the policy (``@structure("...")``) or a named interpretation
+(``@interpretation(id)``, declared by an :class:`Interpretation`).
 
 Every node is a frozen dataclass. The ``span`` field of a node records where
 it was written and is excluded from equality and hashing, so a program printed
@@ -26,6 +31,7 @@ Constants are plain Python values: ``str`` for atoms and quoted strings alike
 from __future__ import annotations
 
 import datetime
+import typing
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import cast
@@ -37,6 +43,10 @@ Value = str | int | datetime.date
 
 COMPARISON_OPS = ("=", "!=", "<", "<=", ">", ">=")
 
+
+
+Basis = typing.Literal["text", "structure", "interpretation"]
+"""What a fact or rule rests on: the text it cites, the structure of the policy, or an interpretation."""
 
 @dataclass(frozen=True, slots=True)
 class Constant:
@@ -146,11 +156,62 @@ class Clause:
 
     @property
     def citation(self) -> str | None:
+        """The first ``@source`` quote, or None."""
         ann = self.annotation("source")
         return str(ann.args[0].value) if ann and ann.args else None
 
+    @property
+    def citations(self) -> tuple[str, ...]:
+        """Every ``@source`` quote, in order (a close reading cites each sentence it rests on)."""
+        return tuple(str(a.args[0].value) for a in self.annotations if a.name == "source" and a.args)
 
-Item = Declaration | Clause
+    @property
+    def structure(self) -> str | None:
+        """The ``@structure("...")`` note of a structural rule, or None."""
+        ann = self.annotation("structure")
+        return str(ann.args[0].value) if ann and ann.args else None
+
+    @property
+    def interpretation(self) -> str | None:
+        """The id of the interpretation the clause belongs to (``@interpretation(id)``), or None."""
+        ann = self.annotation("interpretation")
+        return str(ann.args[0].value) if ann and ann.args else None
+
+    @property
+    def basis(self) -> Basis | None:
+        """``"interpretation"``, ``"structure"``, ``"text"`` or None (no basis given)."""
+        if self.interpretation is not None:
+            return "interpretation"
+        if self.structure is not None:
+            return "structure"
+        if self.citation is not None:
+            return "text"
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Interpretation:
+    """``.interpretation name.``: a named reading the text does not state.
+
+    Its annotations give a one-line description in German (``@de``) and English (``@en``) and
+    the reason for the reading (``@rationale``); the facts and rules marked
+    ``@interpretation(name)`` belong to it.
+    """
+
+    name: str
+    doc: str | None = None
+    annotations: tuple[Annotation, ...] = ()
+    span: Span | None = field(default=None, compare=False, repr=False)
+
+    def text(self, name: str) -> str | None:
+        """The argument of the annotation ``name`` (``de``, ``en``, ``rationale``), or None."""
+        for ann in self.annotations:
+            if ann.name == name and ann.args:
+                return str(ann.args[0].value)
+        return None
+
+
+Item = Declaration | Interpretation | Clause
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +228,10 @@ class Module:
     @property
     def clauses(self) -> tuple[Clause, ...]:
         return tuple(i for i in self.items if isinstance(i, Clause))
+
+    @property
+    def interpretations(self) -> tuple[Interpretation, ...]:
+        return tuple(i for i in self.items if isinstance(i, Interpretation))
 
 
 @dataclass(frozen=True, slots=True)

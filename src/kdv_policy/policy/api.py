@@ -45,8 +45,17 @@ from kdv_policy.policy.explain import ProofNode, Prover, WhyNot
 from kdv_policy.policy.loader import LoadedProgram, load_program
 from kdv_policy.policy.names import NameIndex
 from kdv_policy.policy.readings import OPEN, Readings, declares_readings
-from kdv_policy.policy.results import Answers, Decision, Entity, Explanation, OpenQuestion, Permission
+from kdv_policy.policy.results import (
+    Answers,
+    Decision,
+    Entity,
+    Explanation,
+    Interpretation,
+    OpenQuestion,
+    Permission,
+)
 from kdv_policy.policy.version import content_digest, policy_version
+from kdv_policy.suggest import did_you_mean
 
 INTERFACE: dict[str, tuple[str, ...]] = {
     "may": ("actor", "action", "object"),
@@ -118,9 +127,12 @@ class Policy:
         remove: Iterable[tuple[str, tuple[Value, ...]]] = (),
         cache_size: int = DEFAULT_CACHE_SIZE,
         limits: Limits | QueryLimits | None = None,
+        interpretations: Iterable[str] | None = None,
         _content: bytes | None = None,
     ) -> None:
         self._loaded = check.instance(loaded, LoadedProgram, "`loaded`")
+        self._adopted = _adopted(loaded, interpretations)
+        self._text_policy: Policy | None = None  # without any interpretation; made on first use
         self._all_limits = as_limits(_checked_limits(limits))
         self._limits = self._all_limits.query
         self._at = at = check.date(at, "`at`")
@@ -132,7 +144,7 @@ class Policy:
                               for f in check.many(remove, "`remove`", "facts"))
         # the files' hash, once per load: a derived policy (at, with_facts) takes it over
         self._content = _content if _content is not None else content_digest(loaded)
-        self._program, facts = self._what_if(loaded, self._added, self._removed)
+        self._program, facts = self._what_if(loaded, self._added, self._removed, self._adopted)
         if at is not None:
             if "as_of" not in self._program.declarations:
                 raise QueryError("this policy has no dated facts: it declares no `as_of/1`, "
@@ -144,7 +156,7 @@ class Policy:
         self._model = self._engine.model
         self._prover = Prover(self._program, self._model, self._engine.steps, loaded.origin)
         self._name_table: NameIndex | None = None  # built on first use: a large directory costs a while
-        self._version = policy_version(self._content, self._at, self._added, self._removed)
+        self._version = policy_version(self._content, self._at, self._added, self._removed, self._adopted)
         self._indexes: dict[tuple[str, tuple[int, ...]], dict[Row, list[Row]]] = {}
         # FIFO, not LRU: a hit is a plain lookup (an LRU hit reorders, costing more than the answer)
         self._cache = _DecisionCache(maxsize=max(1, cache_size))
@@ -164,6 +176,7 @@ class Policy:
         people: str | os.PathLike[str] | None = None,
         cache_size: int = DEFAULT_CACHE_SIZE,
         limits: Limits | QueryLimits | None = None,
+        interpretations: Iterable[str] | None = None,
     ) -> Policy:
         """Load the policy directory at ``path`` (the bundled governance when omitted).
 
@@ -172,6 +185,8 @@ class Policy:
         file (persons and the roles they hold; default: ``people.toml`` in the directory, if
         any). ``limits`` bounds loading, evaluation and ad-hoc queries (:class:`~kdv_policy.limits.Limits`;
         a :class:`~kdv_policy.limits.QueryLimits` bounds only ad-hoc queries).
+        ``interpretations`` are the ids of the interpretations to adopt (``()``: the text alone);
+        None adopts those of the directory's ``policy.toml`` (none without one).
         Raises a :class:`~kdv_policy.errors.PolicyError` with every problem found; nothing
         is half-loaded.
         """
@@ -186,7 +201,7 @@ class Policy:
             except OSError as err:  # a path the system refuses to look up, e.g. a name too long
                 raise PolicyLoadError(f"cannot read `{_shown(err.filename or path)}`: "
                                       f"{err.strerror or err}") from None
-            return cls(loaded, at=date, cache_size=cache_size, limits=limits)
+            return cls(loaded, at=date, cache_size=cache_size, limits=limits, interpretations=interpretations)
 
     def at(self, date: datetime.date | str | None) -> Policy:
         """The same policy as of ``date`` (``None``: timeless); dated facts apply as of that day."""
@@ -229,9 +244,12 @@ class Policy:
         return self._derive(self._at, tuple(added), tuple(removed))
 
     def _derive(self, at: datetime.date | None, add: tuple[tuple[str, Row], ...],
-                remove: tuple[tuple[str, Row], ...]) -> Policy:
+                remove: tuple[tuple[str, Row], ...], interpretations: tuple[str, ...] | None = None
+                ) -> Policy:
+        """A policy of the same files with another date, what-if changes or adopted interpretations."""
         return Policy(self._loaded, at=at, add=add, remove=remove, cache_size=self._cache_size,
-                      limits=self._all_limits, _content=self._content)
+                      limits=self._all_limits, _content=self._content,
+                      interpretations=self._adopted if interpretations is None else interpretations)
 
     # -- properties -----------------------------------------------------------------------------
 
@@ -242,8 +260,34 @@ class Policy:
 
     @property
     def program(self) -> Program:
-        """The checked program (with what-if removals applied)."""
+        """The checked program the answers come from: what-if removals applied, the clauses of
+        interpretations not adopted left out."""
         return self._program
+
+    @property
+    def interpretations(self) -> tuple[Interpretation, ...]:
+        """Every interpretation the policy declares, by id, each with its ``adopted`` flag."""
+        program = self._loaded.program
+        rules: dict[str, list[str]] = {name: [] for name in program.interpretations}
+        for clause in program.clauses:
+            if clause.interpretation in rules and clause.id:
+                rules[clause.interpretation].append(clause.id)
+        return tuple(
+            Interpretation(id=name, de=decl.text("de") or "", en=decl.text("en") or "",
+                           rationale=decl.text("rationale") or "", adopted=name in self._adopted,
+                           rules=tuple(rules[name]))
+            for name, decl in sorted(program.interpretations.items()))
+
+    @property
+    def adopted(self) -> tuple[str, ...]:
+        """The ids of the interpretations this policy adopts, sorted (empty: the text alone)."""
+        return self._adopted
+
+    def with_interpretations(self, interpretations: Iterable[str]) -> Policy:
+        """The same policy adopting exactly ``interpretations`` (``()``: the text alone)."""
+        ids = [check.text(i, "an interpretation id")
+               for i in check.many(interpretations, "`interpretations`", "interpretation ids")]
+        return self._derive(self._at, self._added, self._removed, tuple(ids))
 
     @property
     def warnings(self) -> tuple[Diagnostic, ...]:
@@ -452,7 +496,8 @@ class Policy:
         held = row in self._model["may"]
         allowed, determined, questions = self._weighed("may", row)
         decision = Decision(question=_text("may", row), allowed=allowed, actor=a, action=ac, object=ob,
-                            version=self._version, determined=determined, open_questions=questions)
+                            version=self._version, determined=determined, open_questions=questions,
+                            interpretations=self._resting_on("may", row, held))
         decision._explain = lambda: self._explain_may(a, ac, ob, held, questions=questions,
                                                       determined=determined)
         return decision
@@ -464,9 +509,11 @@ class Policy:
 
         def permission(r: tuple[Value, ...]) -> Permission:
             return Permission(action=self.entity(r[1], "action"), object=self.entity(r[2], "object"))
+        total, each = self._rows_resting_on("may", {0: a.id}, rows, lambda r: f"{r[1]} {r[2]}")
         result: Answers[Permission] = Answers[Permission](
             question=f"may({a.id}, A, O)", answers=tuple(permission(r) for r in rows), version=self._version,
-            undetermined=tuple(permission(r) for r in undetermined), open_questions=questions)
+            undetermined=tuple(permission(r) for r in undetermined), open_questions=questions,
+            interpretations=total, answer_interpretations=each)
         result._explain = lambda: self._explain_rows("may", rows, f"{a.name} may nothing")
         return result
 
@@ -480,9 +527,11 @@ class Policy:
         arity = len(INTERFACE[predicate])
         pattern = tuple(bound.get(i) for i in range(arity))
         question = _text(predicate, tuple(v if v is not None else "?" for v in pattern)).replace('"?"', "X")
+        total, each = self._rows_resting_on(predicate, bound, rows, lambda r: str(r[answer_at]))
         result: Answers[Entity] = Answers[Entity](
             question=question, answers=ordered(rows), version=self._version,
-            undetermined=ordered(undetermined), open_questions=questions)
+            undetermined=ordered(undetermined), open_questions=questions,
+            interpretations=total, answer_interpretations=each)
 
         def explain() -> Explanation:
             if rows:
@@ -498,7 +547,8 @@ class Policy:
         held = row in self._model.get(predicate, frozenset())
         allowed, determined, questions = self._weighed(predicate, row)
         decision = Decision(question=_text(predicate, row), allowed=allowed, subject=subject,
-                            version=self._version, determined=determined, open_questions=questions)
+                            version=self._version, determined=determined, open_questions=questions,
+                            interpretations=self._resting_on(predicate, row, held))
 
         def explain() -> Explanation:
             goal = _text(predicate, row)
@@ -581,6 +631,48 @@ class Policy:
         return OpenQuestion(subject=b, summary=summary, citation=proof.citation, id=proof.id,
                             answers=tuple(answers), proof=proof)
 
+    # -- interpretations --------------------------------------------------------------------------
+
+    def _text_only(self) -> Policy:
+        """This policy without any interpretation (same date and what-if changes), made on first use."""
+        if self._text_policy is None:
+            text = self._derive(self._at, self._added, self._removed, ())
+            with self._lock:
+                if self._text_policy is None:
+                    self._text_policy = text
+        return self._text_policy
+
+    def _resting_on(self, predicate: str, row: tuple[Value, ...], allowed: bool) -> tuple[str, ...]:
+        """The adopted interpretations a yes/no answer rests on: none when the text alone answers
+        alike; else those its proof uses (a yes), or every adopted one (a no the text would not give)."""
+        if not self._adopted:
+            return ()
+        text = self._text_only()
+        if (row in text._model.get(predicate, frozenset())) == allowed:
+            return ()
+        return self._used(predicate, row) if allowed else self._adopted
+
+    def _rows_resting_on(self, predicate: str, bound: Mapping[int, Value], rows: Sequence[Row],
+                         key: Callable[[Row], str]) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
+        """For a list answer: the interpretations all answers rest on, and those of each answer the
+        text alone does not give (by the answer's id)."""
+        if not self._adopted:
+            return (), {}
+        text_rows = set(self._text_only()._rows(predicate, bound))
+        each: dict[str, tuple[str, ...]] = {}
+        for row in rows:
+            if row not in text_rows:
+                each[key(row)] = self._used(predicate, row)
+        used: set[str] = {name for names in each.values() for name in names}
+        if text_rows - set(rows):  # the text gives an answer an interpretation takes away
+            used.update(self._adopted)
+        return tuple(sorted(used)), each
+
+    def _used(self, predicate: str, row: tuple[Value, ...]) -> tuple[str, ...]:
+        """The interpretations the proof of a row uses (every adopted one if the proof shows none)."""
+        names = {n.interpretation for n in self._proof(predicate, row).walk() if n.interpretation}
+        return tuple(sorted(names)) if names else self._adopted
+
     # -- explanations -----------------------------------------------------------------------------
 
     def _proof(self, predicate: str, row: tuple[Value, ...]) -> ProofNode:
@@ -613,6 +705,9 @@ class Policy:
                 how += " by delegation: " + " → ".join(e.name for e in chain)
             basis = _first_citation(proof)
             summary = f"{a.name} may {ac.id} {ob.name}{how}" + (f" — « {basis} »" if basis else "")
+            resting = self._resting_on("may", row, allowed)
+            if resting:
+                summary += f" (by interpretation: {', '.join(resting)})"
             return Explanation(summary=summary + _depends(questions), proofs=(proof, *opened), chain=chain)
         why: WhyNot = self._prover.why_not("may", row)
         own = [self.entity(r[1], "action").id for r in self._rows("may", {0: a.id, 2: ob.id})]
@@ -727,13 +822,14 @@ class Policy:
 
     @staticmethod
     def _what_if(loaded: LoadedProgram, added: Iterable[tuple[str, Row]],
-                 removed: Iterable[tuple[str, Row]]) -> tuple[Program, dict[str, list[Row]]]:
-        program = loaded.program
+                 removed: Iterable[tuple[str, Row]], adopted: tuple[str, ...] = ()
+                 ) -> tuple[Program, dict[str, list[Row]]]:
+        program = loaded.program.adopting(adopted)
         facts = {p: list(rows) for p, rows in loaded.facts.items()}
         if removed:
             gone = set(removed)
             clauses = tuple(c for c in program.clauses if not (c.is_fact and _key(c.head) in gone))
-            program = Program(program.declarations, clauses, program.strata)
+            program = Program(program.declarations, clauses, program.strata, program.interpretations)
             facts = {p: [r for r in rows if (p, tuple(r)) not in gone] for p, rows in facts.items()}
         for predicate, row in added:
             facts.setdefault(predicate, []).append(row)
@@ -834,6 +930,24 @@ def _shown(text: object, limit: int = 120) -> str:
     """A path or text an error quotes, cut to ``limit`` characters."""
     text = str(text)
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _adopted(loaded: LoadedProgram, interpretations: Iterable[str] | None) -> tuple[str, ...]:
+    """The ids of the interpretations to adopt, sorted: ``interpretations``, or those of the
+    directory's ``policy.toml`` when None. An id no rule file declares is refused."""
+    if interpretations is None:
+        names = list(loaded.configuration.adopt)
+    else:
+        names = [check.text(i, "an interpretation id")
+                 for i in check.many(interpretations, "`interpretations`", "interpretation ids")]
+    declared = loaded.program.interpretations
+    for name in names:
+        if name not in declared:
+            hint = did_you_mean(name, list(declared), lambda c: f"`{c}`") if len(name) <= 100 else None
+            known = ", ".join(f"`{d}`" for d in sorted(declared)) or "none"
+            raise PolicyLoadError(f"the policy declares no interpretation `{_shown(name, 60)}`; "
+                                  + (hint or f"its interpretations are: {known}"))
+    return tuple(sorted(set(names)))
 
 
 def _checked_limits(limits: object) -> Limits | QueryLimits | None:

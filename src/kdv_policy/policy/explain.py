@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,6 +24,7 @@ from kdv_policy.language.program import Program
 from kdv_policy.language.source import Span
 from kdv_policy.language.syntax import (
     Atom,
+    Basis,
     Clause,
     Comparison,
     Constant,
@@ -67,6 +68,15 @@ class ProofNode(BaseModel):
     args: tuple[JsonValue, ...] = Field(default=(), description="the values of the atom")
     id: str | None = Field(default=None, description="the @id of the fact or rule")
     citation: str | None = Field(default=None, description="the cited sentence of the governance text")
+    basis: Literal["text", "structure", "interpretation"] | None = Field(
+        default=None,
+        description="what the step rests on: text (it cites a sentence), structure (it composes other "
+                    "steps) or interpretation (a reading the text does not state)")
+    interpretation: str | None = Field(
+        default=None, description="for basis interpretation: the interpretation's id")
+    note: str | None = Field(
+        default=None, description="for basis structure: how the rule composes others; for basis "
+                                  "interpretation: the interpretation's description")
     location: str | None = Field(default=None, description="file:line of the fact, rule or data entry")
     bindings: dict[str, JsonValue] = Field(default_factory=dict, description="the rule's variables")
     children: tuple[ProofNode, ...] = Field(default=(), description="the premises, in body order")
@@ -89,9 +99,19 @@ class ProofNode(BaseModel):
         lines = [indent + label]
         if self.citation:
             lines.append(f"{indent}    « {self.citation} »")
+        if self.basis in ("structure", "interpretation"):
+            lines.append(f"{indent}  {basis_line(self.basis, self.interpretation, self.note)}")
         for child in self.children:
             lines.append(child.render(indent + "  "))
         return "\n".join(lines)
+
+
+def basis_line(basis: str, interpretation: str | None, note: str | None) -> str:
+    """``↳ Interpretation vorsitz_handelt_allein: The chair acts alone for its body.`` or
+    ``↳ Structure: ...``: the basis of a step that cites no sentence of its own."""
+    if basis == "interpretation":
+        return f"↳ Interpretation {interpretation}" + (f": {note}" if note else "")
+    return "↳ Structure" + (f": {note}" if note else "")
 
 
 class Attempt(BaseModel):
@@ -101,6 +121,12 @@ class Attempt(BaseModel):
 
     id: str | None = Field(default=None, description="the @id of the rule")
     citation: str | None = Field(default=None, description="the rule's cited sentence")
+    basis: Literal["text", "structure", "interpretation"] | None = Field(
+        default=None, description="what the rule rests on (see ProofNode.basis)")
+    interpretation: str | None = Field(
+        default=None, description="for basis interpretation: the interpretation's id")
+    note: str | None = Field(
+        default=None, description="the structure note or the interpretation's description")
     rule: str = Field(description="the rule, instantiated with the goal's values")
     failed: str = Field(description="the first condition that does not hold, as far as instantiated")
     held: tuple[ProofNode, ...] = Field(default=(), description="the conditions before it that did hold")
@@ -126,6 +152,8 @@ class WhyNot(BaseModel):
             lines.append(f"{indent}  rule {a.id or '?'}: {a.rule}")
             if a.citation:
                 lines.append(f"{indent}      « {a.citation} »")
+            if a.basis in ("structure", "interpretation"):
+                lines.append(f"{indent}      {basis_line(a.basis, a.interpretation, a.note)}")
             lines.append(f"{indent}      fails at: {a.failed}")
             if a.blocked_by is not None:
                 lines.append(f"{indent}      because:")
@@ -171,7 +199,7 @@ class Prover:
             return None
         fact = self._facts.get((predicate, row))
         if fact is not None:
-            return _node("fact", fact.head, fact, {})
+            return _node("fact", fact.head, fact, {}, program=self._program)
         if step == 0:
             return ProofNode(kind="data", atom=_atom_text(predicate, row), predicate=predicate, args=row,
                              location=self._data_origin(predicate, row))
@@ -182,7 +210,7 @@ class Prover:
             for solution in self._solve(clause.body, bindings, below=step):
                 children = tuple(self._premise(lit, solution, step) for lit in clause.body)
                 head = _instantiate(clause.head, solution)
-                return _node("rule", head, clause, solution, children)
+                return _node("rule", head, clause, solution, children, program=self._program)
         raise AssertionError(f"no derivation found for {_atom_text(predicate, row)} (step {step})")
 
     def _premise(self, lit: BodyLiteral, bindings: Mapping[str, Value], step: int) -> ProofNode:
@@ -218,7 +246,8 @@ class Prover:
             rule_text = f"{head} :- " + ", ".join(_literal_text(lit, bindings) for lit in clause.body)
             attempts.append(Attempt(id=clause.id, citation=clause.citation, rule=rule_text,
                                     failed=failed or "?", held=tuple(held),
-                                    blocked_by=self._blocker(clause.body, bindings) if failed else None))
+                                    blocked_by=self._blocker(clause.body, bindings) if failed else None,
+                                    **basis_fields(clause, self._program)))
         return WhyNot(goal=goal, attempts=tuple(attempts))
 
     def _first_failure(self, body: Sequence[BodyLiteral], bindings: dict[str, Value],
@@ -465,13 +494,37 @@ def _where(span: Span | None) -> str | None:
     return f"{span.path}:{span.line}" if span else None
 
 
+class BasisFields(TypedDict):
+    """The basis fields of a proof node or attempt."""
+
+    basis: Basis | None
+    interpretation: str | None
+    note: str | None
+
+
+def basis_fields(clause: Clause, program: Program) -> BasisFields:
+    """The basis of a clause as the fields of a proof node: ``basis``, ``interpretation``, ``note``
+    (the interpretation's English description, else its German one)."""
+    basis = clause.basis
+    if basis == "interpretation":
+        name = clause.interpretation
+        declared = program.interpretations.get(name) if name is not None else None
+        note = (declared.text("en") or declared.text("de")) if declared is not None else None
+        return {"basis": basis, "interpretation": name, "note": note}
+    if basis == "structure":
+        return {"basis": basis, "interpretation": None, "note": clause.structure}
+    return {"basis": basis, "interpretation": None, "note": None}
+
+
 def _node(kind: Literal["fact", "rule"], head: Atom, clause: Clause, bindings: Mapping[str, Value],
-          children: Iterable[ProofNode] = ()) -> ProofNode:
+          children: Iterable[ProofNode] = (), program: Program | None = None) -> ProofNode:
     return ProofNode(
         kind=kind, atom=format_atom(head), predicate=head.predicate,
         args=tuple(t.value for t in head.args if isinstance(t, Constant)),
         id=clause.id, citation=clause.citation, location=_where(clause.span),
         bindings=dict(bindings), children=tuple(children),
+        **(basis_fields(clause, program) if program is not None
+           else BasisFields(basis=None, interpretation=None, note=None)),
     )
 
 

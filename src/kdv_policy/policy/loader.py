@@ -29,12 +29,16 @@ from kdv_policy.gcpause import paused
 from kdv_policy.language.checker import CheckResult, analyse
 from kdv_policy.language.parser import parse_program
 from kdv_policy.language.program import Program
+from kdv_policy.language.quotes import SOURCE_TEXT
 from kdv_policy.language.source import Source
 from kdv_policy.language.syntax import Module
 from kdv_policy.limits import DEFAULT_LIMITS, Limits
 from kdv_policy.policy import arguments
+from kdv_policy.policy.configuration import Configuration, read_configuration, unknown_adopted
 
 RULE_SUFFIX = ".dl"
+NO_CONFIGURATION = Configuration()
+"""The configuration of a policy without ``policy.toml``."""
 
 
 def bundled_rules() -> Path:
@@ -98,6 +102,7 @@ class LoadedProgram:
     warnings: tuple[Diagnostic, ...]
     data: DataSet | None = None
     people: DataSet | None = None
+    configuration: Configuration = NO_CONFIGURATION
 
     @property
     def datasets(self) -> tuple[DataSet, ...]:
@@ -167,7 +172,7 @@ def _analyse_directory(
             raise _too_many_items(root, source.path, limits.max_items) from None
     if syntax:
         return CheckResult(None, tuple(sorted(syntax, key=Diagnostic.sort_key))), sources, (None, None)
-    result = analyse(modules, sources, limits.max_diagnostics_per_file)
+    result = analyse(modules, sources, limits.max_diagnostics_per_file, _source_text(root, limits))
     problems: list[Diagnostic] = []
     data = _data_file(lambda: load_data(root, limits) if root.is_dir() else None, problems)
     def own_people(path: Path) -> DataSet:  # the policy's own people file stays inside it
@@ -182,10 +187,34 @@ def _analyse_directory(
     for dataset in (data, people_data):
         if dataset is not None and result.program is not None:
             problems += _undeclared_facts(dataset, result.program)
+    configuration = _configuration(root, limits, problems)
+    if configuration is not None and result.program is not None:
+        problems += unknown_adopted(configuration, result.program.interpretations)
     if problems:
         diags = tuple(sorted(result.diagnostics + tuple(problems), key=Diagnostic.sort_key))
         return CheckResult(None, diags), sources, (None, None)
     return result, sources, (data, people_data)
+
+
+def _configuration(root: Path, limits: Limits, problems: list[Diagnostic]) -> Configuration | None:
+    """The directory's ``policy.toml`` (its problems added to ``problems``)."""
+    try:
+        return read_configuration(root, limits)
+    except PolicyLoadError as err:
+        problems += list(err.diagnostics) or [Diagnostic("config-invalid", Severity.ERROR, str(err))]
+        return None
+
+
+def _source_text(root: Path, limits: Limits) -> str | None:
+    """The governance text the rules cite: ``source-text.txt`` of the policy directory (for a
+    one-file policy, beside the file), or None when there is none."""
+    path = (root if root.is_dir() else root.parent) / SOURCE_TEXT
+    if not os.path.lexists(path):
+        return None
+    if root.is_dir():
+        check_inside(path, root, display_path(path), "source text")
+    return read_text(path, display_path(path), limit=limits.max_rule_file_bytes, what="source text",
+                     advice=None)
 
 
 def _too_many_items(root: Path, path: str, max_items: int) -> PolicyLoadError:
@@ -250,7 +279,8 @@ def load_program(
         errors = [d for d in result.diagnostics if d.severity is Severity.ERROR]
         if errors and all(d.code == "syntax" for d in errors):
             raise PolicySyntaxError(errors)
-        if errors and all(d.code.startswith(("data-", "file-")) for d in errors):
+        if errors and all(d.code.startswith(("data-", "file-", "config-")) for d in errors):
             raise PolicyLoadError("\n".join(d.headline() for d in errors), tuple(errors))
         raise PolicyCheckError(result.diagnostics)
-    return LoadedProgram(root, result.program, sources, result.warnings, data, people_data)
+    return LoadedProgram(root, result.program, sources, result.warnings, data, people_data,
+                         read_configuration(root, limits))

@@ -460,6 +460,7 @@ class DecisionReply(Reply):
             out["unit"] = entity_json(d.subject)
         out["resolved"] = d.question
         out.update(status=d.status, determined=d.determined, open_questions=_open_json(d.open_questions))
+        out["interpretations"] = list(d.interpretations)
         out["explanation"] = self.explanation.model_dump(mode="json")
         return out
 
@@ -518,11 +519,15 @@ class ListReply(Reply):
                                 "object": entity_json(a.object)})
             else:
                 answers.append(entity_json(a))
+            resting = self.answers.answer_interpretations.get(answers[-1]["id"])
+            if resting:
+                answers[-1]["interpretations"] = list(resting)
         undetermined = [{"id": a.id, "name": a.name} if isinstance(a, Permission) else entity_json(a)
                         for a in self.answers.undetermined]
         return {"query": self.query.text, "kind": self.query.kind, "answers": answers,
                 "undetermined": undetermined, "open_questions": _open_json(self.answers.open_questions),
-                "resolved": self.answers.question, "explanation": self.explanation.model_dump(mode="json")}
+                "resolved": self.answers.question, "interpretations": list(self.answers.interpretations),
+                "explanation": self.explanation.model_dump(mode="json")}
 
 
 def _open_json(questions: Sequence[OpenQuestion]) -> list[dict[str, Any]]:

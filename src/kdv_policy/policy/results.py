@@ -57,15 +57,34 @@ class OpenQuestion(BaseModel):
 
     subject: Entity = Field(description="the body whose existence the text leaves open")
     summary: str = Field(description="one sentence: what the text leaves open")
-    citation: str | None = Field(None, description="the sentence that leaves it open")
-    id: str | None = Field(None, description="the @id of the rule that finds it open")
-    answers: tuple[str, ...] = Field((), description="for a list question: the ids of the answers that "
-                                                     "depend on it")
-    proof: ProofNode | None = Field(None, description="the proof that the text leaves it open")
+    citation: str | None = Field(default=None, description="the sentence that leaves it open")
+    id: str | None = Field(default=None, description="the @id of the rule that finds it open")
+    answers: tuple[str, ...] = Field(
+        default=(), description="for a list question: the ids of the answers that depend on it")
+    proof: ProofNode | None = Field(default=None, description="the proof that the text leaves it open")
 
     def render(self) -> str:
         """One line: the summary and the cited sentence."""
         return self.summary + (f" — « {self.citation} »" if self.citation else "")
+
+
+class Interpretation(BaseModel):
+    """A named reading the text does not state, declared by the policy (``.interpretation``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(description="the interpretation's id, e.g. `vorsitz_handelt_allein`")
+    de: str = Field(description="its one-line description in German")
+    en: str = Field(description="its one-line description in English")
+    rationale: str = Field(description="why the policy reads the text so")
+    adopted: bool = Field(description="whether this policy adopts it: its facts and rules take part in "
+                                      "answers")
+    rules: tuple[str, ...] = Field(default=(), description="the ids of the facts and rules that belong to it")
+
+    def render(self) -> str:
+        mark = "adopted" if self.adopted else "not adopted"
+        return (f"{self.id} ({mark})\n  de: {self.de}\n  en: {self.en}\n  rationale: {self.rationale}\n"
+                f"  rules: {', '.join(self.rules) or '-'}")
 
 
 class Explanation(BaseModel):
@@ -141,6 +160,9 @@ class Decision(_Explained):
     object: Entity | None = Field(default=None, description="for `may`: what the action is about")
     subject: Entity | None = Field(default=None, description="for other questions: the entity asked about")
     version: str = Field(default="", description="the version of the policy that decided")
+    interpretations: tuple[str, ...] = Field(
+        default=(), description="the adopted interpretations the answer rests on: empty when the text alone "
+                        "gives the same answer")
     determined: bool = Field(
         default=True, description="false when the text does not decide the answer for the question's date; "
                                   "`allowed` is then false (deny by default)")
@@ -174,6 +196,12 @@ class Answers(_Explained, Generic[T]):
     open_questions: tuple[OpenQuestion, ...] = Field(
         default=(), description="what the text leaves open that some answers (or undetermined candidates) "
                         "depend on, each naming them")
+    interpretations: tuple[str, ...] = Field(
+        default=(), description="the adopted interpretations the answers rest on, in total: empty when "
+                                "the text alone gives the same answers")
+    answer_interpretations: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict, description="by answer id: the adopted interpretations that answer rests on "
+                                          "(only answers the text alone does not give)")
 
     def __iter__(self) -> Iterator[T]:  # type: ignore[override]
         return iter(self.answers)

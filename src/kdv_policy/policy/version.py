@@ -7,7 +7,8 @@ The version is the first 16 hex digits of a SHA-256 over
 - the data files: ``organisation.toml`` and the people file, each by its path relative to
   the policy directory and its bytes; a people file outside the directory counts under the
   fixed name ``<people>``, whatever its absolute path;
-- the as-of date and the what-if changes (facts added and removed, each value with its type).
+- the as-of date and the what-if changes (facts added and removed, each value with its type);
+- the interpretations adopted (none adds nothing).
 
 So the same files copied to two folders, or extracted from git to a new temporary
 directory on every run, give the same version; a changed byte, a renamed rule file or
@@ -70,14 +71,17 @@ def content_digest(loaded: LoadedProgram) -> bytes:
 
 
 def policy_version(content: bytes, at: datetime.date | None, added: Iterable[Fact],
-                   removed: Iterable[Fact]) -> str:
+                   removed: Iterable[Fact], interpretations: Iterable[str] = ()) -> str:
     """The version of a policy with ``content`` (:func:`content_digest`), asked as of ``at``
-    with the what-if changes ``added`` and ``removed`` (their order does not matter)."""
+    with the what-if changes ``added`` and ``removed`` (their order does not matter), adopting
+    the ``interpretations`` (a set: adopting none leaves the version as it was without them)."""
     digest = hashlib.sha256(content)
     _field(digest, (at.isoformat() if at is not None else "timeless").encode())
     for sign, facts in ((b"+", added), (b"-", removed)):
         for fact in sorted({_fact_text(f) for f in facts}):
             _field(digest, sign + fact.encode("utf-8"))
+    for name in sorted(set(interpretations)):
+        _field(digest, b"i" + name.encode("utf-8"))
     return digest.hexdigest()[:16]
 
 

@@ -28,8 +28,8 @@ QUESTIONS: dict[str, int] = {
 DECISION_QUESTIONS = ("may", "is_consumer", "holds")
 LIST_QUESTIONS = ("who_may", "what_may", "who_serves", "members", "chair", "responsible_for")
 EXPECTATIONS = ("expect", "contains", "excludes")
-CASE_KEYS = (*QUESTIONS, *EXPECTATIONS, "name", "source", "because", "at", "add", "remove")
-FILE_KEYS = ("at", "people", "cases")
+CASE_KEYS = (*QUESTIONS, *EXPECTATIONS, "name", "source", "because", "at", "add", "remove", "interpretations")
+FILE_KEYS = ("at", "people", "interpretations", "cases")
 
 
 class PolicyTestError(PolicyError):
@@ -76,10 +76,17 @@ class Case:
     at: datetime.date | None = None
     add: tuple[Item, ...] = ()
     remove: tuple[Item, ...] = ()
+    interpretations: Item | None = None
 
     @property
     def location(self) -> str:
         return f"{self.file.display}:{self.line}"
+
+    @property
+    def adopted(self) -> Item | None:
+        """The interpretations the case adopts (a tuple of ids): its own, else the file's; None
+        keeps the policy's own."""
+        return self.interpretations if self.interpretations is not None else self.file.interpretations
 
     @property
     def date(self) -> datetime.date | None:
@@ -96,6 +103,7 @@ class CaseFile:
     source: Source = field(repr=False)
     at: datetime.date | None = None
     people: Path | None = None
+    interpretations: Item | None = None
     cases: list[Case] = field(default_factory=list)
 
 

@@ -244,6 +244,8 @@ class _FileParser:
             settings = self.mapping(root, FILE_KEYS, "a test file")
             if "at" in settings:
                 self.file.at = self.date(settings["at"])
+            if "interpretations" in settings:
+                self.file.interpretations = self.interpretation_ids(settings["interpretations"])
             if "people" in settings:
                 people = self.text(settings["people"], "`people`")
                 if people is not None:
@@ -329,6 +331,8 @@ class _FileParser:
             case.source_span = self.span(keys["source"])
         if "at" in keys:
             case.at = self.date(keys["at"])
+        if "interpretations" in keys:
+            case.interpretations = self.interpretation_ids(keys["interpretations"])
         for key in ("add", "remove"):
             if key in keys:
                 setattr(case, key, self.items(keys[key], f"each fact of `{key}`") or ())
@@ -342,6 +346,11 @@ class _FileParser:
         if not case.name and args:
             case.name = _question_text(question, [a.value for a in args])
         return case if len(self.problems) == before else None
+
+    def interpretation_ids(self, node: Node) -> Item:
+        """``interpretations: [id, ...]``: the interpretations adopted (``[]``: the text alone)."""
+        ids = self.items(node, "each id of `interpretations`")
+        return Item(tuple(i.value for i in ids or ()), self.span(node))
 
     def arguments(self, question: str, node: Node) -> tuple[Item, ...] | None:
         count = QUESTIONS[question]

@@ -4,7 +4,7 @@ what-if facts), and :func:`run_tests` for a whole policy directory."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from pathlib import Path
 
 from kdv_policy.authoring.policytests.check import CaseCheck
@@ -48,10 +48,16 @@ class CaseRunner:
     def policy_for(self, case: Case) -> Policy:
         add = [i.value for i in case.add]
         remove = [i.value for i in case.remove]
-        key = (case.file.people, tuple(add), tuple(remove), case.date)
+        adopted = case.adopted
+        key = (case.file.people, tuple(add), tuple(remove), case.date, adopted.value if adopted else None)
         found = self._policies.get(key)
         if found is None:
             policy = self.base(case.file.people)
+            if adopted is not None:
+                try:
+                    policy = policy.with_interpretations(adopted.value)
+                except PolicyError as err:
+                    raise case_error(case, adopted.span, "test-name", first_line(err)) from None
             if case.add or case.remove:
                 try:
                     policy = policy.with_facts(add=add, remove=remove)
@@ -88,10 +94,12 @@ class CaseRunner:
 
 
 def run_tests(directory: Path | None = None, *, people: Path | None = None,
-              limits: Limits | None = None) -> TestReport:
+              limits: Limits | None = None, interpretations: Iterable[str] | None = None) -> TestReport:
     """Run the test files ``tests/*.yaml`` of the policy directory ``directory`` (the bundled
     policy when None) and report on every case and on rule coverage.
 
+    ``interpretations`` are the interpretations the policy adopts (None: those of its
+    ``policy.toml``); a case's or test file's own ``interpretations:`` overrides them.
     ``people`` is the people file the policy is loaded with (default: ``people.toml`` in the
     directory, if any); a test file's own ``people:`` overrides it for its cases.
 
@@ -119,7 +127,8 @@ def run_tests(directory: Path | None = None, *, people: Path | None = None,
         problems += found
 
     def load(people_file: Path | None) -> Policy:
-        return Policy.load(root, people=people_file if people_file is not None else people, limits=limits)
+        return Policy.load(root, people=people_file if people_file is not None else people, limits=limits,
+                           interpretations=interpretations)
 
     text_file = root / SOURCE_TEXT
     text = None
