@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from kdv_policy import PolicyCheckError
 from kdv_policy.authoring.traceability import (
     BEGIN,
     END,
@@ -233,11 +234,12 @@ def test_unknown_keys_and_tables_are_errors(tmp_path):
     assert sorted(codes(report)) == ["trace-key", "trace-key", "trace-untraced"]
 
 
-def test_a_misquoted_source_of_a_rule_is_an_error(tmp_path):
-    report = trace(club(tmp_path, rules=RULES_DL.replace("einen Kassier.", "einen Kasier.")))
-    assert "trace-citation" in codes(report)
-    problem = next(p for p in report.problems if p.code == "trace-citation")
-    assert "`vorstand_kassier`" in problem.message and "sentence 3" in problem.help
+def test_a_misquoted_source_of_a_rule_refuses_the_policy(tmp_path):
+    with pytest.raises(PolicyCheckError) as refused:
+        trace(club(tmp_path, rules=RULES_DL.replace("einen Kassier.", "einen Kasier.")))
+    (misquote,) = [d for d in refused.value.diagnostics if d.code == "misquote"]
+    assert "`Der Vorstand hat einen Kasier.`" in misquote.message
+    assert "Der Vorstand hat einen Kassier." in (misquote.help or "")
 
 
 # -- the command -------------------------------------------------------------------------------------
