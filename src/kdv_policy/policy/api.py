@@ -43,7 +43,7 @@ from kdv_policy.policy.diff import diff as diff_policies
 from kdv_policy.policy.explain import ProofNode, Prover, WhyNot
 from kdv_policy.policy.loader import LoadedProgram, load_program
 from kdv_policy.policy.names import NameIndex
-from kdv_policy.policy.results import Answers, Decision, Entity, Explanation, Permission
+from kdv_policy.policy.results import Answers, Decision, Delegation, Entity, Explanation, Permission
 from kdv_policy.policy.version import content_digest, policy_version
 
 INTERFACE: dict[str, tuple[str, ...]] = {
@@ -53,6 +53,7 @@ INTERFACE: dict[str, tuple[str, ...]] = {
     "serves": ("provider", "unit"),
     "consumer": ("unit",),
     "responsible": ("role", "unit"),
+    "delegates": ("delegator", "delegate", "action", "object"),
 }
 """The predicates the question methods read, with their arguments (see docs/api.md)."""
 
@@ -330,6 +331,19 @@ class Policy:
         return self._cached(("responsible_for", unit),
                             lambda: self._list("responsible", {1: self._resolve(unit, what="unit").id}, 0))
 
+    def delegations(self, object: str | None = None) -> Answers[Delegation]:
+        """Who delegated what to whom: every delegation the policy states, or those of one
+        ``object`` (an object such as ``Strategie``, or a task such as ``Umsetzung der
+        Strategie``).
+
+        Chain by chain, the original delegator's first; each answer carries its whole
+        ``chain`` (delegator first) and whether it is ``effective``. The explanation holds
+        one proof per delegation: the delegation step (``delegated_may``) down to the
+        sentence that states it, or the stated delegation when it passes nothing on.
+        """
+        object = None if object is None else self._name(object, "the object")
+        return self._cached(("delegations", object), lambda: self._delegations(object))
+
     def is_consumer(self, unit: str) -> Decision:
         """Is ``unit`` a consumer (Leistungsbezüger) of the services?"""
         unit = self._name(unit, "the unit")
@@ -412,6 +426,71 @@ class Policy:
         ac = self._resolve(action, ("action", "constant"), "action")
         ob = self._resolve(object, ("object", "constant"), "object")
         return self._list("may", {1: ac.id, 2: ob.id}, 0)
+
+    def _delegations(self, object: str | None) -> Answers[Delegation]:
+        self._require("delegates")
+        every = sorted(self._model.get("delegates", ()), key=_row_key)
+        task_of = {(a, o): t for t, a, o in sorted(self._declared_rows("task", 3), key=_row_key)}
+        rows, asked = every, "_"
+        if object is not None:
+            ob = self._resolve(object, ("object", "constant"), "object")
+            named = {(a, o) for (a, o), t in task_of.items() if t == ob.id}
+            rows = [r for r in every if ((r[2], r[3]) in named if named else r[3] == ob.id)]
+            asked = ob.id
+        steps = self._declared_rows("delegated_may", 4)
+
+        def chain(row: tuple) -> tuple[Entity, ...]:
+            path, seen = [row[1], row[0]], {row[0], row[1]}
+            while True:
+                before = [r[0] for r in every if r[1] == path[-1] and r[2:] == row[2:] and r[0] not in seen]
+                if not before:
+                    return tuple(self.entity(v) for v in reversed(path))
+                path.append(before[0])
+                seen.add(before[0])
+
+        found = []
+        for r in rows:
+            task = task_of.get((r[2], r[3]))
+            if "delegated_may" in self._program.declarations:  # the delegation step, as the rules record it
+                effective = (r[1], r[0], r[2], r[3]) in steps
+            else:
+                effective = (r[1], r[2], r[3]) in self._model.get("may", frozenset())
+            found.append((r, Delegation(
+                delegator=self.entity(r[0]), delegate=self.entity(r[1]), action=self.entity(r[2], "action"),
+                object=self.entity(r[3], "object"), chain=chain(r), effective=effective,
+                task=None if task is None else self.entity(task, "object"))))
+        found.sort(key=lambda f: (f[1].object.id, f[1].action.id, [e.id for e in f[1].chain]))
+        result: Answers[Delegation] = Answers[Delegation](
+            question=f"delegates(X, Y, A, {asked})" if object is not None else "delegates(X, Y, A, O)",
+            answers=tuple(d for _, d in found), version=self._version)
+
+        def explain() -> Explanation:
+            if not found:
+                pattern = (None, None, None, asked if object is not None else None)
+                why = self._prover.why_not("delegates", pattern)
+                what = self.entity(asked).name if object is not None else "anything"
+                return Explanation(summary=f"no delegations: nobody delegates {what}", why_not=why)
+            proofs = []
+            for r, d in found:
+                step = (r[1], r[0], r[2], r[3])
+                proofs.append(self._proof("delegated_may", step) if d.effective and step in steps
+                              else self._proof("delegates", r))
+            listed = "; ".join(d.name for _, d in found)
+            basis = _first_citation_of(proofs[0], "delegates")
+            n = len(found)
+            return Explanation(summary=f"{n} delegation{'s' if n != 1 else ''}: {listed}"
+                                       + (f" — « {basis} »" if basis else ""),
+                               proofs=tuple(proofs), chain=found[0][1].chain if n == 1 else ())
+
+        result._explain = explain
+        return result
+
+    def _declared_rows(self, predicate: str, arity: int) -> frozenset[tuple]:
+        """The rows of an optional predicate, empty when the policy does not declare it so."""
+        decl = self._program.declarations.get(predicate)
+        if decl is None or decl.arity != arity:
+            return frozenset()
+        return self._model.get(predicate, frozenset())
 
     def _resolve(self, name: str, kinds: Sequence[str] | None = None, what: str | None = None) -> Entity:
         return self.names.resolve(name, kinds, what)
@@ -766,5 +845,13 @@ def _first_citation(proof: ProofNode) -> str | None:
             return node.citation
     for node in facts:
         if node.predicate not in ("delegates", "part_of", "chair", "represents"):
+            return node.citation
+    return proof.citation
+
+
+def _first_citation_of(proof: ProofNode, predicate: str) -> str | None:
+    """The sentence the first stated ``predicate`` fact of a proof cites."""
+    for node in proof.walk():
+        if node.predicate == predicate and node.kind in ("fact", "data") and node.citation:
             return node.citation
     return proof.citation
