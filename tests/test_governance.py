@@ -292,7 +292,7 @@ def test_invariants(model):
     assert model["chair"] <= model["member"]
     assert {(c,) for (c,) in model["consumer"]} <= model["in_administration"]
     assert {(u,) for _, u in model["serves"]} <= model["consumer"]
-    assert {(r,) for _, r in model["member"]} <= model["role"]
+    assert {(r,) for _, r in model["member"]} <= model["role"] | {(u,) for _, u in model["partner"]}
     assert {(r,) for r, _ in model["responsible"]} <= model["dv"]
     assert {(h, a, o) for h, _, a, o in model["delegated_may"]} <= model["may"]
     assert {(b,) for b, *_ in model["competence"]} <= model["body"]

@@ -42,13 +42,13 @@ from kdv_policy.policy.diff import PolicyDiff
 from kdv_policy.policy.diff import diff as diff_policies
 from kdv_policy.policy.explain import ProofNode, Prover, WhyNot
 from kdv_policy.policy.loader import LoadedProgram, load_program
-from kdv_policy.policy.names import NameIndex
+from kdv_policy.policy.names import NameIndex, UnknownNameError
 from kdv_policy.policy.results import Answers, Decision, Delegation, Entity, Explanation, Permission
 from kdv_policy.policy.version import content_digest, policy_version
 
 INTERFACE: dict[str, tuple[str, ...]] = {
     "may": ("actor", "action", "object"),
-    "member": ("body", "role"),
+    "member": ("body", "member"),
     "chair": ("body", "role"),
     "serves": ("provider", "unit"),
     "consumer": ("unit",),
@@ -58,7 +58,8 @@ INTERFACE: dict[str, tuple[str, ...]] = {
 """The predicates the question methods read, with their arguments (see docs/api.md)."""
 
 ACTOR_KINDS = ("body", "role", "person", "unit", "constant")
-ENTITY_KINDS = ("body", "role", "person", "unit", "action", "object", "constant")
+ENTITY_KINDS = ("body", "role", "person", "unit", "action", "object", "function", "constant")
+_ACTING = frozenset({"actor", "body", "role", "person", "delegator", "delegate", "holder"})
 _KIND_ORDER = {k: i for i, k in enumerate(ENTITY_KINDS)}
 
 DEFAULT_CACHE_SIZE = 4096
@@ -125,6 +126,7 @@ class Policy:
         self._model = self._engine.model
         self._prover = Prover(self._program, self._model, self._engine.steps, loaded.origin)
         self._name_table: NameIndex | None = None  # built on first use: a large directory costs a while
+        self._actors: frozenset[Value] | None = None  # the values that act, on first use (_actor_values)
         self._version = policy_version(self._content, self._at, self._added, self._removed)
         self._indexes: dict[tuple[str, tuple[int, ...]], dict[tuple, list[tuple]]] = {}
         # FIFO, not LRU: a hit is a plain lookup (an LRU hit reorders, costing more than the answer)
@@ -314,10 +316,11 @@ class Policy:
         return self._cached(("who_serves", unit), lambda: self._who_serves(unit))
 
     def members(self, body: str) -> Answers[Entity]:
-        """The roles that are members of ``body`` (a chair is a member)."""
+        """The members of ``body``: the roles (a chair is a member), the organisations that take
+        part as partners (marked ``partner`` in ``marks``), and the classes of members the text
+        leaves open (functions, marked ``open class``: "sowie weiteren Amtsvertretungen")."""
         body = self._name(body, "the body")
-        return self._cached(("members", body),
-                            lambda: self._list("member", {0: self._resolve(body, what="body").id}, 1))
+        return self._cached(("members", body), lambda: self._members(body))
 
     def chair(self, body: str) -> Answers[Entity]:
         """The role that chairs ``body`` (none when the body has no chair)."""
@@ -427,6 +430,35 @@ class Policy:
         ob = self._resolve(object, ("object", "constant"), "object")
         return self._list("may", {1: ac.id, 2: ob.id}, 0)
 
+    def _members(self, body: str) -> Answers[Entity]:
+        b = self._resolve(body, what="body")
+        listed = self._list("member", {0: b.id}, 1)
+        partners = {r[1] for r in self._declared_rows("partner", 2) if r[0] == b.id}
+        classes = sorted((r for r in self._declared_rows("open_member_class", 2) if r[0] == b.id),
+                         key=_row_key)
+        if not partners and not classes:
+            return listed
+        opened = tuple(self.entity(r[1], "function") for r in classes)
+        marks = {a.id: "partner" for a in listed.answers if a.id in partners}
+        marks.update({e.id: "open class" for e in opened})
+        result: Answers[Entity] = Answers[Entity](question=listed.question, answers=listed.answers + opened,
+                                                  version=self._version, marks=marks)
+
+        def explain() -> Explanation:
+            proofs = listed.explanation.proofs + tuple(self._proof("open_member_class", r) for r in classes)
+            notes = []
+            partnering = [a.name for a in listed.answers if marks.get(a.id) == "partner"]
+            if partnering:
+                notes.append(f"the partners {', '.join(partnering)} take part in it")
+            if opened:
+                notes.append(f"the text leaves open which {', '.join(e.name for e in opened)} sit in it")
+            n = len(result.answers)
+            summary = f"{n} answer{'s' if n != 1 else ''}, each with its proof; " + "; ".join(notes)
+            return Explanation(summary=summary, proofs=proofs)
+
+        result._explain = explain
+        return result
+
     def _delegations(self, object: str | None) -> Answers[Delegation]:
         self._require("delegates")
         every = sorted(self._model.get("delegates", ()), key=_row_key)
@@ -504,7 +536,7 @@ class Policy:
 
     def _may(self, actor: str, action: str, object: str) -> Decision:
         self._require("may")
-        a = self._resolve(actor, ACTOR_KINDS, "actor")
+        a = self._actor(actor)
         ac = self._resolve(action, ("action", "constant"), "action")
         ob = self._resolve(object, ("object", "constant"), "object")
         row = (a.id, ac.id, ob.id)
@@ -516,7 +548,7 @@ class Policy:
 
     def _what_may(self, actor: str) -> Answers[Permission]:
         self._require("may")
-        a = self._resolve(actor, ACTOR_KINDS, "actor")
+        a = self._actor(actor)
         rows = self._rows("may", {0: a.id})
         perms = tuple(Permission(action=self.entity(r[1], "action"), object=self.entity(r[2], "object"))
                       for r in rows)
@@ -660,7 +692,36 @@ class Policy:
         for value in sorted(self._engine.constants()):
             if index.by_id(value) is None:
                 index.add(Entity(id=value, name=value, kind="constant"))
+        functions = index.entities("function")
+        if functions:  # a function names the group of roles that have it ("alle Generalsekretäre", "DV")
+            holders: dict[str, list[str]] = {}
+            for role, _unit, function in sorted(self._declared_rows("role_of", 3), key=_row_key):
+                holders.setdefault(function, []).append(role)
+            for function in functions:
+                index.add_group(function, [index.by_id(r, ("role",)) or Entity(id=r, name=r, kind="role")
+                                           for r in holders.get(function.id, ())])
         return index
+
+    def _actor(self, name: str) -> Entity:
+        """The actor of a ``may`` question: a body, role, person or unit, or a value of the rules
+        that acts in them. Any other name is an error, never a silent no."""
+        actor = self._resolve(name, ACTOR_KINDS, "actor")
+        if actor.kind == "constant" and actor.id not in self._actor_values():
+            raise UnknownNameError(name, "actor", self.names.suggest(name, ACTOR_KINDS[:-1]), reason=(
+                "it is a value of the rules, not a body, role, person or unit that acts"))
+        return actor
+
+    def _actor_values(self) -> frozenset[Value]:
+        """The values that act somewhere: the actors of may/3, and every value in an argument
+        the declarations name as an actor, body, role, person, delegator or delegate."""
+        if self._actors is None:
+            values = {row[0] for row in self._model.get("may", ())}
+            for predicate, decl in self._program.declarations.items():
+                positions = [i for i, p in enumerate(decl.params) if p in _ACTING]
+                if positions:
+                    values.update(row[i] for row in self._model.get(predicate, ()) for i in positions)
+            self._actors = frozenset(values)
+        return self._actors
 
     def _fact(self, fact: object, what: str = "the fact") -> tuple[str, tuple[Value, ...]]:
         """A ground atom of a declared predicate, from text or a (predicate, values) pair, its

@@ -511,6 +511,9 @@ class ListReply(Reply):
             else:
                 label = a.name if a.name == a.id else f"{a.name} ({a.id})"
                 key = a.id
+                mark = self.answers.marks.get(a.id)
+                if mark is not None:
+                    label += f" — {_MARKS.get(mark, mark)}"
             rule = rules.get(key)
             lines.append(f"  {label}" + (style.dim(f"   [{rule}]") if rule else ""))
         if not n:
@@ -529,7 +532,9 @@ class ListReply(Reply):
                                 "object": entity_json(a.object), "task": entity_json(a.task),
                                 "chain": [entity_json(e) for e in a.chain], "effective": a.effective})
             else:
-                answers.append(entity_json(a))
+                entity = entity_json(a)
+                mark = self.answers.marks.get(a.id)
+                answers.append(entity if mark is None else {**entity, "mark": mark})
         return {"query": self.query.text, "kind": self.query.kind, "answers": answers,
                 "resolved": self.answers.question, "explanation": self.explanation.model_dump(mode="json")}
 
@@ -545,6 +550,10 @@ class DelegationsReply(ListReply):
             key = " ".join([a[1], a[0], *a[2:]] if p.predicate == "delegated_may" else a)
             rules[key] = p.id or ""
         return rules
+
+
+_MARKS = {"partner": "partner", "open class": "further members the text leaves open"}
+"""How a list shows a marked answer (Answers.marks)."""
 
 
 def json_value(value: Any) -> Any:

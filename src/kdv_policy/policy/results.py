@@ -156,6 +156,9 @@ class Answers(_Explained, Generic[T]):
     question: str = Field(description="the question as resolved")
     answers: tuple[T, ...] = Field((), description="the answers, sorted by id")
     version: str = Field("", description="the version of the policy that answered")
+    marks: dict[str, str] = Field(default_factory=dict, description=(
+        "answer id -> how it answers when not plainly: `partner` (an organisation that takes part in a "
+        "body as a partner), `open class` (a class of members the text names but leaves open)"))
 
     def __iter__(self) -> Iterator[T]:  # type: ignore[override]
         return iter(self.answers)
