@@ -276,3 +276,9 @@ def test_the_cli_refuses_a_group_as_actor_with_the_candidates(capsys):
     assert error["type"] == "ambiguous-name"
     assert [c["id"] for c in error["candidates"]] == GENERALSEKRETAERE
     assert "names a group" in captured.err
+
+
+def test_asking_to_delegate_the_object_points_to_the_task(policy):
+    decision = policy.may("Regierungsrat", "delegieren", "Strategie")
+    assert not decision.allowed  # the text delegates the Umsetzung der Strategie, not the Strategie
+    assert "To delegate Umsetzung der Strategie it is for: Regierungsrat." in decision.explanation.summary

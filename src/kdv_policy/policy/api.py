@@ -634,6 +634,13 @@ class Policy:
             summary += f" To {ac.id} it is for: {names}."
         else:
             summary += f" Nobody may {ac.id} it."
+        for task in sorted(t for t, _a, o in self._declared_rows("task", 3) if o == ob.id):
+            # what is delegated is a task: "delegate Strategie" asks about "Umsetzung der Strategie"
+            named = self.entity(task, "object")
+            who = [self.entity(r[0]).name for r in self._rows("may", {1: ac.id, 2: task})]
+            if who:
+                alternatives.append(f"{ac.id} {named.name}: {', '.join(who)}")
+                summary += f" To {ac.id} {named.name} it is for: {', '.join(who)}."
         return Explanation(summary=summary, why_not=why, alternatives=tuple(alternatives))
 
     def _acting_as(self, proof: ProofNode) -> str:
