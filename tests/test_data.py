@@ -129,7 +129,7 @@ def test_the_name_table(bundled):
     assert "verabschieden" in by_id[("approve", "action")].aliases
     assert "erarbeiten" in by_id[("prepare", "action")].aliases
     assert by_id[("budget_impulsprogramm", "object")].name == "Budget des Impulsprogramms"
-    assert {n.kind for n in bundled.names} == {"unit", "role", "body", "action", "object"}
+    assert {n.kind for n in bundled.names} == {"unit", "role", "body", "action", "object", "function"}
     actions = {n.id for n in bundled.names if n.kind == "action"}
     assert {"approve", "define", "prepare", "request", "implement", "delegate", "lead", "coordinate",
             "serve", "identify"} <= actions

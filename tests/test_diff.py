@@ -76,6 +76,8 @@ def test_the_change_passes_its_own_tests_and_flags_the_exact_member_lists(tmp_pa
     assert len(own) == 5 and all(r.passed for r in own)
     assert sorted(r.name for r in report.failures) == sorted([
         "Alle Generalsekretäre sind Mitglied",
+        "Alle Generalsekretäre sind die Generalsekretäre der fünf Departemente",
+        "Die DV sind die Digitalisierungsverantwortlichen der Departemente, SK und Gerichte",
         "Der Planungsausschuss setzt sich aus den DV und der Leitung des Kompetenzzentrums zusammen",
         "Der Steuerungsausschuss setzt sich aus den genannten Rollen zusammen",
         "Die DV sind die Rollen mit der Funktion Digitalisierungsverantwortliche",

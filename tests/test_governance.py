@@ -168,9 +168,11 @@ def test_only_the_regierungsrat_approves_the_strategy_and_the_budget(model):
 def test_steuerungsausschuss_implements_the_strategy_by_delegation(model):
     assert holds(model, "may", "steuerungsausschuss", "implement", "strategie")
     assert not holds(model, "competence", "steuerungsausschuss", "implement", "strategie")
-    # the chain: the Steuerungsausschuss may, via the Regierungsrat, which holds it
+    # the chain: the Steuerungsausschuss may, via the Regierungsrat, which may delegate it
     assert holds(model, "delegated_may", "steuerungsausschuss", "regierungsrat", "implement", "strategie")
-    assert holds(model, "competence", "regierungsrat", "implement", "strategie")
+    assert holds(model, "competence", "regierungsrat", "delegate", "umsetzung_strategie")
+    # ... and does not keep it
+    assert not holds(model, "may", "regierungsrat", "implement", "strategie")
 
 
 def test_steuerungsausschuss_competences(model):
@@ -277,7 +279,7 @@ def test_invariants(model):
     assert model["chair"] <= model["member"]
     assert {(c,) for (c,) in model["consumer"]} <= model["in_administration"]
     assert {(u,) for _, u in model["serves"]} <= model["consumer"]
-    assert {(r,) for _, r in model["member"]} <= model["role"]
+    assert {(r,) for _, r in model["member"]} <= model["role"] | {(u,) for _, u in model["partner"]}
     assert {(r,) for r, _ in model["responsible"]} <= model["dv"]
     assert {(h, a, o) for h, _, a, o in model["delegated_may"]} <= model["may"]
     assert {(b,) for b, *_ in model["competence"]} <= model["body"]
@@ -307,10 +309,17 @@ def test_without_as_of_nothing_is_inactive_and_the_model_is_timeless(model):
 
 def test_timeless_may_of_bodies_is_the_closure_of_competences_delegations_and_parts(model):
     """Without as_of, may/3 over bodies is exactly what it was before it became date-aware:
-    competences, followed through delegations (from a delegator that may) and to parts."""
+    competences, followed through delegations (from a delegator that may, or may delegate the
+    task), to parts, and from all parts to a whole that is nothing but its parts."""
     expected = set(model["competence"])
+    tasks = {(a, o): t for t, a, o in model["task"]}
+    wholes = {w for (w,) in model["consists_of_parts"]}
+    parts = {w: {p for p, whole in model["part_of"] if whole == w} for w in wholes}
+    expected |= {(x, a, w) for w in wholes for x, a, _ in model["competence"]
+                 if all((x, a, p) in model["competence"] for p in parts[w])}
     while True:
-        more = {(x, a, o) for y, x, a, o in model["delegates"] if (y, a, o) in expected}
+        more = {(x, a, o) for y, x, a, o in model["delegates"]
+                if (y, a, o) in expected or (y, "delegate", tasks.get((a, o))) in expected}
         more |= {(x, a, p) for p, w in model["part_of"] for x, a, o in expected if o == w}
         if more <= expected:
             break

@@ -100,7 +100,8 @@ BREAKS = {
     ),
     "the Steuerungsausschuss approving the budget it requests": (
         ["competence(steuerungsausschuss, approve, budget)"], [],
-        {("approves_own_request", "steuerungsausschuss", "budget_impulsprogramm"),
+        {("approves_own_request", "steuerungsausschuss", "budget"),
+         ("approves_own_request", "steuerungsausschuss", "budget_impulsprogramm"),
          ("approves_own_request", "steuerungsausschuss", "budget_kompetenzzentrum")},
         "inv_request_not_approve",
     ),

@@ -24,7 +24,7 @@ from kdv_policy.policy.api import INTERFACE, CacheInfo, Policy
 from kdv_policy.policy.explain import ProofNode, WhyNot, verify
 from kdv_policy.policy.loader import bundled_rules, load_program
 from kdv_policy.policy.names import AmbiguousNameError, UnknownNameError
-from kdv_policy.policy.results import Answers, Decision, Entity, Explanation, Permission
+from kdv_policy.policy.results import Answers, Decision, Delegation, Entity, Explanation, Permission
 
 __all__ = [
     "INTERFACE",
@@ -34,6 +34,7 @@ __all__ = [
     "CacheInfo",
     "CheckResult",
     "Decision",
+    "Delegation",
     "Diagnostic",
     "EngineError",
     "Entity",

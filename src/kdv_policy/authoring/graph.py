@@ -93,7 +93,8 @@ def governance(policy: Policy) -> Governance:
     for b, r in rows("chair"):
         want(b, "body")
         want(r, kind_of(r, "role"))
-    members = [(b, r) for b, r in rows("member") if (b, r) not in chairs]
+    partners = set(rows("partner"))  # drawn as partners, not again as members
+    members = [(b, r) for b, r in rows("member") if (b, r) not in chairs and (b, r) not in partners]
     for b, r in members:
         want(b, "body")
         want(r, kind_of(r, "role"))

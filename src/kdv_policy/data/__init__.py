@@ -5,7 +5,7 @@ Generalsekretäre"); which units and roles a canton actually has is data, not po
 policy directory may hold that data as ``organisation.toml`` beside its ``*.dl`` rules::
 
     [[unit_kinds]]  id, name, administration (part of the cantonal administration?)
-    [[functions]]   id, name                      what a role does: departementschef, ...
+    [[functions]]   id, name, abbreviations, aliases   what a role does: departementschef, ...
     [[phases]]      number, name, started?, source?
     [[units]]       id, kind, name, parent?, abbreviations, aliases
     [[roles]]       id, unit (a unit or a body), function, name, abbreviations, aliases

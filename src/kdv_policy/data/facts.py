@@ -37,7 +37,7 @@ class NameEntry:
     """A name a user may type for an entity: its official name, abbreviations and aliases."""
 
     id: str
-    kind: str  # unit, role, body, action, object or person
+    kind: str  # unit, role, body, action, object, function or person
     name: str
     abbreviations: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
@@ -120,9 +120,12 @@ def organisation_origins(d: OrganisationDirectory) -> dict[str, list[tuple[str, 
 
 
 def name_table(d: OrganisationDirectory) -> list[NameEntry]:
-    """Every named entity of the directory, in file order."""
-    return [NameEntry(e.id, KIND_OF_TABLE[table], e.name, tuple(e.abbreviations), tuple(e.aliases))
-            for table in NAMED_TABLES for e in getattr(d, table)]
+    """Every named entity of the directory, in file order; then the functions (kind ``function``),
+    whose names name the group of roles with the function."""
+    return [*(NameEntry(e.id, KIND_OF_TABLE[table], e.name, tuple(e.abbreviations), tuple(e.aliases))
+              for table in NAMED_TABLES for e in getattr(d, table)),
+            *(NameEntry(f.id, "function", f.name, tuple(f.abbreviations), tuple(f.aliases))
+              for f in d.functions)]
 
 
 def people_facts(d: PeopleDirectory) -> tuple[Facts, dict[str, list[tuple[str, tuple]]]]:

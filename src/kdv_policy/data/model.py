@@ -56,11 +56,10 @@ class UnitKind(_Entry):
     administration: bool
 
 
-class Function(_Entry):
-    """What a role does within its unit: departementschef, generalsekretaer, leitung, ..."""
-
-    id: Id
-    name: Name
+class Function(_Named):
+    """What a role does within its unit: departementschef, generalsekretaer, leitung, ...
+    Its names (``DV`` for the Digitalisierungsverantwortlichen) name the group of roles with
+    this function: never one actor, so a question about one asks for the role."""
 
 
 class Phase(_Entry):

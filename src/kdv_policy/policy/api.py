@@ -43,11 +43,12 @@ from kdv_policy.policy.diff import PolicyDiff
 from kdv_policy.policy.diff import diff as diff_policies
 from kdv_policy.policy.explain import ProofNode, Prover, WhyNot
 from kdv_policy.policy.loader import LoadedProgram, load_program
-from kdv_policy.policy.names import NameIndex
+from kdv_policy.policy.names import NameIndex, UnknownNameError
 from kdv_policy.policy.readings import OPEN, Readings, declares_readings
 from kdv_policy.policy.results import (
     Answers,
     Decision,
+    Delegation,
     Entity,
     Explanation,
     Interpretation,
@@ -59,16 +60,18 @@ from kdv_policy.suggest import did_you_mean
 
 INTERFACE: dict[str, tuple[str, ...]] = {
     "may": ("actor", "action", "object"),
-    "member": ("body", "role"),
+    "member": ("body", "member"),
     "chair": ("body", "role"),
     "serves": ("provider", "unit"),
     "consumer": ("unit",),
     "responsible": ("role", "unit"),
+    "delegates": ("delegator", "delegate", "action", "object"),
 }
 """The predicates the question methods read, with their arguments (see docs/api.md)."""
 
 ACTOR_KINDS = ("body", "role", "person", "unit", "constant")
-ENTITY_KINDS = ("body", "role", "person", "unit", "action", "object", "constant")
+ENTITY_KINDS = ("body", "role", "person", "unit", "action", "object", "function", "constant")
+_ACTING = frozenset({"actor", "body", "role", "person", "delegator", "delegate", "holder"})
 _KIND_ORDER = {k: i for i, k in enumerate(ENTITY_KINDS)}
 
 DEFAULT_CACHE_SIZE = 4096
@@ -156,6 +159,7 @@ class Policy:
         self._model = self._engine.model
         self._prover = Prover(self._program, self._model, self._engine.steps, loaded.origin)
         self._name_table: NameIndex | None = None  # built on first use: a large directory costs a while
+        self._actors: frozenset[Value] | None = None  # the values that act, on first use (_actor_values)
         self._version = policy_version(self._content, self._at, self._added, self._removed, self._adopted)
         self._indexes: dict[tuple[str, tuple[int, ...]], dict[Row, list[Row]]] = {}
         # FIFO, not LRU: a hit is a plain lookup (an LRU hit reorders, costing more than the answer)
@@ -377,10 +381,11 @@ class Policy:
         return self._cached(("who_serves", unit), lambda: self._who_serves(unit))
 
     def members(self, body: str) -> Answers[Entity]:
-        """The roles that are members of ``body`` (a chair is a member)."""
+        """The members of ``body``: the roles (a chair is a member), the organisations that take
+        part as partners (marked ``partner`` in ``marks``), and the classes of members the text
+        leaves open (functions, marked ``open class``: "sowie weiteren Amtsvertretungen")."""
         body = self._name(body, "the body")
-        return self._cached(("members", body),
-                            lambda: self._list("member", {0: self._resolve(body, what="body").id}, 1))
+        return self._cached(("members", body), lambda: self._members(body))
 
     def chair(self, body: str) -> Answers[Entity]:
         """The role that chairs ``body`` (none when the body has no chair)."""
@@ -393,6 +398,19 @@ class Policy:
         unit = self._name(unit, "the unit")
         return self._cached(("responsible_for", unit),
                             lambda: self._list("responsible", {1: self._resolve(unit, what="unit").id}, 0))
+
+    def delegations(self, object: str | None = None) -> Answers[Delegation]:
+        """Who delegated what to whom: every delegation the policy states, or those of one
+        ``object`` (an object such as ``Strategie``, or a task such as ``Umsetzung der
+        Strategie``).
+
+        Chain by chain, the original delegator's first; each answer carries its whole
+        ``chain`` (delegator first) and whether it is ``effective``. The explanation holds
+        one proof per delegation: the delegation step (``delegated_may``) down to the
+        sentence that states it, or the stated delegation when it passes nothing on.
+        """
+        object = None if object is None else self._name(object, "the object")
+        return self._cached(("delegations", object), lambda: self._delegations(object))
 
     def is_consumer(self, unit: str) -> Decision:
         """Is ``unit`` a consumer (Leistungsbezüger) of the services?"""
@@ -477,6 +495,100 @@ class Policy:
         ob = self._resolve(object, ("object", "constant"), "object")
         return self._list("may", {1: ac.id, 2: ob.id}, 0)
 
+    def _members(self, body: str) -> Answers[Entity]:
+        b = self._resolve(body, what="body")
+        listed = self._list("member", {0: b.id}, 1)
+        partners = {r[1] for r in self._declared_rows("partner", 2) if r[0] == b.id}
+        classes = sorted((r for r in self._declared_rows("open_member_class", 2) if r[0] == b.id),
+                         key=_row_key)
+        if not partners and not classes:
+            return listed
+        opened = tuple(self.entity(r[1], "function") for r in classes)
+        marks = {a.id: "partner" for a in listed.answers if a.id in partners}
+        marks.update({e.id: "open class" for e in opened})
+        result: Answers[Entity] = Answers[Entity](question=listed.question, answers=listed.answers + opened,
+                                                  version=self._version, marks=marks)
+
+        def explain() -> Explanation:
+            proofs = listed.explanation.proofs + tuple(self._proof("open_member_class", r) for r in classes)
+            notes = []
+            partnering = [a.name for a in listed.answers if marks.get(a.id) == "partner"]
+            if partnering:
+                notes.append(f"the partners {', '.join(partnering)} take part in it")
+            if opened:
+                notes.append(f"the text leaves open which {', '.join(e.name for e in opened)} sit in it")
+            n = len(result.answers)
+            summary = f"{n} answer{'s' if n != 1 else ''}, each with its proof; " + "; ".join(notes)
+            return Explanation(summary=summary, proofs=proofs)
+
+        result._explain = explain
+        return result
+
+    def _delegations(self, object: str | None) -> Answers[Delegation]:
+        self._require("delegates")
+        every = sorted(self._model.get("delegates", ()), key=_row_key)
+        task_of = {(a, o): t for t, a, o in sorted(self._declared_rows("task", 3), key=_row_key)}
+        rows, asked = every, "_"
+        if object is not None:
+            ob = self._resolve(object, ("object", "constant"), "object")
+            named = {(a, o) for (a, o), t in task_of.items() if t == ob.id}
+            rows = [r for r in every if ((r[2], r[3]) in named if named else r[3] == ob.id)]
+            asked = ob.id
+        steps = self._declared_rows("delegated_may", 4)
+
+        def chain(row: Row) -> tuple[Entity, ...]:
+            path, seen = [row[1], row[0]], {row[0], row[1]}
+            while True:
+                before = [r[0] for r in every if r[1] == path[-1] and r[2:] == row[2:] and r[0] not in seen]
+                if not before:
+                    return tuple(self.entity(v) for v in reversed(path))
+                path.append(before[0])
+                seen.add(before[0])
+
+        found = []
+        for r in rows:
+            task = task_of.get((r[2], r[3]))
+            if "delegated_may" in self._program.declarations:  # the delegation step, as the rules record it
+                effective = (r[1], r[0], r[2], r[3]) in steps
+            else:
+                effective = (r[1], r[2], r[3]) in self._model.get("may", frozenset())
+            found.append((r, Delegation(
+                delegator=self.entity(r[0]), delegate=self.entity(r[1]), action=self.entity(r[2], "action"),
+                object=self.entity(r[3], "object"), chain=chain(r), effective=effective,
+                task=None if task is None else self.entity(task, "object"))))
+        found.sort(key=lambda f: (f[1].object.id, f[1].action.id, [e.id for e in f[1].chain]))
+        result: Answers[Delegation] = Answers[Delegation](
+            question=f"delegates(X, Y, A, {asked})" if object is not None else "delegates(X, Y, A, O)",
+            answers=tuple(d for _, d in found), version=self._version)
+
+        def explain() -> Explanation:
+            if not found:
+                pattern = (None, None, None, asked if object is not None else None)
+                why = self._prover.why_not("delegates", pattern)
+                what = self.entity(asked).name if object is not None else "anything"
+                return Explanation(summary=f"no delegations: nobody delegates {what}", why_not=why)
+            proofs = []
+            for r, d in found:
+                step = (r[1], r[0], r[2], r[3])
+                proofs.append(self._proof("delegated_may", step) if d.effective and step in steps
+                              else self._proof("delegates", r))
+            listed = "; ".join(d.name for _, d in found)
+            basis = _first_citation_of(proofs[0], "delegates")
+            n = len(found)
+            return Explanation(summary=f"{n} delegation{'s' if n != 1 else ''}: {listed}"
+                                       + (f" — « {basis} »" if basis else ""),
+                               proofs=tuple(proofs), chain=found[0][1].chain if n == 1 else ())
+
+        result._explain = explain
+        return result
+
+    def _declared_rows(self, predicate: str, arity: int) -> frozenset[Row]:
+        """The rows of an optional predicate, empty when the policy does not declare it so."""
+        decl = self._program.declarations.get(predicate)
+        if decl is None or decl.arity != arity:
+            return frozenset()
+        return self._model.get(predicate, frozenset())
+
     def _resolve(self, name: str, kinds: Sequence[str] | None = None, what: str | None = None) -> Entity:
         return self.names.resolve(name, kinds, what)
 
@@ -489,7 +601,7 @@ class Policy:
 
     def _may(self, actor: str, action: str, object: str) -> Decision:
         self._require("may")
-        a = self._resolve(actor, ACTOR_KINDS, "actor")
+        a = self._actor(actor)
         ac = self._resolve(action, ("action", "constant"), "action")
         ob = self._resolve(object, ("object", "constant"), "object")
         row = (a.id, ac.id, ob.id)
@@ -504,7 +616,7 @@ class Policy:
 
     def _what_may(self, actor: str) -> Answers[Permission]:
         self._require("may")
-        a = self._resolve(actor, ACTOR_KINDS, "actor")
+        a = self._actor(actor)
         rows, undetermined, questions = self._weighed_rows("may", {0: a.id}, lambda r: f"{r[1]} {r[2]}")
 
         def permission(r: tuple[Value, ...]) -> Permission:
@@ -723,6 +835,13 @@ class Policy:
             summary += f" To {ac.id} it is for: {names}."
         else:
             summary += f" Nobody may {ac.id} it."
+        for task in sorted(t for t, _a, o in self._declared_rows("task", 3) if o == ob.id):
+            # what is delegated is a task: "delegate Strategie" asks about "Umsetzung der Strategie"
+            named = self.entity(task, "object")
+            who = [self.entity(r[0]).name for r in self._rows("may", {1: ac.id, 2: task})]
+            if who:
+                alternatives.append(f"{ac.id} {named.name}: {', '.join(who)}")
+                summary += f" To {ac.id} {named.name} it is for: {', '.join(who)}."
         summary += self._inactive_note(a) + _depends(questions)
         return Explanation(summary=summary, why_not=why, alternatives=tuple(alternatives), proofs=opened)
 
@@ -790,7 +909,36 @@ class Policy:
         for value in sorted(self._engine.constants()):
             if index.by_id(value) is None:
                 index.add(Entity(id=value, name=value, kind="constant"))
+        functions = index.entities("function")
+        if functions:  # a function names the group of roles that have it ("alle Generalsekretäre", "DV")
+            holders: dict[str, list[str]] = {}
+            for role, _unit, function in sorted(self._declared_rows("role_of", 3), key=_row_key):
+                holders.setdefault(function, []).append(role)
+            for function in functions:
+                index.add_group(function, [index.by_id(r, ("role",)) or Entity(id=r, name=r, kind="role")
+                                           for r in holders.get(function.id, ())])
         return index
+
+    def _actor(self, name: str) -> Entity:
+        """The actor of a ``may`` question: a body, role, person or unit, or a value of the rules
+        that acts in them. Any other name is an error, never a silent no."""
+        actor = self._resolve(name, ACTOR_KINDS, "actor")
+        if actor.kind == "constant" and actor.id not in self._actor_values():
+            raise UnknownNameError(name, "actor", self.names.suggest(name, ACTOR_KINDS[:-1]), reason=(
+                "it is a value of the rules, not a body, role, person or unit that acts"))
+        return actor
+
+    def _actor_values(self) -> frozenset[Value]:
+        """The values that act somewhere: the actors of may/3, and every value in an argument
+        the declarations name as an actor, body, role, person, delegator or delegate."""
+        if self._actors is None:
+            values = {row[0] for row in self._model.get("may", ())}
+            for predicate, decl in self._program.declarations.items():
+                positions = [i for i, p in enumerate(decl.params) if p in _ACTING]
+                if positions:
+                    values.update(row[i] for row in self._model.get(predicate, ()) for i in positions)
+            self._actors = frozenset(values)
+        return self._actors
 
     def _fact(self, fact: object, what: str = "the fact") -> tuple[str, tuple[Value, ...]]:
         """A ground atom of a declared predicate, from text or a (predicate, values) pair, its
@@ -1012,3 +1160,11 @@ def _depends(questions: Sequence[OpenQuestion]) -> str:
     if not questions:
         return ""
     return " It depends on: " + "; ".join(q.render() for q in questions) + "."
+
+
+def _first_citation_of(proof: ProofNode, predicate: str) -> str | None:
+    """The sentence the first stated ``predicate`` fact of a proof cites."""
+    for node in proof.walk():
+        if node.predicate == predicate and node.kind in ("fact", "data") and node.citation:
+            return node.citation
+    return proof.citation

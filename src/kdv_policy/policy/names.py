@@ -5,7 +5,9 @@ or without umlauts ("für" = "fuer" = "fur"), with `_`, `-` and spaces alike:
 "Departement fuer Erziehung und Kultur", "DEK" and "dek" are one department.
 An unknown name raises :class:`UnknownNameError` with did-you-mean suggestions,
 an ambiguous one :class:`AmbiguousNameError` listing the candidates: never a
-silent deny on a typo.
+silent deny on a typo. A name of a group (a function such as "Generalsekretär" or "DV",
+held by several roles) asked for one actor is ambiguous too, its candidates the roles of the
+group; a group no role belongs to names no actor.
 """
 
 from __future__ import annotations
@@ -45,13 +47,16 @@ def keys(name: str) -> set[str]:
 class UnknownNameError(PolicyError, LookupError):
     """A name that matches no entity; ``suggestions`` holds the closest known names."""
 
-    def __init__(self, name: str, kind: str | None, suggestions: list[Entity]) -> None:
+    def __init__(self, name: str, kind: str | None, suggestions: list[Entity], *,
+                 reason: str | None = None) -> None:
         what = kind or "name"
         hint = ""
         if suggestions:
             listed = ", ".join(f"`{e.name}`" + (f" ({e.id})" if e.id != e.name else "") for e in suggestions)
             hint = f"; did you mean {listed}?"
-        super().__init__(f"unknown {what} `{name}`{hint}")
+        head = f"`{name}` is no {what}: {reason}" if reason else f"unknown {what} `{name}`"
+        super().__init__(head + hint)
+        self.reason = reason
         self.name = name
         self.kind = kind
         self.suggestions = tuple(suggestions)
@@ -60,12 +65,19 @@ class UnknownNameError(PolicyError, LookupError):
 class AmbiguousNameError(PolicyError, LookupError):
     """A name that matches several entities; ``candidates`` lists them."""
 
-    def __init__(self, name: str, kind: str | None, candidates: list[Entity]) -> None:
+    def __init__(self, name: str, kind: str | None, candidates: list[Entity], *,
+                 group: Entity | None = None) -> None:
         listed = ", ".join(f"`{e.name}` ({e.kind} {e.id})" for e in candidates)
-        super().__init__(f"`{name}` is ambiguous: it names {listed}; use the id or the full name")
+        if group is None:
+            super().__init__(f"`{name}` is ambiguous: it names {listed}; use the id or the full name")
+        else:
+            one = kind or "entity"
+            super().__init__(f"`{name}` names a group, the {group.kind} `{group.name}`, not one {one}: "
+                             f"it is held by {listed}; ask about one of them")
         self.name = name
         self.kind = kind
         self.candidates = tuple(candidates)
+        self.group = group
 
 
 class NameIndex:
@@ -74,6 +86,7 @@ class NameIndex:
     def __init__(self) -> None:
         self._by_key: dict[str, dict[str, Entity]] = {}  # key -> {kind:id -> entity}
         self._by_id: dict[str, list[Entity]] = {}
+        self._groups: dict[tuple[str, str], tuple[Entity, ...]] = {}  # (kind, id) of a group -> its members
 
     def add(self, entity: Entity, *names: str) -> None:
         """Register an entity under its id, official name and any further names."""
@@ -86,6 +99,19 @@ class NameIndex:
             for key in keys(spelling):
                 if key:
                     self._by_key.setdefault(key, {})[f"{entity.kind}:{entity.id}"] = entity
+
+    def add_group(self, entity: Entity, members: Iterable[Entity]) -> None:
+        """Make ``entity`` (added already, e.g. a function) the name of a group: a name of it
+        asked for a kind of its members stands for one of ``members`` (none, one or several)."""
+        check.instance(entity, Entity, "the group")
+        members = tuple(check.instance(m, Entity, "a member of the group") for m in check.many(
+            members, "the members", "members"))
+        self._groups[(entity.kind, entity.id)] = members
+
+    def group(self, entity: Entity) -> tuple[Entity, ...] | None:
+        """The members of a group entity, or None when ``entity`` names no group."""
+        check.instance(entity, Entity, "the group")
+        return self._groups.get((entity.kind, entity.id))
 
     def entities(self, kind: str | None = None) -> list[Entity]:
         """Every entity, or those of one ``kind``."""
@@ -118,12 +144,32 @@ class NameIndex:
             return exact
         found = list(self._by_key.get(normalise(name), {}).values())
         if kinds:
+            named = found
             found = [e for e in found if e.kind in kinds]
             found.sort(key=lambda e: kinds.index(e.kind))
+            if not found:
+                return self._member_of_group(name, named, kinds, what)
         if len({e.id for e in found}) == 1:
             return found[0]  # one constant, perhaps of several kinds (a body that is also a unit)
         if len(found) > 1:
             raise AmbiguousNameError(name, what, sorted(found, key=lambda e: (e.kind, e.id)))
+        raise UnknownNameError(name, what, self.suggest(name, kinds))
+
+    def _member_of_group(self, name: str, named: list[Entity], kinds: tuple[str, ...],
+                         what: str | None) -> Entity:
+        """The one member of kinds ``kinds`` of the group ``name`` names; raises AmbiguousNameError
+        for several (the candidates), UnknownNameError for none or when no group is named."""
+        for group in sorted(named, key=lambda e: (e.kind, e.id)):
+            members = self._groups.get((group.kind, group.id))
+            if members is None:
+                continue
+            members = tuple(m for m in members if m.kind in kinds)
+            if len(members) == 1:
+                return members[0]
+            if members:
+                raise AmbiguousNameError(name, what, list(members), group=group)
+            raise UnknownNameError(name, what, [], reason=f"it names the {group.kind} `{group.name}`, "
+                                                          "which no role of the directory holds")
         raise UnknownNameError(name, what, self.suggest(name, kinds))
 
     def suggest(self, name: str, kinds: tuple[str, ...] | None = None, limit: int = 3) -> list[Entity]:

@@ -10,6 +10,8 @@ A question is a few words, split as a shell splits them (``shlex``)::
     chair of BODY | who chairs BODY   Policy.chair
     who is responsible for UNIT       Policy.responsible_for
     is UNIT a consumer | is consumer UNIT      Policy.is_consumer
+    delegations [of OBJECT]           Policy.delegations
+    who delegated OBJECT              Policy.delegations
 
 Anything else that looks like Datalog (``member(steuerungsausschuss, X)``) is an ad-hoc
 query for :meth:`Policy.ask`. Names are resolved by the API (ids, official names,
@@ -39,9 +41,17 @@ from kdv_policy.language.printer import format_atom, format_value
 from kdv_policy.language.syntax import Atom, Constant, Variable
 from kdv_policy.policy.api import ACTOR_KINDS, Policy
 from kdv_policy.policy.names import AmbiguousNameError, UnknownNameError
-from kdv_policy.policy.results import Answers, Decision, Entity, Explanation, OpenQuestion, Permission
+from kdv_policy.policy.results import (
+    Answers,
+    Decision,
+    Delegation,
+    Entity,
+    Explanation,
+    OpenQuestion,
+    Permission,
+)
 
-KEYWORDS = ("may", "who", "what", "members", "chair", "is")
+KEYWORDS = ("may", "who", "what", "members", "chair", "is", "delegations")
 """The words a question starts with; any other text is a Datalog query."""
 
 ACTION_KINDS = ("action", "constant")
@@ -56,6 +66,8 @@ FORMS = (
     "chair of BODY",
     "who is responsible for UNIT",
     "is UNIT a consumer",
+    "delegations of OBJECT",
+    "who delegated OBJECT",
     "a Datalog query such as member(steuerungsausschuss, X)",
 )
 """The question forms, as error messages and ``--help`` list them."""
@@ -155,6 +167,10 @@ def parse_words(words: Sequence[str], text: str | None = None) -> Query:
         return need(ListQuestion(text, "members", rest(1, "of", "in")), 1)
     if head == "chair":
         return need(ListQuestion(text, "chair", rest(1, "of")), 1)
+    if head == "delegations":
+        return Delegations(text, rest(1, "of"))
+    if head == "who" and second in ("delegated", "delegates"):
+        return need(Delegations(text, rest(2)), 1)
     if head == "is" and second in _CONSUMER:
         return need(IsConsumer(text, rest(2, "of")), 1)
     if head == "is" and low[-1:] and low[-1] in _CONSUMER:
@@ -349,6 +365,21 @@ class ListQuestion(Query):
 
 
 @dataclass(frozen=True)
+class Delegations(Query):
+    """``delegations``, ``delegations of OBJECT``, ``who delegated OBJECT``: who delegated what to whom."""
+
+    words: tuple[str, ...] = ()
+    kind = "delegations"
+
+    def parts(self) -> tuple[tuple[str, ...], ...]:
+        return (self.words,)
+
+    def ask(self, policy: Policy) -> Reply:
+        answers = policy.delegations(" ".join(self.words) if self.words else None)
+        return DelegationsReply(self, answers, str)
+
+
+@dataclass(frozen=True)
 class Datalog(Query):
     """An ad-hoc Datalog query for :meth:`Policy.ask`."""
 
@@ -491,9 +522,17 @@ class ListReply(Reply):
         for a in self.answers:
             if isinstance(a, Permission):
                 label, key = f"{a.action.id} {a.object.name}", f"{a.action.id} {a.object.id}"
+            elif isinstance(a, Delegation):
+                what = f"{a.action.id} {a.object.name}" + (f" ({a.task.name})" if a.task is not None else "")
+                label = f"{' → '.join(e.name for e in a.chain)}: {what}" + ("" if a.effective else
+                                                                             "   (passes nothing on)")
+                key = a.id
             else:
                 label = a.name if a.name == a.id else f"{a.name} ({a.id})"
                 key = a.id
+                mark = self.answers.marks.get(a.id)
+                if mark is not None:
+                    label += f" — {_MARKS.get(mark, mark)}"
             rule = rules.get(key)
             lines.append(f"  {label}" + (style.dim(f"   [{rule}]") if rule else ""))
         if not n:
@@ -517,8 +556,15 @@ class ListReply(Reply):
             if isinstance(a, Permission):
                 answers.append({"id": a.id, "name": a.name, "action": entity_json(a.action),
                                 "object": entity_json(a.object)})
+            elif isinstance(a, Delegation):
+                answers.append({"id": a.id, "name": a.name, "delegator": entity_json(a.delegator),
+                                "delegate": entity_json(a.delegate), "action": entity_json(a.action),
+                                "object": entity_json(a.object), "task": entity_json(a.task),
+                                "chain": [entity_json(e) for e in a.chain], "effective": a.effective})
             else:
-                answers.append(entity_json(a))
+                entity = entity_json(a)
+                mark = self.answers.marks.get(a.id)
+                answers.append(entity if mark is None else {**entity, "mark": mark})
             resting = self.answers.answer_interpretations.get(answers[-1]["id"])
             if resting:
                 answers[-1]["interpretations"] = list(resting)
@@ -534,6 +580,23 @@ def _open_json(questions: Sequence[OpenQuestion]) -> list[dict[str, Any]]:
     """What the text leaves open, for JSON output (the proofs are in the explanation)."""
     return [{"subject": entity_json(q.subject), "summary": q.summary, "citation": q.citation, "id": q.id,
              "answers": list(q.answers)} for q in questions]
+
+
+@dataclass
+class DelegationsReply(ListReply):
+    """The delegations, each with the rule of its proof: the delegation step, or the stated delegation."""
+
+    def rule_of(self) -> dict[str, str]:
+        rules = {}
+        for p in self.explanation.proofs:
+            a = [str(v) for v in p.args]
+            key = " ".join([a[1], a[0], *a[2:]] if p.predicate == "delegated_may" else a)
+            rules[key] = p.id or ""
+        return rules
+
+
+_MARKS = {"partner": "partner", "open class": "further members the text leaves open"}
+"""How a list shows a marked answer (Answers.marks)."""
 
 
 def json_value(value: Any) -> Any:

@@ -87,6 +87,34 @@ class Interpretation(BaseModel):
                 f"  rules: {', '.join(self.rules) or '-'}")
 
 
+class Delegation(BaseModel):
+    """One delegation: ``delegator`` passes doing ``action`` with ``object`` to ``delegate``;
+    one answer of ``delegations``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    delegator: Entity = Field(description="who delegates")
+    delegate: Entity = Field(description="to whom")
+    action: Entity = Field(description="what the delegate is to do")
+    object: Entity = Field(description="with what")
+    task: Entity | None = Field(default=None, description="the task as the text names it, e.g. "
+                                                  "`Umsetzung der Strategie`")
+    chain: tuple[Entity, ...] = Field(
+        default=(), description="the whole chain up to the delegate: the original delegator first, the "
+                                "delegate last")
+    effective: bool = Field(description="whether the delegate may do it through this delegation (the "
+                                        "delegator may delegate it or do it, and the delegate is active)")
+
+    @property
+    def id(self) -> str:
+        return f"{self.delegator.id} {self.delegate.id} {self.action.id} {self.object.id}"
+
+    @property
+    def name(self) -> str:
+        what = self.task.name if self.task is not None else f"{self.action.name} {self.object.name}"
+        return f"{' → '.join(e.name for e in self.chain)}: {what}"
+
+
 class Explanation(BaseModel):
     """Why an answer is what it is.
 
@@ -181,7 +209,7 @@ class Decision(_Explained):
         return self.allowed
 
 
-T = TypeVar("T", Entity, Permission)
+T = TypeVar("T", Entity, Permission, Delegation)
 
 
 class Answers(_Explained, Generic[T]):
@@ -202,6 +230,9 @@ class Answers(_Explained, Generic[T]):
     answer_interpretations: dict[str, tuple[str, ...]] = Field(
         default_factory=dict, description="by answer id: the adopted interpretations that answer rests on "
                                           "(only answers the text alone does not give)")
+    marks: dict[str, str] = Field(default_factory=dict, description=(
+        "answer id -> how it answers when not plainly: `partner` (an organisation that takes part in a "
+        "body as a partner), `open class` (a class of members the text names but leaves open)"))
 
     def __iter__(self) -> Iterator[T]:  # type: ignore[override]
         return iter(self.answers)

@@ -23,7 +23,7 @@ from kdv_policy.policy.results import Answers, Decision, Entity, Explanation, Pe
 _ANSWER_KINDS: dict[str, tuple[tuple[str, ...], str]] = {
     "who_may": (ACTOR_KINDS, "actor"),
     "who_serves": (("unit", "body", "constant"), "provider"),
-    "members": (("role", "person", "constant"), "member"),
+    "members": (("role", "person", "unit", "function", "constant"), "member"),
     "chair": (("role", "person", "constant"), "chair"),
     "responsible_for": (("role", "person", "constant"), "role"),
 }
