@@ -912,11 +912,11 @@ class Policy:
         functions = index.entities("function")
         if functions:  # a function names the group of roles that have it ("alle Generalsekretäre", "DV")
             holders: dict[str, list[str]] = {}
-            for role, _unit, function in sorted(self._declared_rows("role_of", 3), key=_row_key):
-                holders.setdefault(function, []).append(role)
-            for function in functions:
-                index.add_group(function, [index.by_id(r, ("role",)) or Entity(id=r, name=r, kind="role")
-                                           for r in holders.get(function.id, ())])
+            for row in sorted(self._declared_rows("role_of", 3), key=_row_key):
+                holders.setdefault(str(row[2]), []).append(str(row[0]))
+            for group in functions:
+                index.add_group(group, [index.by_id(r, ("role",)) or Entity(id=r, name=r, kind="role")
+                                        for r in holders.get(group.id, ())])
         return index
 
     def _actor(self, name: str) -> Entity:
