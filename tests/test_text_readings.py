@@ -168,7 +168,7 @@ def test_explaining_a_partners_membership_cites_the_partners(policy):
     # the partner's membership, then what it depends on: the second phase, which the text gives no date
     assert explanation.rule_ids[:2] == ("partner_ist_mitglied", "kg_partner_vtg")
     assert "bestand_offen_ohne_stichtag" in explanation.rule_ids
-    assert [n.predicate for n in explanation.proofs[0].walk()] == ["member", "partner", "inactive"]  # not inactive
+    assert [n.predicate for n in explanation.proofs[0].walk()] == ["member", "partner", "inactive"]
     assert explanation.proofs[0].citation == KONTAKTGREMIUM
     assert not policy.holds("member(steuerungsausschuss, vtg)").allowed
 
