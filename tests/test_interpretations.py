@@ -167,3 +167,17 @@ def test_misquote_blocks_loading_too(club):
                                   encoding="utf-8")
     with pytest.raises(Exception, match="misquote"):
         Policy.load(club)
+
+
+def test_a_delegator_acting_on_an_interpretation_is_not_explained_as_a_delegate():
+    text = Policy.load(RULES)
+    assert not text.may("Regierungsrat", "umsetzen", "Strategie")
+    adopted = Policy.load(RULES, interpretations=["delegator_behaelt_delegiertes"])
+    decision = adopted.may("Regierungsrat", "umsetzen", "Strategie")
+    assert decision.allowed and decision.interpretations == ("delegator_behaelt_delegiertes",)
+    explanation = decision.explanation
+    assert explanation.chain == ()  # it acts on the reading, not through a delegation to it
+    assert "by delegation" not in explanation.summary
+    assert "(by interpretation: delegator_behaelt_delegiertes)" in explanation.summary
+    # the delegate's own answer rests on the text alone
+    assert adopted.may("Steuerungsausschuss", "umsetzen", "Strategie").interpretations == ()

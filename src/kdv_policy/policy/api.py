@@ -874,6 +874,8 @@ class Policy:
         for delegator, delegate in reversed(pairs):
             if chain[-1] == delegator:
                 chain.append(delegate)
+        if not proof.args or chain[-1] != proof.args[0]:
+            return ()  # the delegation does not lead to the actor (it acts on a reading of its own)
         return tuple(self.entity(v) for v in chain)
 
     # -- relations and names ----------------------------------------------------------------------
