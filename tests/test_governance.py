@@ -64,8 +64,9 @@ def doc_table() -> list[tuple[int, str, list[str], str]]:
 
 
 @cache
-def program():
-    return load_program(RULES).program
+def program(*interpretations: str):
+    """The bundled program as the text reads it, with the interpretations named adopted (none by default)."""
+    return load_program(RULES).program.adopting(interpretations)
 
 
 @cache
@@ -73,13 +74,14 @@ def bundled_text() -> str:
     return (RULES / DATA_FILE).read_text(encoding="utf-8")
 
 
-def engine(extra_toml: str = "", **extra_facts) -> Engine:
-    """The bundled rules over the bundled data (plus ``extra_toml``) and ``extra_facts``."""
+def engine(extra_toml: str = "", interpretations: tuple[str, ...] = (), **extra_facts) -> Engine:
+    """The bundled rules (with ``interpretations`` adopted) over the bundled data (plus
+    ``extra_toml``) and ``extra_facts``."""
     data = parse_data(bundled_text() + extra_toml, DATA_FILE) if extra_toml else load_data(RULES)
     facts = {p: list(rows) for p, rows in data.facts.items()}
     for predicate, rows in extra_facts.items():
         facts.setdefault(predicate, []).extend(rows)
-    return Engine(program(), facts=facts)
+    return Engine(program(*interpretations), facts=facts)
 
 
 @pytest.fixture(scope="module")
@@ -216,8 +218,10 @@ def test_planungsausschuss(model):
 
 def test_the_schwerpunktplanung_is_prepared_by_one_body_and_accepted_by_another(model):
     assert column(model, "may", 0, a1="prepare", a2="schwerpunktplanung") == {"planungsausschuss"}
-    # the Steuerungsausschuss accepts it, and its chair, who acts for it
-    assert column(model, "may", 0, a1="approve", a2="schwerpunktplanung") == {
+    # the Steuerungsausschuss accepts it; its chair only when it acts for it alone (an interpretation)
+    assert column(model, "may", 0, a1="approve", a2="schwerpunktplanung") == {"steuerungsausschuss"}
+    chair = engine(interpretations=("vorsitz_handelt_allein",)).model
+    assert column(chair, "may", 0, a1="approve", a2="schwerpunktplanung") == {
         "steuerungsausschuss", "departementschef_div"}
 
 
@@ -294,9 +298,9 @@ END_OF_2020 = datetime.date(2020, 12, 31)
 AFTER = datetime.date(2021, 1, 1)
 
 
-def as_of(day: datetime.date, **extra_facts):
+def as_of(day: datetime.date, interpretations: tuple[str, ...] = (), **extra_facts):
     """The model of the bundled policy as of ``day``: one as_of fact, as the API adds it."""
-    return engine(as_of=[(day,)], **extra_facts).model
+    return engine(interpretations=interpretations, as_of=[(day,)], **extra_facts).model
 
 
 def test_without_as_of_nothing_is_inactive_and_the_model_is_timeless(model):
@@ -354,8 +358,11 @@ def test_as_of_its_establishment_the_kompetenzzentrum_acts():
 
 
 def test_as_of_a_date_the_leitung_acts_for_the_kompetenzzentrum_only_once_it_exists():
-    assert not column(as_of(BEFORE), "may", 1, a0="leitung_kompetenzzentrum")
-    assert holds(as_of(AFTER), "may", "leitung_kompetenzzentrum", "implement", "strategie")
+    # the Leitung acting for the Kompetenzzentrum is the interpretation `vorsitz_handelt_allein`
+    acting = ("vorsitz_handelt_allein",)
+    assert not column(as_of(BEFORE, acting), "may", 1, a0="leitung_kompetenzzentrum")
+    assert holds(as_of(AFTER, acting), "may", "leitung_kompetenzzentrum", "implement", "strategie")
+    assert not column(as_of(AFTER), "may", 1, a0="leitung_kompetenzzentrum")  # by the text alone
 
 
 def test_as_of_any_date_the_kontaktgremium_waits_for_the_second_phase():
