@@ -318,3 +318,11 @@ def test_import_kdv_policy_does_not_load_the_grammar_library():
             "print('lark' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+@pytest.mark.parametrize(("question", "language"), [
+    ("wer darf die Strategie verabschieden?", "de"), ("Mitglieder des StA", "de"),
+    ("who approves the Strategie?", "en"), ("members of StA", "en"), ("chair(steuerungsausschuss, X)", None),
+])
+def test_the_reply_knows_the_language_it_was_asked_in(policy, question, language):
+    assert policy.answer(question).query.language == language

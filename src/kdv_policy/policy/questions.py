@@ -36,7 +36,7 @@ import itertools
 import re
 import shlex
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any, overload
 
 from kdv_policy.errors import PolicyError
@@ -148,7 +148,7 @@ def read(question: Question, vocabulary: Vocabulary) -> Query:
     names = r.phrases[0] if r.phrases else ()
     form = r.form
     if form in ("may_verb", "may_words"):
-        query: Query = May(text, names, r.action, why=r.why)
+        query: Query = May(text, names, r.action)
     elif form in ("who_may_verb", "who_may_words"):
         query = WhoMay(text, names, r.action)
     elif form in ("who_verb", "who_has_verb", "who_verb_for"):
@@ -170,8 +170,7 @@ def read(question: Question, vocabulary: Vocabulary) -> Query:
         query = IsConsumer(text, names)
     else:
         query = Delegations(text, names)
-    if r.why and not isinstance(query, May):
-        query = _with_why(query)
+    query = replace(query, why=r.why, language=r.language)
     if any(len(part) < query.minimum() for part in query.parts()):
         raise _incomplete(query, r.language, grammar.classify(words, vocabulary)[0])
     return query
@@ -184,11 +183,6 @@ def _after_for(names: tuple[str, ...]) -> tuple[str, ...]:
         if marker in keys:
             return names[keys.index(marker) + 1:]
     return names
-
-
-def _with_why(query: Query) -> Query:
-    object.__setattr__(query, "why", True)
-    return query
 
 
 def quote(words: Sequence[str]) -> str:
@@ -333,10 +327,12 @@ class Query:
     """A parsed query: ``text`` as the user wrote it; :meth:`ask` asks a policy."""
 
     text: str
+    why: bool = field(default=False, kw_only=True)
+    """Asked why (``warum``, ``why``): the answer comes with its explanation."""
+    language: str | None = field(default=None, kw_only=True)
+    """The language the question was asked in (``de``, ``en``); None for Datalog."""
 
     kind = "query"
-    why = False
-    """Asked why (``warum``, ``why``): the answer comes with its explanation."""
 
     def parts(self) -> tuple[tuple[str, ...], ...]:
         """The words of each name slot of the question (for checking completeness)."""
@@ -387,7 +383,6 @@ class May(Query):
 
     words: tuple[str, ...] = ()
     action: str | None = None
-    why: bool = False
     kind = "may"
 
     def parts(self) -> tuple[tuple[str, ...], ...]:
