@@ -421,13 +421,19 @@ def test_syntax_error_in_json_mode(capsys):
     assert "     |                            ^" in err
 
 
-@pytest.mark.parametrize("query", ["who eats Strategie", "Regierungsrat may approve Strategie",
-                                   "may Regierungsrat approve", "is", "members of"])
-def test_unknown_question_form_exits_2_listing_the_forms(query, capsys):
+@pytest.mark.parametrize(("query", "nearest"), [
+    ("who eats Strategie", "who ACTION Strategie?"),
+    ("Regierungsrat may approve Strategie", "may Regierungsrat approve Strategie?"),
+    ("may Regierungsrat approve", "may Regierungsrat approve OBJECT?"),
+    ("is", "is UNIT a consumer?"),
+    ("members of", "members of BODY"),
+])
+def test_unknown_question_form_exits_2_showing_the_nearest_form(query, nearest, capsys):
     status, lines, err = run(capsys, "query", query)
     assert (status, lines) == (2, [])
     assert err.startswith("error: ")
-    assert "may ACTOR ACTION OBJECT" in err and "who is responsible for UNIT" in err
+    assert f"help: ask it as `{nearest}`" in err
+    assert "who is responsible for UNIT" not in err  # the nearest form, not a list of templates
 
 
 def test_unbalanced_quote(capsys):
@@ -698,6 +704,9 @@ def test_query_help_lists_the_forms_and_exit_status(capsys):
     for form in ("may ACTOR ACTION OBJECT", "who may ACTION OBJECT", "what may ACTOR", "who serves UNIT",
                  "members of BODY", "chair of BODY", "who is responsible for UNIT", "is UNIT a consumer"):
         assert form in out
+    german = ("darf AKTEUR OBJEKT VERB?", "wer darf OBJEKT VERB?", "wer hat den Vorsitz im GREMIUM?")
+    assert all(form in out for form in german)
+    assert out.index("darf AKTEUR OBJEKT VERB?") < out.index("may ACTOR ACTION OBJECT")  # German first
     for option in ("--format", "--rules", "--people", "--at", "--explain", "--fail-on-deny", "--file"):
         assert option in out
     assert "Exit status" in out

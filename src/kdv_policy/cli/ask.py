@@ -56,7 +56,7 @@ def _answer_each(args: argparse.Namespace, answer: Answer) -> int:
         try:
             for text, make in batch.items(args.queries, file, args.file, limits.max_line_length):
                 try:
-                    out = answer(text, make(), policy, style, first)
+                    out = answer(text, make().read(policy), policy, style, first)
                 except PolicyError as err:
                     query_error(text, err)
                     if args.format == "json":

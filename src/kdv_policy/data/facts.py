@@ -122,7 +122,8 @@ def organisation_origins(d: OrganisationDirectory) -> dict[str, list[tuple[str, 
 def name_table(d: OrganisationDirectory) -> list[NameEntry]:
     """Every named entity of the directory, in file order; then the functions (kind ``function``),
     whose names name the group of roles with the function."""
-    return [*(NameEntry(e.id, KIND_OF_TABLE[table], e.name, tuple(e.abbreviations), tuple(e.aliases))
+    return [*(NameEntry(e.id, KIND_OF_TABLE[table], e.name, tuple(e.abbreviations),
+                        (*e.aliases, *getattr(e, "forms", ())))  # an action's verb forms name it too
               for table in NAMED_TABLES for e in getattr(d, table)),
             *(NameEntry(f.id, "function", f.name, tuple(f.abbreviations), tuple(f.aliases))
               for f in d.functions)]

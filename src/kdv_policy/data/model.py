@@ -94,8 +94,19 @@ class Body(_Named):
     source: Name | None = None
 
 
+Form = Annotated[str, StringConstraints(pattern=r"^[^\W\d_][\w-]*( [^\W\d_][\w-]*)?$")]
+"""A verb form: one word (``genehmigt``), or a separable verb's finite form and particle (``nimmt ab``)."""
+
+
 class Action(_Named):
-    """A canonical action (``approve``) with the German verbs that mean it."""
+    """A canonical action (``approve``) with the German verbs that mean it. ``forms`` are the
+    inflected forms a question may use (``verabschiedet``, ``approves``); a separable verb is
+    written as its finite form and particle (``nimmt ab``), as in "wer nimmt ... ab?"."""
+
+    forms: tuple[Form, ...] = ()
+
+    def all_names(self) -> tuple[str, ...]:
+        return (*super().all_names(), *self.forms)
 
 
 class ObjectEntry(_Named):
@@ -211,7 +222,7 @@ def _reference_problems(d: OrganisationDirectory) -> list[tuple[str, str]]:
     for table in NAMED_TABLES:
         for entry in getattr(d, table):
             mine = f"{table}.{entry.id}"
-            if entry.abbreviations or entry.aliases:
+            if entry.abbreviations or entry.aliases or getattr(entry, "forms", ()):
                 names: Iterable[str] = dict.fromkeys(entry.all_names())  # a repeated name counts once
             else:
                 names = (entry.name,)

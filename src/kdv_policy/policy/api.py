@@ -22,7 +22,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from cachetools import FIFOCache
 
@@ -56,7 +56,11 @@ from kdv_policy.policy.results import (
     Permission,
 )
 from kdv_policy.policy.version import content_digest, policy_version
+from kdv_policy.policy.vocabulary import Vocabulary
 from kdv_policy.suggest import did_you_mean
+
+if TYPE_CHECKING:
+    from kdv_policy.policy.questions import Reply
 
 INTERFACE: dict[str, tuple[str, ...]] = {
     "may": ("actor", "action", "object"),
@@ -159,6 +163,7 @@ class Policy:
         self._model = self._engine.model
         self._prover = Prover(self._program, self._model, self._engine.steps, loaded.origin)
         self._name_table: NameIndex | None = None  # built on first use: a large directory costs a while
+        self._vocabulary: Vocabulary | None = None  # the verbs of questions, on first use
         self._actors: frozenset[Value] | None = None  # the values that act, on first use (_actor_values)
         self._version = policy_version(self._content, self._at, self._added, self._removed, self._adopted)
         self._indexes: dict[tuple[str, tuple[int, ...]], dict[Row, list[Row]]] = {}
@@ -322,6 +327,26 @@ class Policy:
                 if self._name_table is None:
                     self._name_table = self._name_index()
         return self._name_table
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """The verbs questions may use: the forms the organisation directory's ``[[actions]]`` give."""
+        if self._vocabulary is None:
+            actions = [(a.id, a.name, a.aliases, a.forms) for dataset in self._loaded.datasets
+                       for a in getattr(dataset.directory, "actions", ())]
+            self._vocabulary = Vocabulary.of(actions)
+        return self._vocabulary
+
+    def answer(self, question: str) -> Reply:
+        """The answer to a question as people type it, in German or English ("darf der
+        Regierungsrat die Strategie verabschieden?", "who approves the Strategie?") or Datalog:
+        the :class:`~kdv_policy.policy.questions.Reply` the command line prints
+        (``reply.text()``, ``reply.json()``, ``reply.denied``). An unreadable question raises
+        :class:`~kdv_policy.policy.questions.QuestionError` naming the nearest form it can read."""
+        from kdv_policy.policy.questions import parse  # the question grammar loads on first use
+
+        question = check.bounded_text(question, "the question", self._limits.max_length)
+        return parse(question, self.vocabulary).ask(self)
 
     def materialise(self) -> Policy:
         """Evaluate every relation now (otherwise each is evaluated on its first use); returns self.

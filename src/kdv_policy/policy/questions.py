@@ -1,28 +1,32 @@
-"""The command line's questions: ``may Regierungsrat approve Strategie`` → an API call.
+"""Questions as people type them → API calls: ``darf der Regierungsrat die Strategie verabschieden?``.
 
-A question is a few words, split as a shell splits them (``shlex``)::
+A question is German or English (the forms: :data:`kdv_policy.policy.forms.FORMS`), read by
+the grammar of :mod:`kdv_policy.policy.grammar` with the verbs of the policy's vocabulary
+(:attr:`Policy.vocabulary`). Each form asks one API call::
 
-    may ACTOR ACTION OBJECT           Policy.may
-    who may ACTION OBJECT             Policy.who_may
-    what may ACTOR                    Policy.what_may
-    who serves UNIT                   Policy.who_serves
-    members of BODY                   Policy.members
-    chair of BODY | who chairs BODY   Policy.chair
-    who is responsible for UNIT       Policy.responsible_for
-    is UNIT a consumer | is consumer UNIT      Policy.is_consumer
-    delegations [of OBJECT]           Policy.delegations
-    who delegated OBJECT              Policy.delegations
+    darf AKTEUR OBJEKT VERB? · may ACTOR ACTION OBJECT          Policy.may
+    wer darf OBJEKT VERB? · who may ACTION OBJECT · who approves OBJECT     Policy.who_may
+    was darf AKTEUR? · what may ACTOR                            Policy.what_may
+    wer erbringt Leistungen für EINHEIT? · who serves UNIT        Policy.who_serves
+    wer ist Mitglied im GREMIUM? · Mitglieder des GREMIUMS · members of BODY     Policy.members
+    wer hat den Vorsitz im GREMIUM? · who chairs BODY · chair of BODY          Policy.chair
+    wer ist für EINHEIT verantwortlich? · who is responsible for UNIT        Policy.responsible_for
+    ist EINHEIT Leistungsbezügerin? · is UNIT a consumer         Policy.is_consumer
+    wer hat OBJEKT an wen delegiert? · who delegated OBJECT · delegations of OBJECT  Policy.delegations
+    warum darf ... nicht ...? · why may ... not ...              the explained answer
 
 Anything else that looks like Datalog (``member(steuerungsausschuss, X)``) is an ad-hoc
 query for :meth:`Policy.ask`. Names are resolved by the API (ids, official names,
-abbreviations, any case, umlauts or ae/oe/ue). A name of several words may be quoted
-(``"Departementschef DIV"``) or not: unquoted, the words are split so that every part
-names something, preferring the longest actor (then the longest action). A word with a
-space in it (a quoted argument) is always one name.
+abbreviations, any case, umlauts or ae/oe/ue), here with a leading article (``der``, ``the``)
+or a genitive ending (``des Steuerungsausschusses``) set aside when the name needs it. A name
+of several words may be quoted (``"Departementschef DIV"``) or not: unquoted, the words are
+split so that every part names something, preferring the longest actor (then the longest
+action). A word with a space in it (a quoted argument) is always one name.
 
 :func:`parse` turns a text into a :class:`Query`; :meth:`Query.ask` asks a policy and
 returns a :class:`Reply`, which renders itself as text (:meth:`Reply.text`) or as the JSON
-object of docs/cli.md (:meth:`Reply.json`).
+object of docs/cli.md (:meth:`Reply.json`). Without a vocabulary, :func:`parse` returns a
+:class:`Question` that is read when it is asked (:meth:`Query.read`), with the policy's verbs.
 """
 
 from __future__ import annotations
@@ -32,15 +36,18 @@ import itertools
 import re
 import shlex
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any, overload
 
 from kdv_policy.errors import PolicyError
 from kdv_policy.language.parser import parse_query
 from kdv_policy.language.printer import format_atom, format_value
 from kdv_policy.language.syntax import Atom, Constant, Variable
+from kdv_policy.policy import grammar
 from kdv_policy.policy.api import ACTOR_KINDS, Policy
-from kdv_policy.policy.names import AmbiguousNameError, UnknownNameError
+from kdv_policy.policy.forms import FORMS as FORMS_BY_LANGUAGE
+from kdv_policy.policy.forms import nearest, shown
+from kdv_policy.policy.names import AmbiguousNameError, UnknownNameError, normalise
 from kdv_policy.policy.results import (
     Answers,
     Decision,
@@ -50,135 +57,132 @@ from kdv_policy.policy.results import (
     OpenQuestion,
     Permission,
 )
-
-KEYWORDS = ("may", "who", "what", "members", "chair", "is", "delegations")
-"""The words a question starts with; any other text is a Datalog query."""
+from kdv_policy.policy.vocabulary import Vocabulary
 
 ACTION_KINDS = ("action", "constant")
 OBJECT_KINDS = ("object", "constant")
 
 FORMS = (
-    "may ACTOR ACTION OBJECT",
-    "who may ACTION OBJECT",
-    "what may ACTOR",
-    "who serves UNIT",
-    "members of BODY",
-    "chair of BODY",
-    "who is responsible for UNIT",
-    "is UNIT a consumer",
-    "delegations of OBJECT",
-    "who delegated OBJECT",
+    *(shown(f) for f in FORMS_BY_LANGUAGE["de"]),
+    *(shown(f) for f in FORMS_BY_LANGUAGE["en"]),
     "a Datalog query such as member(steuerungsausschuss, X)",
 )
-"""The question forms, as error messages and ``--help`` list them."""
+"""The question forms, German first, as ``--help`` lists them."""
 
-_CONSUMER = ("consumer", "leistungsbezueger", "leistungsbezüger")
 _DATALOG_START = re.compile(r"\s*[^\W\d]\w*\s*\(")
 _IDENTIFIER = re.compile(r"\s*[^\W\d]\w*\s*\Z")
 _FIRST_WORD = re.compile(r"\s*([^\s\"']+)")
+_ARTICLES = frozenset({"der", "die", "das", "des", "dem", "den", "the", "a", "an", "ein", "eine", "einer",
+                       "einem", "einen", "eines"})
 
 
 class QuestionError(PolicyError):
-    """A text that is no question form, or whose quotes do not close."""
+    """A text that is no question form, or whose quotes do not close; ``nearest`` is the
+    nearest form the grammar reads, filled with the question's words, and ``language`` the
+    language the question was asked in (``de``, ``en``)."""
 
-    def __init__(self, message: str, query: str) -> None:
+    def __init__(self, message: str, query: str, nearest: str | None = None, language: str = "en") -> None:
         super().__init__(message)
         self.query = query
+        self.nearest = nearest
+        self.language = language
 
 
 # -- parsing --------------------------------------------------------------------------------------
 
 
 def is_keyword(word: str) -> bool:
-    """Is ``word`` (a whole command-line argument) a bare question keyword such as ``may``?"""
-    return word.casefold() in KEYWORDS
+    """Is ``word`` (a whole command-line argument) a word a question starts with (``wer``, ``may``)?"""
+    return grammar.is_keyword(word.rstrip("?"))
 
 
 def is_question(text: str) -> bool:
-    """Does ``text`` start with a question keyword (rather than being Datalog)?"""
+    """Does ``text`` start with a question word (rather than being Datalog)?"""
     if _DATALOG_START.match(text):
         return False
     first = _FIRST_WORD.match(text)
     return first is not None and is_keyword(first.group(1))
 
 
-def parse(text: str) -> Query:
-    """The query a text states: a question form, or Datalog for :meth:`Policy.ask`.
+def parse(text: str, vocabulary: Vocabulary | None = None) -> Query:
+    """The query a text states: a question, or Datalog for :meth:`Policy.ask`.
 
-    Raises :class:`QuestionError` for a text that starts with a keyword but is no question
-    form, for unbalanced quotes, and for several words that are neither a question nor
-    Datalog. A Datalog syntax error is raised when the query is asked, with a caret.
+    With the policy's ``vocabulary`` the question is read at once; without, it is read when it
+    is asked (:class:`Question`). Raises :class:`QuestionError` for a question the grammar cannot
+    read and for unbalanced quotes. A Datalog syntax error is raised when the query is asked,
+    with a caret.
     """
     text = text.strip()
-    if is_question(text):
-        try:
-            tokens = shlex.split(text)
-        except ValueError as err:
-            raise QuestionError(f"cannot split `{text}` into words: {err} (a quote is not closed)",
-                                text) from None
-        return parse_words(tokens, text)
-    if "(" in text or _IDENTIFIER.match(text):
+    if not is_question(text) and ("(" in text or _IDENTIFIER.match(text)):
         return Datalog(text)
-    raise _unknown_form(text)
+    try:
+        tokens = shlex.split(text)
+    except ValueError as err:
+        language = grammar.language_of(text.split())
+        what = ("die Anführungszeichen sind nicht geschlossen" if language == "de"
+                else "a quote is not closed")
+        raise QuestionError(f"cannot split `{text}` into words: {err} ({what})", text,
+                            language=language) from None
+    return parse_words(tokens, text, vocabulary)
 
 
-def parse_words(words: Sequence[str], text: str | None = None) -> Query:
-    """The question the words state (``["may", "Regierungsrat", "approve", "Strategie"]``).
+def parse_words(words: Sequence[str], text: str | None = None, vocabulary: Vocabulary | None = None) -> Query:
+    """The question the words state (``["wer", "darf", "die", "Strategie", "verabschieden"]``).
 
-    A word containing a space is one name, as if quoted. ``text`` is the question as the
-    user wrote it (default: the words, quoted where needed).
+    A word containing a space is one name, as if quoted. ``text`` is the question as the user
+    wrote it (default: the words, quoted where needed).
     """
-    words = [w for w in words if w.strip()]
+    words = tuple(w for w in words if w.strip())
     text = text if text is not None else quote(words)
-    if words and words[-1].endswith("?"):  # "who may approve Strategie?"
-        words[-1] = words[-1].rstrip("?")
-        words = [w for w in words if w.strip()]
-    low = [w.casefold() for w in words]
+    question = Question(text, words)
+    return question if vocabulary is None else question.reading(vocabulary)
 
-    def rest(start: int, *skip: str) -> tuple[str, ...]:
-        tail = list(words[start:])
-        if tail and skip and tail[0].casefold() in skip:
-            tail = tail[1:]
-        return tuple(tail)
 
-    def need(question: Query, *counts: int) -> Query:
-        if any(len(names) < n for names, n in zip(question.parts(), counts, strict=True)):
-            raise _unknown_form(text, f"`{text}` is incomplete")
-        return question
+def read(question: Question, vocabulary: Vocabulary) -> Query:
+    """The query a question's words state, read with ``vocabulary``; raises :class:`QuestionError`."""
+    text, words = question.text, question.words
+    try:
+        r = grammar.read(words, vocabulary)
+    except grammar.Unreadable as err:
+        raise _unreadable(text, err) from None
+    names = r.phrases[0] if r.phrases else ()
+    form = r.form
+    if form in ("may_verb", "may_words"):
+        query: Query = May(text, names, r.action)
+    elif form in ("who_may_verb", "who_may_words"):
+        query = WhoMay(text, names, r.action)
+    elif form in ("who_verb", "who_has_verb", "who_verb_for"):
+        if r.action == "serve":
+            query = ListQuestion(text, "who_serves", _after_for(names))
+        elif r.action == "delegate":
+            query = Delegations(text, names)
+        else:
+            query = WhoMay(text, names, r.action)
+    elif form == "what_may":
+        query = WhatMay(text, names)
+    elif form == "who_serves":
+        query = ListQuestion(text, "who_serves", names)
+    elif form in ("members", "chair"):
+        query = ListQuestion(text, form, names)
+    elif form == "responsible":
+        query = ListQuestion(text, "responsible_for", names)
+    elif form == "consumer":
+        query = IsConsumer(text, names)
+    else:
+        query = Delegations(text, names)
+    query = replace(query, why=r.why, language=r.language)
+    if any(len(part) < query.minimum() for part in query.parts()):
+        raise _incomplete(query, r.language, grammar.classify(words, vocabulary)[0])
+    return query
 
-    head = low[0] if low else ""
-    second = low[1] if len(low) > 1 else ""
-    if head == "may":
-        return need(May(text, rest(1)), 3)
-    if head == "who" and second == "may":
-        return need(WhoMay(text, rest(2)), 2)
-    if head == "what" and second == "may":
-        names = rest(2)
-        if len(names) > 1 and names[-1].casefold() == "do":
-            names = names[:-1]
-        return need(WhatMay(text, names), 1)
-    if head == "who" and second == "serves":
-        return need(ListQuestion(text, "who_serves", rest(2)), 1)
-    if head == "who" and second == "chairs":
-        return need(ListQuestion(text, "chair", rest(2)), 1)
-    if head == "who" and low[1:3] == ["is", "responsible"]:
-        return need(ListQuestion(text, "responsible_for", rest(3, "for")), 1)
-    if head == "members":
-        return need(ListQuestion(text, "members", rest(1, "of", "in")), 1)
-    if head == "chair":
-        return need(ListQuestion(text, "chair", rest(1, "of")), 1)
-    if head == "delegations":
-        return Delegations(text, rest(1, "of"))
-    if head == "who" and second in ("delegated", "delegates"):
-        return need(Delegations(text, rest(2)), 1)
-    if head == "is" and second in _CONSUMER:
-        return need(IsConsumer(text, rest(2, "of")), 1)
-    if head == "is" and low[-1:] and low[-1] in _CONSUMER:
-        unit = words[1:-1]
-        if unit and unit[-1].casefold() in ("a", "an"):
-            unit = unit[:-1]
-        return need(IsConsumer(text, tuple(unit)), 1)
-    raise _unknown_form(text)
+
+def _after_for(names: tuple[str, ...]) -> tuple[str, ...]:
+    """``Leistungen für das Bezirksamt Arbon`` → ``das Bezirksamt Arbon``."""
+    keys = [normalise(w) for w in names]
+    for marker in ("fuer", "for"):
+        if marker in keys:
+            return names[keys.index(marker) + 1:]
+    return names
 
 
 def quote(words: Sequence[str]) -> str:
@@ -192,43 +196,106 @@ def quote(words: Sequence[str]) -> str:
     return " ".join(out)
 
 
-def _unknown_form(text: str, what: str | None = None) -> QuestionError:
-    forms = "\n".join(f"  {f}" for f in FORMS)
-    return QuestionError(f"{what or f'unknown question form: `{text}`'}; ask one of:\n{forms}", text)
+def _unreadable(text: str, err: grammar.Unreadable) -> QuestionError:
+    found = nearest(err.words, err.language)
+    if err.language == "de":
+        verbs = ", ".join(sorted(err.verbs.values()))
+        message = f"die Frage `{text}` kann ich nicht lesen\n  hilfe: fragen Sie so: `{found.filled}`"
+        if found.unknown_verb:
+            message += f"\n  hilfe: `{found.unknown_verb}` ist kein Verb dieser Policy; ihre Verben: {verbs}"
+    else:
+        verbs = ", ".join(sorted(err.verbs))
+        message = f"cannot read the question `{text}`\n  help: ask it as `{found.filled}`"
+        if found.unknown_verb:
+            message += f"\n  help: `{found.unknown_verb}` is no verb of this policy; its verbs: {verbs}"
+    return QuestionError(message, text, found.filled, err.language)
+
+
+def _incomplete(query: Query, language: str, words: Sequence[grammar.Word]) -> QuestionError:
+    filled = nearest(words, language, query.kind if query.kind in _KINDS else None).filled
+    if language == "de":
+        message = f"der Frage `{query.text}` fehlt ein Name\n  hilfe: fragen Sie so: `{filled}`"
+    else:
+        message = f"the question `{query.text}` is incomplete\n  help: ask it as `{filled}`"
+    return QuestionError(message, query.text, filled, language)
+
+
+_KINDS = frozenset({"may", "who_may", "what_may", "who_serves", "members", "chair", "responsible_for",
+                    "is_consumer", "delegations"})
 
 
 # -- splitting words into names -----------------------------------------------------------------------
+
+
+def variants(words: Sequence[str]) -> list[str]:
+    """The names a run of words may stand for, as typed first: without a leading article
+    (``der Regierungsrat``, ``the Strategie``), then without a genitive ending
+    (``des Steuerungsausschusses`` → ``Steuerungsausschuss``)."""
+    words = list(words)
+    out = [" ".join(words)]
+    if len(words) > 1 and words[0].casefold() in _ARTICLES and not re.search(r"\s", words[0]):
+        words = words[1:]
+        out.append(" ".join(words))
+    last = words[-1] if words else ""
+    if not re.search(r"\s", last):
+        for ending in ("es", "s"):
+            if len(last) > len(ending) + 3 and last.casefold().endswith(ending):
+                out.append(" ".join([*words[:-1], last[:-len(ending)]]))
+    return list(dict.fromkeys(out))
+
+
+def _status(policy: Policy, words: Sequence[str], kinds: Sequence[str] | None) -> tuple[int, str]:
+    """2: one of the variants resolves, 1: one is ambiguous, 0: none names anything; and the
+    variant to ask with (for 0: the words without their article, so the error names the name)."""
+    found = variants(words)
+    ambiguous = None
+    for name in found:
+        try:
+            policy.resolve(name, kinds)
+            return 2, name
+        except AmbiguousNameError:
+            ambiguous = ambiguous or name
+        except UnknownNameError:
+            pass
+    if ambiguous is not None:
+        return 1, ambiguous
+    return 0, found[1] if len(found) > 1 and found[1] != found[0] and words[0].casefold() in _ARTICLES \
+        else found[0]
+
+
+def name_of(policy: Policy, words: Sequence[str], kinds: Sequence[str] | None = None) -> str:
+    """The one name ``words`` stand for (see :func:`variants`)."""
+    if len(words) == 1 and re.search(r"\s", words[0]):
+        return words[0]
+    return _status(policy, words, kinds)[1]
 
 
 def split_names(policy: Policy, words: Sequence[str], kinds: Sequence[Sequence[str]]) -> list[str]:
     """Split ``words`` into ``len(kinds)`` names, each naming an entity of its kinds.
 
     Every split into contiguous, non-empty parts is tried, the longest first part first
-    (then the longest second): the first split whose every part resolves wins. When none
-    does, the split with the most parts that name something (or name several things) is
-    returned, so that asking with it raises the error about the part that does not. A word
-    containing a space (a quoted name) is never joined with another.
+    (then the longest second): the first split whose every part resolves (as typed, without
+    its article or its genitive ending) wins. When none does, the split with the most parts
+    that name something (or name several things), then with the most parts that start with an
+    article (``der Regierungsrath | die Strategie``), is returned, so that asking with it raises
+    the error about the part that does not. A word containing a space (a quoted name) is
+    never joined with another.
     """
     n, k = len(words), len(kinds)
-    if k == 1 or n == k:
-        return _joined(words, [n // k] * k if n == k else [n])
-    known: dict[tuple[int, int, int], int] = {}
+    if k == 1:
+        return [name_of(policy, words, kinds[0])]
+    known: dict[tuple[int, int, int], tuple[int, str]] = {}
 
-    def status(start: int, end: int, which: int) -> int:
-        """2: resolves, 1: ambiguous, 0: unknown."""
+    def status(start: int, end: int, which: int) -> tuple[int, str]:
         key = (start, end, which)
         if key not in known:
             part = words[start:end]
             if len(part) > 1 and any(re.search(r"\s", w) for w in part):
-                known[key] = 0
+                known[key] = (0, " ".join(part))
+            elif len(part) == 1 and re.search(r"\s", part[0]):
+                known[key] = (2, part[0])
             else:
-                try:
-                    policy.resolve(" ".join(part), kinds[which])
-                    known[key] = 2
-                except AmbiguousNameError:
-                    known[key] = 1
-                except UnknownNameError:
-                    known[key] = 0
+                known[key] = _status(policy, part, kinds[which])
         return known[key]
 
     splits = []
@@ -238,19 +305,18 @@ def split_names(policy: Policy, words: Sequence[str], kinds: Sequence[Sequence[s
         states = [status(bounds[i], bounds[i + 1], i) for i in range(k)]
         splits.append((lengths, states))
     by_preference = sorted(splits, key=lambda s: [-length for length in s[0]])
-    for lengths, states in by_preference:
-        if all(s == 2 for s in states):
-            return _joined(words, lengths)
-    lengths, _ = max(by_preference, key=lambda s: sum(1 for state in s[1] if state))  # first of the best
-    return _joined(words, lengths)
+    for _, states in by_preference:
+        if all(s == 2 for s, _ in states):
+            return [name for _, name in states]
+    def likely(split: tuple[list[int], list[tuple[int, str]]]) -> tuple[int, int]:
+        """Parts that name something, then parts that start where an article does."""
+        lengths, states = split
+        starts = itertools.accumulate(lengths[:-1])
+        return (sum(1 for state, _ in states if state),
+                sum(1 for at in starts if words[at].casefold() in _ARTICLES))
 
-
-def _joined(words: Sequence[str], lengths: Sequence[int]) -> list[str]:
-    out, at = [], 0
-    for length in lengths:
-        out.append(" ".join(words[at:at + length]))
-        at += length
-    return out
+    _, states = max(by_preference, key=likely)  # first of the best
+    return [name for _, name in states]
 
 
 # -- queries --------------------------------------------------------------------------------------
@@ -261,12 +327,24 @@ class Query:
     """A parsed query: ``text`` as the user wrote it; :meth:`ask` asks a policy."""
 
     text: str
+    why: bool = field(default=False, kw_only=True)
+    """Asked why (``warum``, ``why``): the answer comes with its explanation."""
+    language: str | None = field(default=None, kw_only=True)
+    """The language the question was asked in (``de``, ``en``); None for Datalog."""
 
     kind = "query"
 
     def parts(self) -> tuple[tuple[str, ...], ...]:
         """The words of each name slot of the question (for checking completeness)."""
         return ()
+
+    def minimum(self) -> int:
+        """The fewest words the question's names take."""
+        return 0
+
+    def read(self, policy: Policy) -> Query:
+        """The query itself, read with the policy's verbs when it was parsed without them."""
+        return self
 
     def ask(self, policy: Policy) -> Reply:
         raise NotImplementedError
@@ -279,23 +357,51 @@ class Query:
 
 
 @dataclass(frozen=True)
-class May(Query):
-    """``may ACTOR ACTION OBJECT``."""
+class Question(Query):
+    """A question not read yet: read with the policy's vocabulary when it is asked."""
 
     words: tuple[str, ...] = ()
+
+    def reading(self, vocabulary: Vocabulary) -> Query:
+        """The query the words state, read with ``vocabulary``."""
+        return read(self, vocabulary)
+
+    def read(self, policy: Policy) -> Query:
+        return self.reading(policy.vocabulary)
+
+    def ask(self, policy: Policy) -> Reply:
+        return self.read(policy).ask(policy)
+
+    def explanation(self, policy: Policy) -> Explanation:
+        return self.read(policy).explanation(policy)
+
+
+@dataclass(frozen=True)
+class May(Query):
+    """``darf AKTEUR OBJEKT VERB``, ``may ACTOR ACTION OBJECT`` (``action``: the verb's action,
+    when the grammar found it; otherwise the words hold the action too)."""
+
+    words: tuple[str, ...] = ()
+    action: str | None = None
     kind = "may"
 
     def parts(self) -> tuple[tuple[str, ...], ...]:
         return (self.words,)
 
+    def minimum(self) -> int:
+        return 2 if self.action else 3
+
     def ask(self, policy: Policy) -> Reply:
+        if self.action is not None:
+            actor, obj = split_names(policy, self.words, (ACTOR_KINDS, OBJECT_KINDS))
+            return DecisionReply(self, policy.may(actor, self.action, obj))
         actor, action, obj = split_names(policy, self.words, (ACTOR_KINDS, ACTION_KINDS, OBJECT_KINDS))
         return DecisionReply(self, policy.may(actor, action, obj))
 
 
 @dataclass(frozen=True)
 class IsConsumer(Query):
-    """``is UNIT a consumer``, ``is consumer UNIT``."""
+    """``ist EINHEIT Leistungsbezügerin``, ``is UNIT a consumer``, ``is consumer UNIT``."""
 
     words: tuple[str, ...] = ()
     kind = "is_consumer"
@@ -303,28 +409,38 @@ class IsConsumer(Query):
     def parts(self) -> tuple[tuple[str, ...], ...]:
         return (self.words,)
 
+    def minimum(self) -> int:
+        return 1
+
     def ask(self, policy: Policy) -> Reply:
-        return DecisionReply(self, policy.is_consumer(" ".join(self.words)))
+        return DecisionReply(self, policy.is_consumer(name_of(policy, self.words, ("unit",))))
 
 
 @dataclass(frozen=True)
 class WhoMay(Query):
-    """``who may ACTION OBJECT``."""
+    """``wer darf OBJEKT VERB``, ``wer VERB OBJEKT``, ``who may ACTION OBJECT``, ``who VERB OBJECT``."""
 
     words: tuple[str, ...] = ()
+    action: str | None = None
     kind = "who_may"
 
     def parts(self) -> tuple[tuple[str, ...], ...]:
         return (self.words,)
 
+    def minimum(self) -> int:
+        return 1 if self.action else 2
+
     def ask(self, policy: Policy) -> Reply:
-        action, obj = split_names(policy, self.words, (ACTION_KINDS, OBJECT_KINDS))
+        if self.action is not None:
+            action, obj = self.action, name_of(policy, self.words, OBJECT_KINDS)
+        else:
+            action, obj = split_names(policy, self.words, (ACTION_KINDS, OBJECT_KINDS))
         return ListReply(self, policy.who_may(action, obj), lambda args: str(args[0]))
 
 
 @dataclass(frozen=True)
 class WhatMay(Query):
-    """``what may ACTOR``."""
+    """``was darf AKTEUR``, ``what may ACTOR``."""
 
     words: tuple[str, ...] = ()
     kind = "what_may"
@@ -332,22 +448,26 @@ class WhatMay(Query):
     def parts(self) -> tuple[tuple[str, ...], ...]:
         return (self.words,)
 
+    def minimum(self) -> int:
+        return 1
+
     def ask(self, policy: Policy) -> Reply:
-        return ListReply(self, policy.what_may(" ".join(self.words)),
+        return ListReply(self, policy.what_may(name_of(policy, self.words, ACTOR_KINDS)),
                          lambda args: f"{args[1]} {args[2]}" if len(args) == 3 else "")
 
 
-_LISTS: dict[str, tuple[Callable[[Policy], Callable[[str], Answers]], int]] = {
-    "who_serves": (lambda p: p.who_serves, 0),
-    "members": (lambda p: p.members, 1),
-    "chair": (lambda p: p.chair, 1),
-    "responsible_for": (lambda p: p.responsible_for, 0),
+_LISTS: dict[str, tuple[Callable[[Policy], Callable[[str], Answers]], int, tuple[str, ...]]] = {
+    "who_serves": (lambda p: p.who_serves, 0, ("unit",)),
+    "members": (lambda p: p.members, 1, ("body",)),
+    "chair": (lambda p: p.chair, 1, ("body",)),
+    "responsible_for": (lambda p: p.responsible_for, 0, ("unit",)),
 }
 
 
 @dataclass(frozen=True)
 class ListQuestion(Query):
-    """``who serves UNIT``, ``members of BODY``, ``chair of BODY``, ``who is responsible for UNIT``."""
+    """``wer erbringt Leistungen für EINHEIT``, ``Mitglieder des GREMIUMS``, ``wer hat den Vorsitz
+    im GREMIUM``, ``wer ist für EINHEIT verantwortlich`` and their English forms."""
 
     question: str = "members"
     words: tuple[str, ...] = ()
@@ -359,14 +479,18 @@ class ListQuestion(Query):
     def parts(self) -> tuple[tuple[str, ...], ...]:
         return (self.words,)
 
+    def minimum(self) -> int:
+        return 1
+
     def ask(self, policy: Policy) -> Reply:
-        method, position = _LISTS[self.question]
-        return ListReply(self, method(policy)(" ".join(self.words)), lambda args: str(args[position]))
+        method, position, kinds = _LISTS[self.question]
+        return ListReply(self, method(policy)(name_of(policy, self.words, kinds)),
+                         lambda args: str(args[position]))
 
 
 @dataclass(frozen=True)
 class Delegations(Query):
-    """``delegations``, ``delegations of OBJECT``, ``who delegated OBJECT``: who delegated what to whom."""
+    """``wer hat OBJEKT an wen delegiert``, ``who delegated OBJECT``, ``delegations [of OBJECT]``."""
 
     words: tuple[str, ...] = ()
     kind = "delegations"
@@ -375,7 +499,7 @@ class Delegations(Query):
         return (self.words,)
 
     def ask(self, policy: Policy) -> Reply:
-        answers = policy.delegations(" ".join(self.words) if self.words else None)
+        answers = policy.delegations(name_of(policy, self.words, OBJECT_KINDS) if self.words else None)
         return DelegationsReply(self, answers, str)
 
 
@@ -479,7 +603,7 @@ class DecisionReply(Reply):
             answer = style.no("undetermined by the text")
         else:
             answer = style.yes("yes") if self.decision.allowed else style.no("no")
-        why = self.explanation.render() if explain else self.explanation.summary
+        why = self.explanation.render() if explain or self.query.why else self.explanation.summary
         return self._head(style, answer) + "\n" + _indent(why)
 
     def json(self) -> dict[str, Any]:
@@ -515,7 +639,7 @@ class ListReply(Reply):
     def text(self, style: Style = PLAIN, explain: bool = False) -> str:
         n = len(self.answers)
         lines = [self._head(style, f"{n} answer{'s' if n != 1 else ''}" if n else style.no("none"))]
-        if explain:
+        if explain or self.query.why:
             lines.append(_indent(self.explanation.render()))
             return "\n".join(lines)
         rules = self.rule_of()
@@ -672,7 +796,7 @@ def error_json(text: str, err: PolicyError) -> dict[str, Any]:
         detail = {"type": "ambiguous-name", "name": err.name,
                   "candidates": [entity_json(e) for e in err.candidates]}
     elif isinstance(err, QuestionError):
-        detail = {"type": "unknown-form"}
+        detail = {"type": "unknown-form", "language": err.language, "nearest": err.nearest}
     elif err.diagnostics and err.diagnostics[0].code == "syntax":
         span = err.diagnostics[0].span
         detail = {"type": "syntax", "line": span.line if span else None, "col": span.col if span else None}
