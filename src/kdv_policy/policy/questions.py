@@ -50,6 +50,7 @@ from kdv_policy.policy.results import (
     OpenQuestion,
     Permission,
 )
+from kdv_policy.policy.wording import N_, say, words
 
 KEYWORDS = ("may", "who", "what", "members", "chair", "is", "delegations")
 """The words a question starts with; any other text is a Datalog query."""
@@ -475,10 +476,11 @@ class DecisionReply(Reply):
         return self.decision.explanation
 
     def text(self, style: Style = PLAIN, explain: bool = False) -> str:
+        lang = self.explanation.lang
         if not self.decision.determined:
-            answer = style.no("undetermined by the text")
+            answer = style.no(words(lang, "undetermined by the text"))
         else:
-            answer = style.yes("yes") if self.decision.allowed else style.no("no")
+            answer = style.yes(words(lang, "yes")) if self.decision.allowed else style.no(words(lang, "no"))
         why = self.explanation.render() if explain else self.explanation.summary
         return self._head(style, answer) + "\n" + _indent(why)
 
@@ -513,8 +515,9 @@ class ListReply(Reply):
         return {self.key_of_proof(p.args): p.id or "" for p in self.explanation.proofs}
 
     def text(self, style: Style = PLAIN, explain: bool = False) -> str:
-        n = len(self.answers)
-        lines = [self._head(style, f"{n} answer{'s' if n != 1 else ''}" if n else style.no("none"))]
+        n, lang = len(self.answers), self.explanation.lang
+        counted = words(lang, "1 answer") if n == 1 else say(lang, "{n} answers", n=str(n))
+        lines = [self._head(style, counted if n else style.no(words(lang, "none")))]
         if explain:
             lines.append(_indent(self.explanation.render()))
             return "\n".join(lines)
@@ -532,22 +535,23 @@ class ListReply(Reply):
                 key = a.id
                 mark = self.answers.marks.get(a.id)
                 if mark is not None:
-                    label += f" — {_MARKS.get(mark, mark)}"
+                    label += f" — {words(lang, _MARKS.get(mark, mark))}"
             rule = rules.get(key)
             lines.append(f"  {label}" + (style.dim(f"   [{rule}]") if rule else ""))
         if not n:
             lines.append(_indent(self.explanation.summary))
-        lines += self._open_lines(style)
+        lines += self._open_lines(style, lang)
         return "\n".join(lines)
 
-    def _open_lines(self, style: Style) -> list[str]:
+    def _open_lines(self, style: Style, lang: str = "en") -> list[str]:
         """The candidates the text does not decide for the date, and what it leaves open."""
         lines = []
         if self.answers.undetermined:
             names = ", ".join(a.name for a in self.answers.undetermined)
-            lines.append(f"  {style.no('undetermined by the text')}: {names}")
+            lines.append(f"  {style.no(words(lang, 'undetermined by the text'))}: {names}")
         for q in self.answers.open_questions:
-            lines.append(f"  open: {q.render()}" + (f" [{', '.join(q.answers)}]" if q.answers else ""))
+            lines.append("  " + say(lang, "open: {question}", question=q.render())
+                         + (f" [{', '.join(q.answers)}]" if q.answers else ""))
         return lines
 
     def json(self) -> dict[str, Any]:
@@ -595,7 +599,7 @@ class DelegationsReply(ListReply):
         return rules
 
 
-_MARKS = {"partner": "partner", "open class": "further members the text leaves open"}
+_MARKS = {"partner": N_("partner"), "open class": N_("further members the text leaves open")}
 """How a list shows a marked answer (Answers.marks)."""
 
 
