@@ -20,7 +20,7 @@ REPO_RULES = Path(__file__).resolve().parents[1] / "rules"
 
 @pytest.fixture(scope="module")
 def policy() -> Policy:
-    return Policy.load(REPO_RULES)
+    return Policy.load(REPO_RULES, lang="en")  # these tests assert the English wording
 
 
 # -- the questions -------------------------------------------------------------------------------

@@ -141,7 +141,7 @@ JUNK = st.one_of(
 """Anything an app might pass by mistake."""
 
 PLAUSIBLE = st.sampled_from(["board", "sign", "contract", "branch", "treasurer", "u(a)", "u", "body",
-                             ("u", ("a",)), ("u", [1]), ["u(a)"], [("u", ("b",))]])
+                             ("u", ("a",)), ("u", [1]), ["u(a)"], [("u", ("b",))], "de", "en"])
 """Arguments of the right type, so that a check further along is reached too."""
 
 ARGUMENT = st.one_of(JUNK, PLAUSIBLE)
@@ -180,7 +180,7 @@ def test_the_property_test_covers_every_public_method():
     assert set(public_methods()) == {
         "load", "at", "with_facts", "relation", "resolve", "entity", "may", "who_may", "what_may",
         "who_serves", "members", "chair", "responsible_for", "is_consumer", "holds", "ask", "explain",
-        "diff", "with_interpretations", "delegations", "answer"}
+        "diff", "with_interpretations", "delegations", "answer", "in_language"}
 
 
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,

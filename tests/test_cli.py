@@ -46,9 +46,17 @@ def rules(tmp_path):
 POLICY_LINE = re.compile(r"^policy: .*\n", re.M)
 
 
+def english(argv: list[str]) -> list[str]:
+    """``argv`` with ``--lang en`` after a command that answers (unless it chooses a language)."""
+    if argv and argv[0] in ("query", "explain", "test") and "--lang" not in argv:
+        return [argv[0], "--lang", "en", *argv[1:]]
+    return argv
+
+
 def run(capsys, *argv: str) -> tuple[int, list[str], str]:
-    """main(argv): the exit status, stdout's lines and stderr (without the line naming the policy)."""
-    status = main(list(argv))
+    """main(argv): the exit status, stdout's lines and stderr (without the line naming the policy);
+    ``query``, ``explain`` and ``test`` answer in English (``--lang en``), as these tests assert."""
+    status = main(english(list(argv)))
     out, err = capsys.readouterr()
     return status, out.splitlines(), POLICY_LINE.sub("", err)
 
@@ -90,13 +98,13 @@ def test_check_of_a_missing_directory_exits_2(tmp_path, capsys):
 
 
 def test_query_text_and_json(rules, capsys):
-    assert main(["query", "--rules", rules, "member(steuerungsausschuss, X)"]) == 0
+    assert main(["query", "--lang", "en", "--rules", rules, "member(steuerungsausschuss, X)"]) == 0
     assert capsys.readouterr().out.splitlines() == [
         "member(steuerungsausschuss, X): 2 answers",
         "  X = departementschef_div",
         "  X = staatsschreiber",
     ]
-    assert main(["query", "--rules", rules, "--format", "json", "member(B, staatsschreiber)",
+    assert main(["query", "--lang", "en", "--rules", rules, "--format", "json", "member(B, staatsschreiber)",
                  "member(regierungsrat, _)", "member(steuerungsausschuss, staatsschreiber)"]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     policies = [line.pop("policy") for line in lines]
@@ -118,7 +126,7 @@ def test_datalog_with_negation_and_dates(capsys):
 
 
 def test_bad_query_exits_2_with_a_caret_on_stderr(rules, capsys):
-    assert main(["query", "--rules", rules, "member(steuerungsausschuss X)"]) == 2
+    assert main(["query", "--lang", "en", "--rules", rules, "member(steuerungsausschuss X)"]) == 2
     out, err = capsys.readouterr()
     assert out == ""
     assert POLICY_LINE.sub("", err).splitlines()[:3] == [
@@ -311,7 +319,7 @@ def test_json_shape_of_may(capsys):
                              "kind": "object"}
     assert row["resolved"] == "may(regierungsrat, approve, strategie)"
     explanation = row["explanation"]
-    assert set(explanation) == {"summary", "proofs", "why_not", "alternatives", "chain"}
+    assert set(explanation) == {"summary", "lang", "proofs", "why_not", "alternatives", "chain"}
     assert explanation["proofs"][0]["id"] == "darf_aus_kompetenz"
     citation = explanation["proofs"][0]["children"][0]["citation"]
     assert citation == "Der Regierungsrat verabschiedet die Strategie"
@@ -466,7 +474,7 @@ def test_no_query_and_unreadable_file_exit_2(tmp_path, capsys):
 
 
 def test_usage_error_exits_2(capsys):
-    assert main(["query", "--format", "yaml", "chair of StA"]) == 2
+    assert main(["query", "--lang", "en", "--format", "yaml", "chair of StA"]) == 2
     assert "invalid choice" in capsys.readouterr().err
 
 
@@ -474,14 +482,16 @@ def test_usage_error_exits_2(capsys):
 
 
 def test_fail_on_deny(capsys):
-    assert main(["query", "--fail-on-deny", "may Regierungsrat approve Strategie"]) == 0
-    assert main(["query", "--fail-on-deny", "may Regierungsrat approve Strategie",
+    assert main(["query", "--lang", "en", "--fail-on-deny", "may Regierungsrat approve Strategie"]) == 0
+    assert main(["query", "--lang", "en", "--fail-on-deny", "may Regierungsrat approve Strategie",
                  "may Planungsausschuss abnehmen Schwerpunktplanung"]) == 1
-    assert main(["query", "may Planungsausschuss abnehmen Schwerpunktplanung"]) == 0
-    assert main(["query", "--fail-on-deny", "is TKB a consumer"]) == 1
+    assert main(["query", "--lang", "en", "may Planungsausschuss abnehmen Schwerpunktplanung"]) == 0
+    assert main(["query", "--lang", "en", "--fail-on-deny", "is TKB a consumer"]) == 1
     # list questions and Datalog are not yes/no questions
-    assert main(["query", "--fail-on-deny", "chair of Konferenz", "member(regierungsrat, _)"]) == 0
-    assert main(["query", "--fail-on-deny", "is TKB a consumer", "may Nobody approve Strategie"]) == 2
+    assert main(["query", "--lang", "en", "--fail-on-deny", "chair of Konferenz",
+                 "member(regierungsrat, _)"]) == 0
+    assert main(["query", "--lang", "en", "--fail-on-deny", "is TKB a consumer",
+                 "may Nobody approve Strategie"]) == 2
     out = capsys.readouterr().out
     assert "is TKB a consumer: no" in out  # answered before the bad question was reported
 
@@ -528,7 +538,7 @@ def test_stdin_dash(monkeypatch, capsys):
 
 
 def test_stdin_in_a_subprocess():
-    out = subprocess.run([sys.executable, "-m", "kdv_policy", "query", "--fail-on-deny", "-"],
+    out = subprocess.run([sys.executable, "-m", "kdv_policy", "query", "--lang", "en", "--fail-on-deny", "-"],
                          input="may Regierungsrat approve Strategie\nis Gemeinde Frauenfeld a consumer\n",
                          capture_output=True, text=True, encoding="utf-8", cwd=ROOT)
     assert out.returncode == 1
@@ -541,9 +551,11 @@ def test_stdin_in_a_subprocess():
 
 
 def test_at_a_date(capsys):
-    assert main(["query", "--at", "2021-01-01", "--fail-on-deny", "may KDV umsetzen Strategie"]) == 0
+    assert main(["query", "--lang", "en", "--at", "2021-01-01", "--fail-on-deny",
+                 "may KDV umsetzen Strategie"]) == 0
     assert capsys.readouterr().out.startswith("may KDV umsetzen Strategie: yes\n")
-    assert main(["query", "--at", "2020-06-30", "--fail-on-deny", "may KDV umsetzen Strategie"]) == 1
+    assert main(["query", "--lang", "en", "--at", "2020-06-30", "--fail-on-deny",
+                 "may KDV umsetzen Strategie"]) == 1
     assert capsys.readouterr().out.startswith("may KDV umsetzen Strategie: undetermined by the text\n")
     status, rows, _ = run_json(capsys, "--at", "2020-06-30", "who serves Obergericht")
     assert status == 0 and rows[0]["answers"] == []
@@ -666,17 +678,18 @@ def test_test_of_a_policy_without_tests_exits_2(tmp_path, capsys):
 def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch, capsys):
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.delenv("TERM", raising=False)
-    main(["query", "may Regierungsrat approve Strategie"])
+    main(["query", "--lang", "en", "may Regierungsrat approve Strategie"])
     assert "\033[" not in capsys.readouterr().out
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
-    main(["query", "may Regierungsrat approve Strategie", "may PA abnehmen Schwerpunktplanung"])
+    main(["query", "--lang", "en", "may Regierungsrat approve Strategie",
+          "may PA abnehmen Schwerpunktplanung"])
     out = capsys.readouterr().out
     assert "\033[1;32myes\033[0m" in out and "\033[1;31mno\033[0m" in out
     assert "\033[1mmay Regierungsrat approve Strategie\033[0m" in out
-    main(["query", "--format", "json", "may Regierungsrat approve Strategie"])
+    main(["query", "--lang", "en", "--format", "json", "may Regierungsrat approve Strategie"])
     assert "\033[" not in capsys.readouterr().out  # JSON is never coloured
     monkeypatch.setenv("NO_COLOR", "1")
-    main(["query", "may Regierungsrat approve Strategie"])
+    main(["query", "--lang", "en", "may Regierungsrat approve Strategie"])
     assert "\033[" not in capsys.readouterr().out
 
 
@@ -699,7 +712,7 @@ def test_every_command_is_listed_and_has_help_with_examples(capsys):
 
 
 def test_query_help_lists_the_forms_and_exit_status(capsys):
-    assert main(["query", "--help"]) == 0
+    assert main(["query", "--lang", "en", "--help"]) == 0
     out = capsys.readouterr().out
     for form in ("may ACTOR ACTION OBJECT", "who may ACTION OBJECT", "what may ACTOR", "who serves UNIT",
                  "members of BODY", "chair of BODY", "who is responsible for UNIT", "is UNIT a consumer"):
@@ -774,7 +787,7 @@ def test_docs_cli_examples_print_what_they_show(command, shown, capsys, monkeypa
     monkeypatch.chdir(ROOT)
     words = shlex.split(command)
     assert words[:3] == ["python", "-m", "kdv_policy"], command
-    main(words[3:])
+    main(words[3:])  # as the docs show it: the policy's language, German
     out, err = capsys.readouterr()
     printed = _as_shown(out, err, shown)
     assert len(printed) == len(shown) and all(_same(s, p) for s, p in zip(shown, printed, strict=True)), (

@@ -36,7 +36,10 @@ GUARD = 300  # seconds: a guard against a hang, never a measure of speed
 
 
 def cli(*args: str, cwd: Path = ROOT, **options) -> subprocess.CompletedProcess:
-    """``python -m kdv_policy ARGS`` in a subprocess."""
+    """``python -m kdv_policy ARGS`` in a subprocess; ``query``, ``explain`` and ``test`` answer in
+    English (``--lang en``), as these tests assert."""
+    if args and args[0] in ("query", "explain", "test") and "--lang" not in args:
+        args = (args[0], "--lang", "en", *args[1:])
     return subprocess.run([sys.executable, "-m", "kdv_policy", *args], cwd=cwd, timeout=GUARD, **options)
 
 
@@ -142,7 +145,7 @@ def _address_space(limit: int):
 
 
 def test_query_file_dev_zero_is_refused(capsys):
-    assert main(["query", "--file", "/dev/zero"]) == 2
+    assert main(["query", "--lang", "en", "--file", "/dev/zero"]) == 2
     assert "`/dev/zero`: it is not a regular file or a pipe" in capsys.readouterr().err
 
 
@@ -160,28 +163,29 @@ def test_an_over_long_line_names_its_number_and_the_limit_after_the_answers_befo
     monkeypatch.chdir(ROOT)
     path = tmp_path / "questions.txt"
     path.write_text("chair of StA\n% a comment\n" + "x" * 4_001 + "\nchair of PA\n", encoding="utf-8")
-    assert main(["query", "--file", str(path)]) == 2
+    assert main(["query", "--lang", "en", "--file", str(path)]) == 2
     out, err = capsys.readouterr()
     assert out.splitlines()[0] == "chair of StA: 1 answer" and "chair of PA" not in out
     assert f"line 3 of `{path}` is longer than 4,000 characters" in err
     monkeypatch.setattr(sys, "stdin", io.StringIO("y" * 30 + "\n"))
-    assert main(["query", "--limit", "max_line_length=20", "chair of StA", "-"]) == 2
+    assert main(["query", "--lang", "en", "--limit", "max_line_length=20", "chair of StA", "-"]) == 2
     assert "line 1 of `<stdin>` is longer than 20 characters" in capsys.readouterr().err
 
 
 def test_a_line_of_exactly_the_limit_is_read(capsys, monkeypatch):
     monkeypatch.chdir(ROOT)
     monkeypatch.setattr(sys, "stdin", io.StringIO("chair of StA\r\n" + "who chairs PA"))
-    assert main(["query", "--limit", "max_line_length=13", "-"]) == 0
+    assert main(["query", "--lang", "en", "--limit", "max_line_length=13", "-"]) == 0
     heads = [line for line in capsys.readouterr().out.splitlines() if not line.startswith(" ")]
     assert heads == ["chair of StA: 1 answer", "who chairs PA: none"]
     monkeypatch.setattr(sys, "stdin", io.StringIO("chair of StA\r\n" + "who chairs PA"))
-    assert main(["query", "--limit", "max_line_length=12", "-"]) == 2
+    assert main(["query", "--lang", "en", "--limit", "max_line_length=12", "-"]) == 2
     assert "line 2 of `<stdin>` is longer than 12 characters" in capsys.readouterr().err
 
 
 def test_answers_stream_while_stdin_is_still_open():
-    child = subprocess.Popen([sys.executable, "-m", "kdv_policy", "query", "-"], cwd=ROOT, text=True,
+    child = subprocess.Popen([sys.executable, "-m", "kdv_policy", "query", "--lang", "en", "-"],
+                             cwd=ROOT, text=True,
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     first: list[str] = []
     reader = threading.Thread(target=lambda: first.append(child.stdout.readline()), daemon=True)
@@ -215,7 +219,8 @@ def test_a_closed_pipe_stops_the_command_quietly_with_141(args):
 
 def test_head_ends_a_stream_of_answers():
     yes = "chair of StA\n" * 20_000
-    done = subprocess.run(f"{sys.executable} -m kdv_policy query - | head -n 3", shell=True, input=yes,
+    done = subprocess.run(f"{sys.executable} -m kdv_policy query --lang en - | head -n 3", shell=True,
+                          input=yes,
                           cwd=ROOT, capture_output=True, text=True, timeout=GUARD)
     assert done.stdout.splitlines()[0] == "chair of StA: 1 answer"
     assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
@@ -286,37 +291,37 @@ def edited(tmp_path) -> Path:
 
 def test_the_policy_in_the_working_directory_wins(edited, monkeypatch, capsys):
     monkeypatch.chdir(edited)
-    assert main(["query", "is DZK a consumer"]) == 0
+    assert main(["query", "--lang", "en", "is DZK a consumer"]) == 0
     out, err = capsys.readouterr()
     assert out.startswith("is DZK a consumer: yes")
     assert err.startswith("policy: rules (version ")
-    assert main(["query", "--format", "json", "is DZK a consumer"]) == 0
+    assert main(["query", "--lang", "en", "--format", "json", "is DZK a consumer"]) == 0
     row = json.loads(capsys.readouterr().out)
     assert row["policy"]["directory"] == "rules" and row["policy"]["source"] == "local"
     assert main(["check"]) == 0
     assert re.search(r"checked \d+ files of rules: 0 errors", capsys.readouterr().out)
-    assert main(["test"]) == 1  # the policy's own tests notice the new department has no DV
+    assert main(["test", "--lang", "en"]) == 1  # the policy's own tests notice the new department has no DV
     out, err = capsys.readouterr()
     assert "Keinem Departement fehlt eine DV: expected no (no answer), got yes: [{U: dzk}]" in out
     assert err.startswith("policy: rules (version ")
     monkeypatch.chdir(edited / "rules")  # standing in the policy directory itself
-    assert main(["query", "is DZK a consumer"]) == 0
+    assert main(["query", "--lang", "en", "is DZK a consumer"]) == 0
     assert capsys.readouterr().err.startswith("policy: . (version ")
 
 
 def test_an_explicit_policy_argument_wins_over_the_working_directory(edited, monkeypatch, capsys):
     monkeypatch.chdir(edited)
-    assert main(["query", "--rules", str(REPO_RULES), "is DZK a consumer"]) == 2
+    assert main(["query", "--lang", "en", "--rules", str(REPO_RULES), "is DZK a consumer"]) == 2
     assert "unknown unit `DZK`" in capsys.readouterr().err
 
 
 def test_without_a_local_policy_the_bundled_one_is_read_and_named(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    assert main(["query", "chair of StA"]) == 0
+    assert main(["query", "--lang", "en", "chair of StA"]) == 0
     err = capsys.readouterr().err
     assert err.startswith("policy: ") and ", the bundled policy (version " in err
     assert str(bundled_rules()) in err
-    assert main(["query", "--format", "json", "chair of StA"]) == 0
+    assert main(["query", "--lang", "en", "--format", "json", "chair of StA"]) == 0
     assert json.loads(capsys.readouterr().out)["policy"]["source"] == "bundled"
     assert main(["fmt"]) == 2  # the installed copy is never rewritten
     assert "no policy to format here" in capsys.readouterr().err
@@ -354,7 +359,8 @@ def test_a_raised_limit_lets_a_query_line_through(tmp_path, capsys, monkeypatch)
     monkeypatch.chdir(ROOT)
     long_question = "chair of " + "StA" + " " * 5_000
     monkeypatch.setattr(sys, "stdin", io.StringIO(long_question + "\n"))
-    assert main(["query", "--limit", "max_line_length=6000", "--limit", "max_items=60000", "-"]) == 0
+    assert main(["query", "--lang", "en", "--limit", "max_line_length=6000", "--limit",
+                 "max_items=60000", "-"]) == 0
     assert capsys.readouterr().out.startswith("chair of StA: 1 answer")
 
 

@@ -17,6 +17,7 @@ from kdv_policy.data import (
     load_data,
     parse_data,
 )
+from kdv_policy.data.facts import Forms
 from kdv_policy.errors import PolicyError, PolicyLoadError
 
 RULES = Path(__file__).resolve().parents[1] / "rules"
@@ -125,7 +126,9 @@ def test_the_name_table(bundled):
     assert by_id[("div", "unit")].abbreviations == ("DIV",)
     assert by_id[("kompetenzzentrum", "body")] == NameEntry(
         "kompetenzzentrum", "body", "Kompetenzzentrum Digitale Verwaltung", ("KDV",),
-        ("Kompetenzzentrum", "Umsetzungsorganisation"))
+        ("Kompetenzzentrum", "Umsetzungsorganisation"),
+        Forms("das", "das Kompetenzzentrum Digitale Verwaltung", "des Kompetenzzentrums Digitale Verwaltung",
+              "dem Kompetenzzentrum Digitale Verwaltung", "das Kompetenzzentrum Digitale Verwaltung"))
     assert "verabschieden" in by_id[("approve", "action")].aliases
     assert "erarbeiten" in by_id[("prepare", "action")].aliases
     assert by_id[("budget_impulsprogramm", "object")].name == "Budget des Impulsprogramms"

@@ -40,7 +40,8 @@ def test_the_workflow_routes_a_request_and_audits_every_decision():
                      ("approve", "Regierungsrat", True)]
     text = out.getvalue()
     assert "zuständig: Steuerungsausschuss" in text and "zuständig: Regierungsrat" in text
-    assert "Max Beispiel may not request" in text  # the refused user sees why
+    # the refused user sees why, in the policy's language
+    assert "Max Beispiel darf das Budget des Impulsprogramms nicht beantragen" in text
     records = [json.loads(line) for line in stream.getvalue().splitlines()]
     decisions = [r for r in records if r["question"] == "may"]
     assert [(r["asked"][0], r["allowed"]) for r in decisions] == [

@@ -172,7 +172,7 @@ def test_misquote_blocks_loading_too(club):
 def test_a_delegator_acting_on_an_interpretation_is_not_explained_as_a_delegate():
     text = Policy.load(RULES)
     assert not text.may("Regierungsrat", "umsetzen", "Strategie")
-    adopted = Policy.load(RULES, interpretations=["delegator_behaelt_delegiertes"])
+    adopted = Policy.load(RULES, interpretations=["delegator_behaelt_delegiertes"], lang="en")
     decision = adopted.may("Regierungsrat", "umsetzen", "Strategie")
     assert decision.allowed and decision.interpretations == ("delegator_behaelt_delegiertes",)
     explanation = decision.explanation

@@ -61,16 +61,18 @@ def test_a_failing_assertion_shows_the_explanation(pytester):
     """)
     result = run(pytester)
     result.assert_outcomes(passed=1, failed=2)
+    # the bundled policy speaks German (its policy.toml), and so do the messages
     result.stdout.fnmatch_lines([
-        "E *AssertionError: expected Planungsausschuss may abnehmen Schwerpunktplanung, but the policy "
-        "denies it (may(planungsausschuss, approve, schwerpunktplanung)):",
-        "E *Planungsausschuss may not approve Schwerpunktplanung. Planungsausschuss may prepare it. "
-        "To approve it is for: Steuerungsausschuss.",
-        "E *fails at: no competence(planungsausschuss, approve, schwerpunktplanung)",
+        "E *AssertionError: erwartet: Planungsausschuss darf Schwerpunktplanung abnehmen; die Policy "
+        "verweigert es (may(planungsausschuss, approve, schwerpunktplanung)):",
+        "E *Der Planungsausschuss darf die Schwerpunktplanung nicht genehmigen. Der Planungsausschuss "
+        "darf die Schwerpunktplanung vorbereiten. Wer die Schwerpunktplanung genehmigen darf: "
+        "Steuerungsausschuss.",
+        "E *scheitert an: kein Fakt competence(planungsausschuss, approve, schwerpunktplanung)",
     ])
     result.stdout.fnmatch_lines([
-        "E *AssertionError: expected Steuerungsausschuss may not abnehmen Schwerpunktplanung, but the "
-        "policy allows it (may(steuerungsausschuss, approve, schwerpunktplanung)):",
+        "E *AssertionError: erwartet: Steuerungsausschuss darf Schwerpunktplanung nicht abnehmen; die Policy "
+        "erlaubt es (may(steuerungsausschuss, approve, schwerpunktplanung)):",
     ])
     proof = "competence(steuerungsausschuss, approve, schwerpunktplanung)   [sta_nimmt_schwerpunktplanung_ab]"
     assert proof in result.stdout.str()
@@ -98,9 +100,9 @@ def test_yaml_cases_are_items_named_by_the_case_and_fail_at_their_line(pytester)
     ])
     result.stdout.fnmatch_lines([
         "policy_test_governance.yaml:4: Der Planungsausschuss nimmt die Schwerpunktplanung ab: "
-        "expected allow, got deny",
-        "    Planungsausschuss may not approve Schwerpunktplanung.*",
-        "*fails at: no competence(planungsausschuss, approve, schwerpunktplanung)",
+        "erwartet erlaubt, erhalten verweigert",
+        "    Der Planungsausschuss darf die Schwerpunktplanung nicht genehmigen.*",
+        "*scheitert an: kein Fakt competence(planungsausschuss, approve, schwerpunktplanung)",
     ])
 
 

@@ -519,7 +519,7 @@ def test_the_report_the_docs_show(tmp_path, monkeypatch):
     report = run_tests(Path("rules"))
 
     def counts_aside(line: str) -> str:
-        return re.sub(r"\d+ (passed|cases)", r"N \1", re.sub(r"\d+/\d+", "a/b", line))
+        return re.sub(r"\d+ (bestanden|Fälle)", r"N \1", re.sub(r"\d+/\d+", "a/b", line))
 
     printed = [counts_aside(line) for line in report.render().splitlines()]
     expected = [counts_aside(line) for line in shown.splitlines() if line != "..."]

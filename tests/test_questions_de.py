@@ -27,6 +27,16 @@ def policy():
     return Policy.load()
 
 
+GERMAN = {"yes": "ja", "no": "nein", "1 answer": "1 Antwort"}
+"""The CLI's answer words in German: a question asked in German is answered in German."""
+
+
+def said(question: str, word: str, policy: Policy | None = None) -> str:
+    """``word`` as the CLI says it for ``question``: in the language the question was asked in."""
+    language = (policy or Policy.load()).answer(question).query.language
+    return GERMAN.get(word, word) if language == "de" else word
+
+
 # -- yes/no questions: both sides -------------------------------------------------------------------
 
 DECISIONS = [
@@ -67,7 +77,7 @@ def test_yes_no_questions_through_the_cli(question, allowed, capsys):
     status = main(["query", question])
     out = capsys.readouterr().out.splitlines()
     assert status == 0
-    assert out[0] == f"{question}: {'yes' if allowed else 'no'}"
+    assert out[0] == f"{question}: {said(question, 'yes' if allowed else 'no')}"
 
 
 def test_why_answers_with_the_explanation(policy):
@@ -170,7 +180,7 @@ def test_datalog_still_answers(policy):
 def test_the_argv_words_of_a_german_question_are_one_question(capsys):
     status = main(["query", "wer", "darf", "die", "Schwerpunktplanung", "abnehmen?"])
     out = capsys.readouterr().out.splitlines()
-    assert status == 0 and out[0] == "wer darf die Schwerpunktplanung abnehmen?: 1 answer"
+    assert status == 0 and out[0] == "wer darf die Schwerpunktplanung abnehmen?: 1 Antwort"
 
 
 def test_a_batch_file_of_german_and_english_questions(tmp_path, capsys):
@@ -180,8 +190,9 @@ def test_a_batch_file_of_german_and_english_questions(tmp_path, capsys):
     status = main(["query", "--file", str(path)])
     out = [line for line in capsys.readouterr().out.splitlines() if not line.startswith(" ")]
     assert status == 0
-    assert out == ["darf der Regierungsrat die Strategie verabschieden?: yes", "who chairs the StA: 1 answer",
-                   "wer hat den Vorsitz im StA?: 1 answer"]
+    # each in the language it was asked in
+    assert out == ["darf der Regierungsrat die Strategie verabschieden?: ja", "who chairs the StA: 1 answer",
+                   "wer hat den Vorsitz im StA?: 1 Antwort"]
 
 
 def test_fail_on_deny_fails_on_a_german_no(capsys):
@@ -285,7 +296,7 @@ def board(tmp_path: Path) -> Path:
 def test_a_new_verb_in_the_data_works_without_code_changes(board, question, answer, capsys):
     status = main(["query", "--rules", str(board), question])
     out = capsys.readouterr().out.splitlines()
-    assert status == 0 and out[0] == f"{question}: {answer}"
+    assert status == 0 and out[0] == f"{question}: {said(question, answer, Policy.load(board))}"
     if answer == "1 answer":
         assert out[1].startswith("  Vorstand (vorstand)")
 

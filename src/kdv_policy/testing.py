@@ -35,6 +35,7 @@ from kdv_policy.authoring.policytests import SOURCE_TEXT, Case, CaseResult, Case
 from kdv_policy.errors import PolicyError
 from kdv_policy.policy.api import Policy
 from kdv_policy.policy.results import Decision
+from kdv_policy.policy.wording import say
 
 __all__ = [
     "PolicyCaseFailed", "PolicyTestFile", "PolicyTestItem", "assert_allowed", "assert_denied", "policy",
@@ -60,8 +61,9 @@ def assert_allowed(policy: Policy, actor: str, action: str, object: str) -> Deci
     __tracebackhide__ = True
     decision = policy.may(actor, action, object)
     if not decision.allowed:
-        raise AssertionError(f"expected {actor} may {action} {object}, but the policy denies it "
-                             f"({decision.question}):\n{decision.explanation.render()}")
+        raise AssertionError(say(policy.language, "expected {actor} may {action} {object}, but the policy "
+                                 "denies it ({question}):", actor=actor, action=action, object=object,
+                                 question=decision.question) + "\n" + decision.explanation.render())
     return decision
 
 
@@ -73,8 +75,9 @@ def assert_denied(policy: Policy, actor: str, action: str, object: str) -> Decis
     __tracebackhide__ = True
     decision = policy.may(actor, action, object)
     if decision.allowed:
-        raise AssertionError(f"expected {actor} may not {action} {object}, but the policy allows it "
-                             f"({decision.question}):\n{decision.explanation.render()}")
+        raise AssertionError(say(policy.language, "expected {actor} may not {action} {object}, but the "
+                                 "policy allows it ({question}):", actor=actor, action=action, object=object,
+                                 question=decision.question) + "\n" + decision.explanation.render())
     return decision
 
 

@@ -52,11 +52,17 @@ def _answer_each(args: argparse.Namespace, answer: Answer) -> int:
         policy, location = loaded
         stamp = {"policy": location.json(policy.version)} if args.format == "json" else {}
         style = style_for(sys.stdout)
+        chosen = getattr(args, "lang", None)  # --lang; else a question is answered in its own language
+        speaking: dict[str, Policy] = {}
         bad, first = False, True
         try:
             for text, make in batch.items(args.queries, file, args.file, limits.max_line_length):
                 try:
-                    out = answer(text, make().read(policy), policy, style, first)
+                    query = make().read(policy)
+                    asked = policy
+                    if chosen is None and query.language is not None:
+                        asked = speaking.setdefault(query.language, policy.in_language(query.language))
+                    out = answer(text, query, asked, style, first)
                 except PolicyError as err:
                     query_error(text, err)
                     if args.format == "json":

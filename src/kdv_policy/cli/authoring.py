@@ -77,7 +77,8 @@ def cmd_test(args: argparse.Namespace) -> int:
         configured = read_configuration(location.path, limits).adopt if location.path.is_dir() else ()
         report = policytests.run_tests(location.path, people=Path(args.people) if args.people else None,
                                        limits=limits,
-                                       interpretations=chosen_interpretations(args, configured))
+                                       interpretations=chosen_interpretations(args, configured),
+                                       lang=args.lang)
     except PolicyError as err:
         policy_error(err)
         return EXIT_BAD_INPUT

@@ -94,7 +94,8 @@ def load_policy(args: argparse.Namespace, *, name_it: bool) -> tuple[Policy, Loc
     try:
         location = locate(args.rules)
         policy = Policy.load(location.path, at=getattr(args, "at", None),
-                             people=getattr(args, "people", None), limits=limits_from(args.limit))
+                             people=getattr(args, "people", None), limits=limits_from(args.limit),
+                             lang=getattr(args, "lang", None))
         policy = with_interpretations(policy, args)
     except PolicyError as err:
         print(err.render(), file=sys.stderr)

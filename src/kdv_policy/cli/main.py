@@ -32,6 +32,7 @@ from kdv_policy.cli.loading import add_interpretation_options, add_limit_option
 from kdv_policy.cli.output import EXIT_BAD_INPUT, PROG, reader_gone
 from kdv_policy.cli.trace import add_trace_command
 from kdv_policy.policy.questions import FORMS
+from kdv_policy.policy.wording import LANGUAGES
 
 __all__ = ["build_parser", "main"]
 
@@ -74,6 +75,12 @@ def _policy_options(parser: argparse.ArgumentParser, people: bool = True) -> Non
                             help="ask as of this date (default: timeless, everything the text says)")
 
 
+def _lang_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lang", choices=LANGUAGES, default=None,
+                        help="the language of answers and explanations: de or en (default: the policy's, "
+                             "`[policy] language` of policy.toml; German for the bundled policy)")
+
+
 def _query_inputs(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("queries", nargs="*", metavar="QUERY",
                         help="a question or Datalog query per argument (`-`: one per line from stdin); "
@@ -114,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _query_inputs(query)
     _policy_options(query)
+    _lang_option(query)
     query.add_argument("--explain", action="store_true", help="print the full proof tree (or why-not)")
     query.add_argument("--fail-on-deny", action="store_true",
                        help="exit 1 when a yes/no question (may, is ... a consumer) is answered no")
@@ -135,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _query_inputs(explain)
     _policy_options(explain)
+    _lang_option(explain)
     explain.set_defaults(func=cmd_explain)
 
     check = sub.add_parser(
@@ -169,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_limit_option(test)
     test.add_argument("--people", metavar="FILE", help="people file for the tests")
     add_interpretation_options(test)
+    _lang_option(test)
     test.add_argument("--format", choices=("text", "json"), default="text",
                       help="text report (default) or the report as JSON")
     test.add_argument("-v", "--verbose", action="store_true", help="list every test, not only failures")

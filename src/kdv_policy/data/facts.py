@@ -41,6 +41,37 @@ class NameEntry:
     name: str
     abbreviations: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
+    forms: Forms | None = None
+
+
+@dataclass(frozen=True)
+class Forms:
+    """The German forms of a name a sentence needs: its article, and the name in the nominative,
+    genitive, dative and accusative with its article (the nominative, dative and accusative
+    default to the article's case form before the name; the data file gives the genitive of a
+    masculine or neuter name, and every form an adjective of the name changes in)."""
+
+    article: str
+    nominative: str
+    genitive: str
+    dative: str
+    accusative: str
+
+
+_ARTICLES = {"der": ("des", "dem", "den"), "die": ("der", "der", "die"), "das": ("des", "dem", "das")}
+
+
+def forms_of(entry: object) -> Forms | None:
+    """The forms of a named entry of the organisation directory (None without an ``article``)."""
+    article = getattr(entry, "article", None)
+    if article is None:
+        return None
+    name = getattr(entry, "name", "")
+    gen, dat, acc = _ARTICLES[article]
+    return Forms(article, getattr(entry, "nominative", None) or f"{article} {name}",
+                 getattr(entry, "genitive", None) or f"{gen} {name}",
+                 getattr(entry, "dative", None) or f"{dat} {name}",
+                 getattr(entry, "accusative", None) or f"{acc} {name}")
 
 
 @dataclass(frozen=True)
@@ -123,7 +154,8 @@ def name_table(d: OrganisationDirectory) -> list[NameEntry]:
     """Every named entity of the directory, in file order; then the functions (kind ``function``),
     whose names name the group of roles with the function."""
     return [*(NameEntry(e.id, KIND_OF_TABLE[table], e.name, tuple(e.abbreviations),
-                        (*e.aliases, *getattr(e, "forms", ())))  # an action's verb forms name it too
+                        (*e.aliases, *getattr(e, "forms", ())),  # an action's verb forms name it too
+                        forms_of(e))
               for table in NAMED_TABLES for e in getattr(d, table)),
             *(NameEntry(f.id, "function", f.name, tuple(f.abbreviations), tuple(f.aliases))
               for f in d.functions)]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from typing import Annotated, Any, NamedTuple
+from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import (
     BaseModel,
@@ -37,11 +37,32 @@ class _Entry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+Article = Literal["der", "die", "das"]
+"""The definite article of a German name in the nominative: its grammatical gender (plural: ``die``)."""
+
+
 class _Named(_Entry):
     id: Id
     name: Name
     abbreviations: tuple[Name, ...] = ()
     aliases: tuple[Name, ...] = ()
+    # the German forms an answer's sentence needs: "der Steuerungsausschuss", "des
+    # Steuerungsausschusses", "dem Steuerungsausschuss", "den Steuerungsausschuss"
+    article: Article | None = None
+    nominative: Name | None = None
+    genitive: Name | None = None
+    dative: Name | None = None
+    accusative: Name | None = None
+
+    @model_validator(mode="after")
+    def _forms_need_the_article(self) -> _Named:
+        if self.article is None and (self.nominative or self.genitive or self.dative or self.accusative):
+            raise ValueError(f"`{self.id}` gives case forms but no `article`; add `article = \"der\"`, "
+                             "`\"die\"` or `\"das\"`")
+        if self.article in ("der", "das") and self.genitive is None:
+            raise ValueError(f"`{self.id}` has the article `{self.article}` but no `genitive`; add it, "
+                             f"e.g. `genitive = \"des {self.name}s\"`, as the name is declined")
+        return self
 
     def all_names(self) -> tuple[str, ...]:
         return (self.name, *self.abbreviations, *self.aliases)

@@ -16,6 +16,7 @@ they work on any policy directory that declares them. A Policy is immutable:
 
 from __future__ import annotations
 
+import copy
 import datetime
 import functools
 import os
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from cachetools import FIFOCache
 
+from kdv_policy.data.facts import Forms
 from kdv_policy.engine.evaluation import Engine
 from kdv_policy.errors import ArgumentError, Diagnostic, PolicyLoadError, QueryError
 from kdv_policy.gcpause import paused
@@ -57,6 +59,7 @@ from kdv_policy.policy.results import (
 )
 from kdv_policy.policy.version import content_digest, policy_version
 from kdv_policy.policy.vocabulary import Vocabulary
+from kdv_policy.policy.wording import Named, check_language, say
 from kdv_policy.suggest import did_you_mean
 
 if TYPE_CHECKING:
@@ -135,9 +138,13 @@ class Policy:
         cache_size: int = DEFAULT_CACHE_SIZE,
         limits: Limits | QueryLimits | None = None,
         interpretations: Iterable[str] | None = None,
+        lang: str | None = None,
         _content: bytes | None = None,
     ) -> None:
         self._loaded = check.instance(loaded, LoadedProgram, "`loaded`")
+        self._lang = (check_language(lang) if lang is not None
+                      else loaded.configuration.language or "en")
+        self._forms: dict[str, Forms] | None = None  # the German forms of names, on first use
         self._adopted = _adopted(loaded, interpretations)
         self._text_policy: Policy | None = None  # without any interpretation; made on first use
         self._all_limits = as_limits(_checked_limits(limits))
@@ -186,6 +193,7 @@ class Policy:
         cache_size: int = DEFAULT_CACHE_SIZE,
         limits: Limits | QueryLimits | None = None,
         interpretations: Iterable[str] | None = None,
+        lang: str | None = None,
     ) -> Policy:
         """Load the policy directory at ``path`` (the bundled governance when omitted).
 
@@ -196,6 +204,9 @@ class Policy:
         a :class:`~kdv_policy.limits.QueryLimits` bounds only ad-hoc queries).
         ``interpretations`` are the ids of the interpretations to adopt (``()``: the text alone);
         None adopts those of the directory's ``policy.toml`` (none without one).
+        ``lang`` (``"de"`` or ``"en"``) is the language of the answers' summaries and
+        explanations; None takes ``[policy] language`` of ``policy.toml`` (English without
+        one; German for the bundled policy). Ids, JSON keys and cited sentences do not change.
         Raises a :class:`~kdv_policy.errors.PolicyError` with every problem found; nothing
         is half-loaded.
         """
@@ -204,13 +215,15 @@ class Policy:
         date = check.date(at, "`at`")
         cache_size = check.integer(cache_size, "`cache_size`")
         limits = as_limits(_checked_limits(limits))
+        lang = None if lang is None else check_language(lang)
         with paused():  # see kdv_policy.gcpause
             try:
                 loaded = load_program(path, people, limits=limits)
             except OSError as err:  # a path the system refuses to look up, e.g. a name too long
                 raise PolicyLoadError(f"cannot read `{_shown(err.filename or path)}`: "
                                       f"{err.strerror or err}") from None
-            return cls(loaded, at=date, cache_size=cache_size, limits=limits, interpretations=interpretations)
+            return cls(loaded, at=date, cache_size=cache_size, limits=limits, interpretations=interpretations,
+                       lang=lang)
 
     def at(self, date: datetime.date | str | None) -> Policy:
         """The same policy as of ``date`` (``None``: timeless); dated facts apply as of that day."""
@@ -257,8 +270,29 @@ class Policy:
                 ) -> Policy:
         """A policy of the same files with another date, what-if changes or adopted interpretations."""
         return Policy(self._loaded, at=at, add=add, remove=remove, cache_size=self._cache_size,
-                      limits=self._all_limits, _content=self._content,
+                      limits=self._all_limits, _content=self._content, lang=self._lang,
                       interpretations=self._adopted if interpretations is None else interpretations)
+
+    def in_language(self, lang: str) -> Policy:
+        """The same policy answering in ``lang`` (``"de"`` or ``"en"``): the same model and answers,
+        the summaries and explanations in that language. Cheap: nothing is evaluated again."""
+        lang = check_language(lang)
+        if lang == self._lang:
+            return self
+        other = copy.copy(self)
+        other._lang = lang
+        other._lock = threading.RLock()
+        other._indexes = dict(self._indexes)
+        other._text_policy = None
+        other._cache = _DecisionCache(maxsize=max(1, self._cache_size))
+        other._hits = other._misses = 0
+        other._hot_hits = _install_hot_paths(other)
+        return other
+
+    @property
+    def language(self) -> str:
+        """The language of the answers' summaries and explanations: ``"de"`` or ``"en"``."""
+        return self._lang
 
     # -- properties -----------------------------------------------------------------------------
 
@@ -444,8 +478,10 @@ class Policy:
         def answer() -> Decision:
             u = self._resolve(unit, what="unit")
             return self._decision("consumer", (u.id,), subject=u,
-                                  yes=f"{u.name} is a consumer of the services",
-                                  no=f"{u.name} is not a consumer of the services")
+                                  yes=lambda: self._say("{unit} is a consumer of the services",
+                                                        unit=self._n(u)),
+                                  no=lambda: self._say("{unit} is not a consumer of the services",
+                                                       unit=self._n(u)))
         return self._cached(("is_consumer", unit), answer)
 
     def holds(self, atom: FactLike) -> Decision:
@@ -539,12 +575,12 @@ class Policy:
             notes = []
             partnering = [a.name for a in listed.answers if marks.get(a.id) == "partner"]
             if partnering:
-                notes.append(f"the partners {', '.join(partnering)} take part in it")
+                notes.append(self._say("the partners {names} take part in it", names=", ".join(partnering)))
             if opened:
-                notes.append(f"the text leaves open which {', '.join(e.name for e in opened)} sit in it")
-            n = len(result.answers)
-            summary = f"{n} answer{'s' if n != 1 else ''}, each with its proof; " + "; ".join(notes)
-            return Explanation(summary=summary, proofs=proofs)
+                notes.append(self._say("the text leaves open which {names} sit in it",
+                                       names=", ".join(e.name for e in opened)))
+            summary = self._answers_count(len(result.answers)) + "; " + "; ".join(notes)
+            return Explanation(lang=self._lang, summary=summary, proofs=proofs)
 
         result._explain = explain
         return result
@@ -589,9 +625,11 @@ class Policy:
         def explain() -> Explanation:
             if not found:
                 pattern = (None, None, None, asked if object is not None else None)
-                why = self._prover.why_not("delegates", pattern)
-                what = self.entity(asked).name if object is not None else "anything"
-                return Explanation(summary=f"no delegations: nobody delegates {what}", why_not=why)
+                why = self._prover.why_not("delegates", pattern, self._lang)
+                summary = (self._say("no delegations: nobody delegates {object}",
+                                     object=self._n(self.entity(asked)))
+                           if object is not None else self._say("no delegations: nobody delegates anything"))
+                return Explanation(lang=self._lang, summary=summary, why_not=why)
             proofs = []
             for r, d in found:
                 step = (r[1], r[0], r[2], r[3])
@@ -600,8 +638,9 @@ class Policy:
             listed = "; ".join(d.name for _, d in found)
             basis = _first_citation_of(proofs[0], "delegates")
             n = len(found)
-            return Explanation(summary=f"{n} delegation{'s' if n != 1 else ''}: {listed}"
-                                       + (f" — « {basis} »" if basis else ""),
+            counted = (self._say("1 delegation: {listed}", listed=listed) if n == 1
+                       else self._say("{n} delegations: {listed}", n=str(n), listed=listed))
+            return Explanation(lang=self._lang, summary=counted + (f" — « {basis} »" if basis else ""),
                                proofs=tuple(proofs), chain=found[0][1].chain if n == 1 else ())
 
         result._explain = explain
@@ -651,7 +690,8 @@ class Policy:
             question=f"may({a.id}, A, O)", answers=tuple(permission(r) for r in rows), version=self._version,
             undetermined=tuple(permission(r) for r in undetermined), open_questions=questions,
             interpretations=total, answer_interpretations=each)
-        result._explain = lambda: self._explain_rows("may", rows, f"{a.name} may nothing")
+        result._explain = lambda: self._explain_rows("may", rows, self._say("{actor} may nothing",
+                                                                            actor=self._n(a)))
         return result
 
     def _list(self, predicate: str, bound: dict[int, str], answer_at: int) -> Answers[Entity]:
@@ -673,14 +713,15 @@ class Policy:
         def explain() -> Explanation:
             if rows:
                 return self._explain_rows(predicate, rows, "")
-            why = self._prover.why_not(predicate, pattern)
-            return Explanation(summary=f"no answers: nothing satisfies {why.goal}", why_not=why)
+            why = self._prover.why_not(predicate, pattern, self._lang)
+            return Explanation(lang=self._lang, summary=self._say("no answers: nothing satisfies {goal}",
+                                                                  goal=why.goal), why_not=why)
 
         result._explain = explain
         return result
 
     def _decision(self, predicate: str, row: tuple[Value, ...], subject: Entity | None = None,
-                  yes: str | None = None, no: str | None = None) -> Decision:
+                  yes: Callable[[], str] | None = None, no: Callable[[], str] | None = None) -> Decision:
         held = row in self._model.get(predicate, frozenset())
         allowed, determined, questions = self._weighed(predicate, row)
         decision = Decision(question=_text(predicate, row), allowed=allowed, subject=subject,
@@ -692,16 +733,19 @@ class Policy:
             opened = tuple(q.proof for q in questions if q.proof is not None)
             if not determined:
                 proofs = ((self._proof(predicate, row),) if held else ()) + opened
-                return Explanation(summary=_undetermined(goal, self._at, questions), proofs=proofs,
-                                   why_not=None if held else self._prover.why_not(predicate, row))
+                return Explanation(lang=self._lang, summary=self._undetermined(goal, questions),
+                                   proofs=proofs,
+                                   why_not=None if held else self._prover.why_not(predicate, row, self._lang))
             if allowed:
-                return Explanation(summary=(yes or f"{goal} holds") + _depends(questions),
+                yes_text = yes() if yes else self._say("{goal} holds", goal=goal)
+                return Explanation(lang=self._lang, summary=yes_text + self._depends(questions),
                                    proofs=(self._proof(predicate, row), *opened))
-            why = self._prover.why_not(predicate, row)
+            why = self._prover.why_not(predicate, row, self._lang)
             failed = "; ".join(a.failed for a in why.attempts)
-            summary = (no or f"{goal} does not hold") + (f": {failed}" if failed else "")
-            summary += _depends(questions)
-            return Explanation(summary=summary, why_not=why, proofs=opened)
+            summary = (no() if no else self._say("{goal} does not hold", goal=goal)) + (
+                f": {failed}" if failed else "")
+            summary += self._depends(questions)
+            return Explanation(lang=self._lang, summary=summary, why_not=why, proofs=opened)
 
         decision._explain = explain
         return decision
@@ -761,10 +805,11 @@ class Policy:
         b = self.entity(body, "body")
         proof = self._proof(OPEN, (body,))
         if self._at is not None:
-            summary = f"the text does not decide whether {b.name} exists on {self._at.isoformat()}"
+            summary = self._say("the text does not decide whether {body} exists on {date}", body=self._n(b),
+                                date=self._at.isoformat())
         else:
-            summary = (f"{b.name} belongs to a later phase of the build-up, which the text gives no date "
-                       "for: this holds once that phase has begun")
+            summary = self._say("{body} belongs to a later phase of the build-up, which the text gives no "
+                                "date for: this holds once that phase has begun", body=self._n(b))
         return OpenQuestion(subject=b, summary=summary, citation=proof.citation, id=proof.id,
                             answers=tuple(answers), proof=proof)
 
@@ -820,62 +865,73 @@ class Policy:
 
     def _explain_rows(self, predicate: str, rows: Sequence[Row], empty: str) -> Explanation:
         if not rows:
-            return Explanation(summary=empty)
+            return Explanation(lang=self._lang, summary=empty)
         proofs = tuple(self._proof(predicate, r) for r in rows)
-        return Explanation(summary=f"{len(rows)} answer{'s' if len(rows) != 1 else ''}, each with its proof",
+        return Explanation(lang=self._lang, summary=self._answers_count(len(rows)),
                            proofs=proofs)
 
     def _explain_may(self, a: Entity, ac: Entity, ob: Entity, allowed: bool, *,
                      questions: tuple[OpenQuestion, ...] = (), determined: bool = True) -> Explanation:
         row = (a.id, ac.id, ob.id)
         opened = tuple(q.proof for q in questions if q.proof is not None)
+        actor, action, obj = self._n(a), self._verb(ac), self._n(ob)
         if not determined:
             proofs = ((self._proof("may", row),) if allowed else ()) + opened
-            goal = f"whether {a.name} may {ac.id} {ob.name}"
-            return Explanation(summary=_undetermined(goal, self._at, questions), proofs=proofs,
-                               why_not=None if allowed else self._prover.why_not("may", row))
+            goal = self._say("whether {actor} may {action} {object}", actor=actor, action=action, object=obj)
+            return Explanation(lang=self._lang, summary=self._undetermined(goal, questions), proofs=proofs,
+                               why_not=None if allowed else self._prover.why_not("may", row, self._lang))
         if allowed:
             proof = self._proof("may", row)
             chain = self._chain(proof)
             how = self._acting_as(proof)
             if len(chain) > 1:
-                how += " by delegation: " + " → ".join(e.name for e in chain)
+                how += self._say(" by delegation: {chain}", chain=" → ".join(e.name for e in chain))
             basis = _first_citation(proof)
-            summary = f"{a.name} may {ac.id} {ob.name}{how}" + (f" — « {basis} »" if basis else "")
+            summary = self._say("{actor} may {action} {object}{how}", actor=actor, action=action, object=obj,
+                                how=how) + (f" — « {basis} »" if basis else "")
             resting = self._resting_on("may", row, allowed)
             if resting:
-                summary += f" (by interpretation: {', '.join(resting)})"
-            return Explanation(summary=summary + _depends(questions), proofs=(proof, *opened), chain=chain)
-        why: WhyNot = self._prover.why_not("may", row)
-        own = [self.entity(r[1], "action").id for r in self._rows("may", {0: a.id, 2: ob.id})]
+                summary += self._say(" (by interpretation: {names})", names=", ".join(resting))
+            return Explanation(lang=self._lang, summary=summary + self._depends(questions),
+                               proofs=(proof, *opened), chain=chain)
+        why: WhyNot = self._prover.why_not("may", row, self._lang)
+        own = [self._verb(self.entity(r[1], "action")) for r in self._rows("may", {0: a.id, 2: ob.id})]
         holders = [self.entity(r[0]) for r in self._rows("may", {1: ac.id, 2: ob.id})]
         alternatives = []
-        summary = f"{a.name} may not {ac.id} {ob.name}."
+        summary = self._say("{actor} may not {action} {object}.", actor=actor, action=action, object=obj)
         if own:
-            alternatives.append(f"{a.name} may {', '.join(own)} {ob.name}")
-            summary += f" {a.name} may {', '.join(own)} it."
+            doing = self._say_list(own)
+            alternatives.append(self._say("{actor} may {actions} {object}", actor=actor, actions=doing,
+                                          object=obj))
+            summary += " " + self._say("{actor} may {actions} it.", actor=actor, actions=doing, object=obj)
         if holders:
             names = ", ".join(h.name for h in holders)
-            alternatives.append(f"{ac.id} {ob.name}: {names}")
-            summary += f" To {ac.id} it is for: {names}."
+            alternatives.append(self._say("{action} {object}: {names}", action=action, object=obj,
+                                          names=names))
+            summary += " " + self._say("To {action} it is for: {names}.", action=action, object=obj,
+                                       names=names)
         else:
-            summary += f" Nobody may {ac.id} it."
+            summary += " " + self._say("Nobody may {action} it.", action=action, object=obj)
         for task in sorted(t for t, _a, o in self._declared_rows("task", 3) if o == ob.id):
             # what is delegated is a task: "delegate Strategie" asks about "Umsetzung der Strategie"
-            named = self.entity(task, "object")
-            who = [self.entity(r[0]).name for r in self._rows("may", {1: ac.id, 2: task})]
+            named = self._n(self.entity(task, "object"))
+            who = ", ".join(self.entity(r[0]).name for r in self._rows("may", {1: ac.id, 2: task}))
             if who:
-                alternatives.append(f"{ac.id} {named.name}: {', '.join(who)}")
-                summary += f" To {ac.id} {named.name} it is for: {', '.join(who)}."
-        summary += self._inactive_note(a) + _depends(questions)
-        return Explanation(summary=summary, why_not=why, alternatives=tuple(alternatives), proofs=opened)
+                alternatives.append(self._say("{action} {object}: {names}", action=action, object=named,
+                                              names=who))
+                summary += " " + self._say("To {action} {task} it is for: {names}.", action=action,
+                                           task=named, names=who)
+        summary += self._inactive_note(a) + self._depends(questions)
+        return Explanation(lang=self._lang, summary=summary, why_not=why, alternatives=tuple(alternatives),
+                           proofs=opened)
 
     def _inactive_note(self, actor: Entity) -> str:
         """`` Kontaktgremium does not act on 2024-12-31 — « sentence »`` for a body inactive on the date."""
         if self._at is None or (actor.id,) not in self._model.get("inactive", frozenset()):
             return ""
         proof = self._proof("inactive", (actor.id,))
-        return f" {actor.name} does not act on {self._at.isoformat()}" + (
+        return " " + self._say("{actor} does not act on {date}", actor=self._n(actor),
+                               date=self._at.isoformat()) + (
             f" — « {proof.citation} »" if proof.citation else "") + "."
 
     def _acting_as(self, proof: ProofNode) -> str:
@@ -885,10 +941,52 @@ class Policy:
         body = next((n.args[1] for n in nodes if n.predicate == "represents"), None)
         parts = []
         if role is not None:
-            parts.append(f"as {self.entity(role).name}")
+            parts.append(self._say("as {role}", role=self._n(self.entity(role))))
         if body is not None:
-            parts.append(f"for {self.entity(body).name}")
+            parts.append(self._say("for {body}", body=self._n(self.entity(body))))
         return (" " + ", ".join(parts)) if parts else ""
+
+    # -- words ------------------------------------------------------------------------------------
+
+    def _say(self, message: str, **values: str | Named) -> str:
+        """``message`` in this policy's language (see :mod:`kdv_policy.policy.wording`)."""
+        return say(self._lang, message, **values)
+
+    def _n(self, entity: Entity) -> Named:
+        """An entity's name with its German forms, from the organisation directory."""
+        forms = self._forms
+        if forms is None:
+            forms = {e.id: e.forms for e in self._loaded.names if e.forms is not None}
+            self._forms = forms
+        return Named(entity.name, forms.get(entity.id))
+
+    def _verb(self, action: Entity) -> str:
+        """An action as a verb: its id is the English verb, its name the German one."""
+        return action.id if self._lang == "en" or action.kind != "action" else action.name
+
+    def _say_list(self, items: Sequence[str]) -> str:
+        return ", ".join(items)
+
+    def _answers_count(self, n: int) -> str:
+        if n == 1:
+            return self._say("1 answer, each with its proof")
+        return self._say("{n} answers, each with its proof", n=str(n))
+
+    def _undetermined(self, goal: str, questions: Sequence[OpenQuestion]) -> str:
+        """The summary of an answer the text does not decide for the question's date."""
+        if self._at is None:
+            return self._say("The text does not decide {goal} on this question: {open}. Undetermined, so not "
+                             "allowed (deny by default).", goal=goal,
+                             open="; ".join(q.render() for q in questions))
+        return self._say("The text does not decide {goal} on {date}: {open}. Undetermined, so not allowed "
+                         "(deny by default).", goal=goal, date=self._at.isoformat(),
+                         open="; ".join(q.render() for q in questions))
+
+    def _depends(self, questions: Sequence[OpenQuestion]) -> str:
+        """`` It depends on: ...`` for an answer without a date that rests on what the text leaves open."""
+        if not questions:
+            return ""
+        return " " + self._say("It depends on: {open}.", open="; ".join(q.render() for q in questions))
 
     def _chain(self, proof: ProofNode) -> tuple[Entity, ...]:
         """The delegation chain of a proof, from the original holder to the actor."""
@@ -1173,20 +1271,6 @@ def _first_citation(proof: ProofNode) -> str | None:
         if node.predicate not in ("delegates", "part_of", "chair", "represents"):
             return node.citation
     return proof.citation
-
-
-def _undetermined(goal: str, at: datetime.date | None, questions: Sequence[OpenQuestion]) -> str:
-    """The summary of an answer the text does not decide for the question's date."""
-    day = at.isoformat() if at is not None else "this question"
-    return (f"The text does not decide {goal} on {day}: " + "; ".join(q.render() for q in questions)
-            + ". Undetermined, so not allowed (deny by default).")
-
-
-def _depends(questions: Sequence[OpenQuestion]) -> str:
-    """`` It depends on: ...`` for an answer without a date that rests on what the text leaves open."""
-    if not questions:
-        return ""
-    return " It depends on: " + "; ".join(q.render() for q in questions) + "."
 
 
 def _first_citation_of(proof: ProofNode, predicate: str) -> str | None:

@@ -1,6 +1,9 @@
 """A policy directory's configuration: ``policy.toml`` (optional).
 
-Today it says which interpretations the policy adopts::
+It says the language the policy answers in by default and which interpretations it adopts::
+
+    [policy]
+    language = "de"
 
     [interpretations]
     adopt = ["vorsitz_handelt_allein"]
@@ -28,7 +31,7 @@ from kdv_policy.suggest import did_you_mean
 CONFIG_FILE = "policy.toml"
 """The configuration file of a policy directory."""
 
-KEYS: dict[str, tuple[str, ...]] = {"interpretations": ("adopt",)}
+KEYS: dict[str, tuple[str, ...]] = {"policy": ("language",), "interpretations": ("adopt",)}
 """The tables of ``policy.toml`` and the keys of each."""
 
 
@@ -38,6 +41,7 @@ class Configuration:
 
     path: Path | None = None
     adopt: tuple[str, ...] = ()
+    language: str | None = None
 
     @property
     def shown(self) -> str:
@@ -52,7 +56,19 @@ def read_configuration(root: Path, limits: Limits = DEFAULT_LIMITS) -> Configura
     shown = display_path(path)
     check_inside(path, root, shown, "configuration file")
     raw = read_toml(path, shown, "configuration file", limits)
-    return Configuration(path, _adopted(raw, shown))
+    return Configuration(path, _adopted(raw, shown), _language(raw, shown))
+
+
+def _language(raw: Mapping, shown: str) -> str | None:
+    from kdv_policy.policy.wording import LANGUAGES
+
+    language = raw.get("policy", {}).get("language")
+    if language is None or language in LANGUAGES:
+        return language
+    known = ", ".join(f"`{x}`" for x in LANGUAGES)
+    given = f"`{_cut(language)}`" if isinstance(language, str) else "that value"
+    raise file_error("config-invalid", f"`{shown}`: `[policy] language` must be one of {known}, not {given}",
+                     'e.g. `language = "de"`')
 
 
 def _adopted(raw: Mapping, shown: str) -> tuple[str, ...]:
@@ -61,7 +77,8 @@ def _adopted(raw: Mapping, shown: str) -> tuple[str, ...]:
             raise _unknown(shown, f"table `[{_cut(table)}]`", table, KEYS, "[{}]")
         if not isinstance(value, dict):
             raise file_error("config-invalid", f"`{shown}`: `{table}` must be a table `[{table}]`",
-                             f'write `[{table}]` and below it `adopt = ["..."]`')
+                             f"write `[{table}]` and below it its keys: "
+                             + ", ".join(f"`{k} = ...`" for k in KEYS.get(table, ())))
         for key in value:
             if key not in KEYS[table]:
                 raise _unknown(shown, f"key `{_cut(key)}` in `[{table}]`", key, KEYS[table], "{}")

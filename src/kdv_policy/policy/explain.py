@@ -37,6 +37,7 @@ from kdv_policy.language.syntax import (
 from kdv_policy.language.syntax import Literal as BodyLiteral
 from kdv_policy.language.syntax import literal_variables as literal_vars
 from kdv_policy.policy import arguments as check
+from kdv_policy.policy.wording import phrase, say
 
 JsonValue = str | int | datetime.date
 
@@ -87,31 +88,34 @@ class ProofNode(BaseModel):
         for child in self.children:
             yield from child.walk()
 
-    def render(self, indent: str = "") -> str:
-        """The proof as an indented tree, one node a line, with id and citation."""
+    def render(self, indent: str = "", lang: str = "en") -> str:
+        """The proof as an indented tree, one node a line, with id and citation (the connecting
+        words in ``lang``; atoms and cited sentences as they are)."""
         label = self.atom
         if self.kind == "negation":
-            label += "   (no such fact)"
+            label += "   " + phrase(lang, "(no such fact)")
         elif self.kind == "data":
-            label += f"   [data {self.location}]" if self.location else "   [data]"
+            label += ("   " + say(lang, "[data {location}]", location=self.location) if self.location
+                      else "   " + phrase(lang, "[data]"))
         elif self.id:
             label += f"   [{self.id}]"
         lines = [indent + label]
         if self.citation:
             lines.append(f"{indent}    « {self.citation} »")
         if self.basis in ("structure", "interpretation"):
-            lines.append(f"{indent}  {basis_line(self.basis, self.interpretation, self.note)}")
+            lines.append(f"{indent}  {basis_line(self.basis, self.interpretation, self.note, lang)}")
         for child in self.children:
-            lines.append(child.render(indent + "  "))
+            lines.append(child.render(indent + "  ", lang))
         return "\n".join(lines)
 
 
-def basis_line(basis: str, interpretation: str | None, note: str | None) -> str:
+def basis_line(basis: str, interpretation: str | None, note: str | None, lang: str = "en") -> str:
     """``↳ Interpretation vorsitz_handelt_allein: The chair acts alone for its body.`` or
     ``↳ Structure: ...``: the basis of a step that cites no sentence of its own."""
     if basis == "interpretation":
-        return f"↳ Interpretation {interpretation}" + (f": {note}" if note else "")
-    return "↳ Structure" + (f": {note}" if note else "")
+        return "↳ " + say(lang, "Interpretation {id}",
+                          id=interpretation or "?") + (f": {note}" if note else "")
+    return "↳ " + phrase(lang, "Structure") + (f": {note}" if note else "")
 
 
 class Attempt(BaseModel):
@@ -144,20 +148,21 @@ class WhyNot(BaseModel):
     stated: bool = Field(default=False, description="always false: no fact states the goal")
     attempts: tuple[Attempt, ...] = ()
 
-    def render(self, indent: str = "") -> str:
+    def render(self, indent: str = "", lang: str = "en") -> str:
+        """Each rule that could derive the goal and where it fails, the connecting words in ``lang``."""
         if not self.attempts:
-            return f"{indent}{self.goal}: no fact states it and no rule derives it"
-        lines = [f"{indent}{self.goal} does not hold:"]
+            return indent + say(lang, "{goal}: no fact states it and no rule derives it", goal=self.goal)
+        lines = [indent + say(lang, "{goal} does not hold:", goal=self.goal)]
         for a in self.attempts:
-            lines.append(f"{indent}  rule {a.id or '?'}: {a.rule}")
+            lines.append(f"{indent}  " + say(lang, "rule {id}: {rule}", id=a.id or "?", rule=a.rule))
             if a.citation:
                 lines.append(f"{indent}      « {a.citation} »")
             if a.basis in ("structure", "interpretation"):
-                lines.append(f"{indent}      {basis_line(a.basis, a.interpretation, a.note)}")
-            lines.append(f"{indent}      fails at: {a.failed}")
+                lines.append(f"{indent}      {basis_line(a.basis, a.interpretation, a.note, lang)}")
+            lines.append(f"{indent}      " + say(lang, "fails at: {failed}", failed=a.failed))
             if a.blocked_by is not None:
-                lines.append(f"{indent}      because:")
-                lines.append(a.blocked_by.render(indent + "        "))
+                lines.append(f"{indent}      " + phrase(lang, "because:"))
+                lines.append(a.blocked_by.render(indent + "        ", lang))
         return "\n".join(lines)
 
 
@@ -227,11 +232,11 @@ class Prover:
 
     # -- why not ------------------------------------------------------------------------------
 
-    def why_not(self, predicate: str, row: tuple[Value | None, ...]) -> WhyNot:
+    def why_not(self, predicate: str, row: tuple[Value | None, ...], lang: str = "en") -> WhyNot:
         """For a goal not in the model: each rule that could derive it and its first failing condition.
 
         ``None`` in ``row`` stands for any value: ``why_not("serves", (None, unit))`` asks why
-        nothing serves ``unit``.
+        nothing serves ``unit``. ``lang`` is the language of where each rule fails.
         """
         row = tuple(row)
         goal = _atom_text(predicate, row)
@@ -241,7 +246,7 @@ class Prover:
             if bindings is None:
                 continue
             held: list[ProofNode] = []
-            failed, bindings = self._first_failure(clause.body, bindings, held)
+            failed, bindings = self._first_failure(clause.body, bindings, held, lang)
             head = _literal_text(clause.head, bindings)
             rule_text = f"{head} :- " + ", ".join(_literal_text(lit, bindings) for lit in clause.body)
             attempts.append(Attempt(id=clause.id, citation=clause.citation, rule=rule_text,
@@ -251,7 +256,7 @@ class Prover:
         return WhyNot(goal=goal, attempts=tuple(attempts))
 
     def _first_failure(self, body: Sequence[BodyLiteral], bindings: dict[str, Value],
-                       held: list[ProofNode]) -> tuple[str | None, dict[str, Value]]:
+                       held: list[ProofNode], lang: str = "en") -> tuple[str | None, dict[str, Value]]:
         """Search the body in evaluation order for the longest partial match; return where it stops."""
         ordered = _evaluation_order(body)
         best: tuple[int, dict[str, Value]] = (-1, bindings)
@@ -281,10 +286,10 @@ class Prover:
             return None, b
         lit = ordered[depth]
         if isinstance(lit, Negation):
-            return f"{_literal_text(lit.atom, b)} holds", b
+            return say(lang, "{atom} holds", atom=_literal_text(lit.atom, b)), b
         if isinstance(lit, Comparison):
-            return f"{_literal_text(lit, b)} is false", b
-        return f"no {_literal_text(lit, b)}", b
+            return say(lang, "{atom} is false", atom=_literal_text(lit, b)), b
+        return say(lang, "no {atom}", atom=_literal_text(lit, b)), b
 
     def _blocker(self, body: Sequence[BodyLiteral], bindings: Mapping[str, Value]) -> ProofNode | None:
         """The proof of the first negated atom of ``body`` that holds under ``bindings`` (fully bound)."""

@@ -58,6 +58,7 @@ from kdv_policy.policy.results import (
     Permission,
 )
 from kdv_policy.policy.vocabulary import Vocabulary
+from kdv_policy.policy.wording import N_, phrase, say
 
 ACTION_KINDS = ("action", "constant")
 OBJECT_KINDS = ("object", "constant")
@@ -305,9 +306,9 @@ def split_names(policy: Policy, words: Sequence[str], kinds: Sequence[Sequence[s
         states = [status(bounds[i], bounds[i + 1], i) for i in range(k)]
         splits.append((lengths, states))
     by_preference = sorted(splits, key=lambda s: [-length for length in s[0]])
-    for _, states in by_preference:
+    for _lengths, states in by_preference:
         if all(s == 2 for s, _ in states):
-            return [name for _, name in states]
+            return [name for _state, name in states]
     def likely(split: tuple[list[int], list[tuple[int, str]]]) -> tuple[int, int]:
         """Parts that name something, then parts that start where an article does."""
         lengths, states = split
@@ -315,8 +316,8 @@ def split_names(policy: Policy, words: Sequence[str], kinds: Sequence[Sequence[s
         return (sum(1 for state, _ in states if state),
                 sum(1 for at in starts if words[at].casefold() in _ARTICLES))
 
-    _, states = max(by_preference, key=likely)  # first of the best
-    return [name for _, name in states]
+    _best, states = max(by_preference, key=likely)  # first of the best
+    return [name for _state, name in states]
 
 
 # -- queries --------------------------------------------------------------------------------------
@@ -599,10 +600,11 @@ class DecisionReply(Reply):
         return self.decision.explanation
 
     def text(self, style: Style = PLAIN, explain: bool = False) -> str:
+        lang = self.explanation.lang
         if not self.decision.determined:
-            answer = style.no("undetermined by the text")
+            answer = style.no(phrase(lang, "undetermined by the text"))
         else:
-            answer = style.yes("yes") if self.decision.allowed else style.no("no")
+            answer = style.yes(phrase(lang, "yes")) if self.decision.allowed else style.no(phrase(lang, "no"))
         why = self.explanation.render() if explain or self.query.why else self.explanation.summary
         return self._head(style, answer) + "\n" + _indent(why)
 
@@ -637,8 +639,9 @@ class ListReply(Reply):
         return {self.key_of_proof(p.args): p.id or "" for p in self.explanation.proofs}
 
     def text(self, style: Style = PLAIN, explain: bool = False) -> str:
-        n = len(self.answers)
-        lines = [self._head(style, f"{n} answer{'s' if n != 1 else ''}" if n else style.no("none"))]
+        n, lang = len(self.answers), self.explanation.lang
+        counted = phrase(lang, "1 answer") if n == 1 else say(lang, "{n} answers", n=str(n))
+        lines = [self._head(style, counted if n else style.no(phrase(lang, "none")))]
         if explain or self.query.why:
             lines.append(_indent(self.explanation.render()))
             return "\n".join(lines)
@@ -656,22 +659,23 @@ class ListReply(Reply):
                 key = a.id
                 mark = self.answers.marks.get(a.id)
                 if mark is not None:
-                    label += f" — {_MARKS.get(mark, mark)}"
+                    label += f" — {phrase(lang, _MARKS.get(mark, mark))}"
             rule = rules.get(key)
             lines.append(f"  {label}" + (style.dim(f"   [{rule}]") if rule else ""))
         if not n:
             lines.append(_indent(self.explanation.summary))
-        lines += self._open_lines(style)
+        lines += self._open_lines(style, lang)
         return "\n".join(lines)
 
-    def _open_lines(self, style: Style) -> list[str]:
+    def _open_lines(self, style: Style, lang: str = "en") -> list[str]:
         """The candidates the text does not decide for the date, and what it leaves open."""
         lines = []
         if self.answers.undetermined:
             names = ", ".join(a.name for a in self.answers.undetermined)
-            lines.append(f"  {style.no('undetermined by the text')}: {names}")
+            lines.append(f"  {style.no(phrase(lang, 'undetermined by the text'))}: {names}")
         for q in self.answers.open_questions:
-            lines.append(f"  open: {q.render()}" + (f" [{', '.join(q.answers)}]" if q.answers else ""))
+            lines.append("  " + say(lang, "open: {question}", question=q.render())
+                         + (f" [{', '.join(q.answers)}]" if q.answers else ""))
         return lines
 
     def json(self) -> dict[str, Any]:
@@ -719,7 +723,7 @@ class DelegationsReply(ListReply):
         return rules
 
 
-_MARKS = {"partner": "partner", "open class": "further members the text leaves open"}
+_MARKS = {"partner": N_("partner"), "open class": N_("further members the text leaves open")}
 """How a list shows a marked answer (Answers.marks)."""
 
 
@@ -737,12 +741,15 @@ class DatalogReply(Reply):
 
     def text(self, style: Style = PLAIN, explain: bool = False) -> str:
         rows = self.rows
+        lang = self.policy.language
         if not rows:
-            head = self._head(style, style.no("no"))
+            head = self._head(style, style.no(phrase(lang, "no")))
         elif rows == ({},):
-            head = self._head(style, style.yes("yes"))
+            head = self._head(style, style.yes(phrase(lang, "yes")))
         else:
-            head = self._head(style, f"{len(rows)} answer{'s' if len(rows) != 1 else ''}")
+            n = len(rows)
+            counted = phrase(lang, "1 answer") if n == 1 else say(lang, "{n} answers", n=str(n))
+            head = self._head(style, counted)
         lines = [head]
         grounded = self._grounded() if explain else []
         for i, row in enumerate(rows):

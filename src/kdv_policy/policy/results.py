@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, computed_field
 from kdv_policy.errors import ArgumentError
 from kdv_policy.policy.arguments import kind_of
 from kdv_policy.policy.explain import ProofNode, WhyNot
+from kdv_policy.policy.wording import say
 
 
 class Entity(BaseModel):
@@ -128,6 +129,8 @@ class Explanation(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     summary: str = Field(description="one or two sentences, with official names")
+    lang: str = Field(default="en", description="the language of the summary and the rendered text: "
+                                                "`de` or `en` (ids, atoms and cited sentences do not change)")
     proofs: tuple[ProofNode, ...] = Field(default=(), description="proof trees of what holds")
     why_not: WhyNot | None = Field(default=None, description="for a no: the rules that could have said yes")
     alternatives: tuple[str, ...] = Field(default=(), description="for a no: what holds instead")
@@ -145,13 +148,14 @@ class Explanation(BaseModel):
         return tuple(seen)
 
     def render(self) -> str:
-        """The explanation as text: the summary, then the proof trees or the why-not."""
+        """The explanation as text in its language: the summary, then the proof trees or the why-not."""
         parts = [self.summary]
-        parts += [proof.render("  ") for proof in self.proofs]
+        parts += [proof.render("  ", self.lang) for proof in self.proofs]
         if self.why_not is not None:
-            parts.append(self.why_not.render("  "))
+            parts.append(self.why_not.render("  ", self.lang))
         if self.alternatives:
-            parts.append("  instead: " + "; ".join(self.alternatives))
+            parts.append("  " + say(self.lang, "instead: {alternatives}",
+                                    alternatives="; ".join(self.alternatives)))
         return "\n".join(parts)
 
     def __str__(self) -> str:

@@ -18,6 +18,7 @@ from kdv_policy.language.syntax import Atom, Constant, Variable, literal_variabl
 from kdv_policy.policy.api import ACTOR_KINDS, Policy
 from kdv_policy.policy.names import AmbiguousNameError, UnknownNameError
 from kdv_policy.policy.results import Answers, Decision, Entity, Explanation, Permission
+from kdv_policy.policy.wording import phrase
 
 # the kinds of entity an expected answer of a list question names
 _ANSWER_KINDS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -83,7 +84,7 @@ class CaseCheck:
         details = explanation.render() if (explanation is not None and not passed) else None
         return CaseResult(file=case.file.display, line=case.line, name=case.name, question=question,
                           at=case.date, passed=passed, expected=expected, actual=actual, explanation=summary,
-                          details=details, source=case.source, rule_ids=rule_ids)
+                          details=details, source=case.source, rule_ids=rule_ids, lang=self.policy.language)
 
     # -- yes/no questions
 
@@ -91,7 +92,9 @@ class CaseCheck:
         expect = self.case.expect
         assert expect is not None  # the reader refuses a yes/no case without `expect:`
         want = expect.value
-        word: dict[bool | str, str] = {True: "allow", False: "deny", "undetermined": "undetermined"}
+        lang = self.policy.language
+        word: dict[bool | str, str] = {True: phrase(lang, "allow"), False: phrase(lang, "deny"),
+                                       "undetermined": phrase(lang, "undetermined")}
         # an answer the text does not decide is neither an allow nor a deny
         actual: bool | str = decision.allowed if decision.determined else "undetermined"
         return (actual == want, word[want], word[actual], decision.explanation, decision.question)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, computed_field
 
 from kdv_policy.files import display_path
 from kdv_policy.policy.api import Policy
+from kdv_policy.policy.wording import say
 
 
 class CaseResult(BaseModel):
@@ -28,6 +29,7 @@ class CaseResult(BaseModel):
         default=None, description="for a failure: the full explanation (proof or why-not)")
     source: str | None = Field(default=None, description="the sentence of the governance text the case cites")
     rule_ids: tuple[str, ...] = Field(default=(), description="the fact and rule ids of the answer's proofs")
+    lang: str = Field(default="en", description="the language of the human text: `de` or `en`")
 
     @property
     def location(self) -> str:
@@ -35,8 +37,9 @@ class CaseResult(BaseModel):
 
     def headline(self) -> str:
         if self.passed:
-            return f"{self.location}: {self.name}: ok"
-        return f"{self.location}: {self.name}: expected {self.expected}, got {self.actual}"
+            return say(self.lang, "{location}: {name}: ok", location=self.location, name=self.name)
+        return say(self.lang, "{location}: {name}: expected {expected}, got {actual}", location=self.location,
+                   name=self.name, expected=self.expected, actual=self.actual)
 
     def render(self, verbose: bool = False) -> str:
         """The headline, then the explanation, indented: its summary for a failure (the whole
@@ -45,7 +48,7 @@ class CaseResult(BaseModel):
         if self.passed and not verbose:
             return lines[0]
         if self.source:
-            lines.append(f"    cites « {self.source} »")
+            lines.append("    " + say(self.lang, "cites « {source} »", source=self.source))
         text = self.details if (verbose and self.details) else self.explanation
         lines += ["    " + line for line in text.splitlines() if line.strip()]
         return "\n".join(lines)
@@ -57,6 +60,7 @@ class TestReport(BaseModel):
     __test__: ClassVar[bool] = False  # not a pytest test class
 
     directory: str = Field(description="the policy directory")
+    lang: str = Field(default="en", description="the language of the human text: `de` or `en`")
     version: str = Field(default="", description="the version of the policy tested")
     files: tuple[str, ...] = Field(default=(), description="the test files run, in order")
     results: tuple[CaseResult, ...] = ()
@@ -94,13 +98,15 @@ class TestReport(BaseModel):
         parts = [r.render(verbose) for r in self.results if verbose or not r.passed]
         if parts:
             parts.append("")
-        cases = len(self.results)
-        parts.append(f"{self.passed} passed, {self.failed} failed "
-                     f"({cases} case{'s' if cases != 1 else ''} in {len(self.files)} "
-                     f"file{'s' if len(self.files) != 1 else ''})")
-        parts.append(f"rules exercised: {len(self.covered_rules)}/{self.rules_total}")
+        cases, files, lang = len(self.results), len(self.files), self.lang
+        counted = say(lang, "1 case") if cases == 1 else say(lang, "{n} cases", n=str(cases))
+        in_files = say(lang, "in 1 file") if files == 1 else say(lang, "in {n} files", n=str(files))
+        parts.append(say(lang, "{passed} passed, {failed} failed ({cases} {files})", passed=str(self.passed),
+                         failed=str(self.failed), cases=counted, files=in_files))
+        parts.append(say(lang, "rules exercised: {covered}/{total}", covered=str(len(self.covered_rules)),
+                         total=str(self.rules_total)))
         if self.uncovered_rules:
-            parts.append("not exercised by any test:")
+            parts.append(say(lang, "not exercised by any test:"))
             width = max(len(i) for i in self.uncovered_rules)
             for rule_id in self.uncovered_rules:
                 where = self.locations.get(rule_id)
@@ -119,6 +125,7 @@ def build_report(root: Path, policy: Policy, files: list[str], results: list[Cas
     for clause in clauses:
         if clause.id and clause.id in uncovered and clause.span is not None and clause.id not in where:
             where[clause.id] = f"{clause.span.path}:{clause.span.line}"
-    return TestReport(directory=display_path(root), version=policy.version, files=tuple(files),
+    return TestReport(directory=display_path(root), lang=policy.language, version=policy.version,
+                      files=tuple(files),
                       results=tuple(results), rules_total=len(ids), covered_rules=covered,
                       uncovered_rules=uncovered, locations=where)

@@ -24,6 +24,7 @@ from kdv_policy.files import check_inside, display_path, read_text
 from kdv_policy.limits import Limits, as_limits
 from kdv_policy.policy.api import Policy
 from kdv_policy.policy.loader import bundled_rules
+from kdv_policy.policy.wording import check_language
 from kdv_policy.suggest import did_you_mean
 
 
@@ -94,7 +95,8 @@ class CaseRunner:
 
 
 def run_tests(directory: Path | None = None, *, people: Path | None = None,
-              limits: Limits | None = None, interpretations: Iterable[str] | None = None) -> TestReport:
+              limits: Limits | None = None, interpretations: Iterable[str] | None = None,
+              lang: str | None = None) -> TestReport:
     """Run the test files ``tests/*.yaml`` of the policy directory ``directory`` (the bundled
     policy when None) and report on every case and on rule coverage.
 
@@ -108,8 +110,11 @@ def run_tests(directory: Path | None = None, *, people: Path | None = None,
     at ``file:line:col``, and the policy's own errors when it does not load. A case whose
     answer differs from the expected one is no error: it is a failure in the report.
     ``limits`` bounds the test files and the policy (:class:`~kdv_policy.limits.Limits`).
+    ``lang`` (``"de"`` or ``"en"``) is the language of the report's words and explanations;
+    None takes the policy's (``[policy] language`` of ``policy.toml``, English without one).
     """
     limits = as_limits(limits)
+    lang = None if lang is None else check_language(lang)
     root = Path(directory) if directory is not None else bundled_rules()
     if not root.is_dir():
         raise PolicyTestError(f"policy directory `{display_path(root)}` does not exist")
@@ -128,7 +133,7 @@ def run_tests(directory: Path | None = None, *, people: Path | None = None,
 
     def load(people_file: Path | None) -> Policy:
         return Policy.load(root, people=people_file if people_file is not None else people, limits=limits,
-                           interpretations=interpretations)
+                           interpretations=interpretations, lang=lang)
 
     text_file = root / SOURCE_TEXT
     text = None

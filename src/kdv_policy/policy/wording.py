@@ -1,0 +1,113 @@
+"""The words of answers in the user's language: code assembles, catalogs spell.
+
+Every sentence an answer shows is an English message id (``"{actor} may not {action}
+{object}."``) looked up in the gettext catalog of the language
+(``locale/<lang>/LC_MESSAGES/kdv_policy.po``, read with Babel's ``pofile`` reader on first
+use, so ``import kdv_policy`` does not load Babel). English is the message ids themselves.
+
+A placeholder's value is text or a :class:`Named`: a name with its German forms. For a
+named placeholder ``{actor}`` a translation may also use ``{actor_nom}`` (with its
+article; ``{actor_Nom}`` at the start of a sentence), ``{actor_gen}``, ``{actor_dat}`` and
+``{actor_acc}``: "des Steuerungsausschusses" comes from the organisation directory
+(:class:`~kdv_policy.data.facts.Forms`), never from string rules in code.
+"""
+
+from __future__ import annotations
+
+import string
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from kdv_policy.data.facts import Forms
+from kdv_policy.errors import ArgumentError
+
+LANGUAGES: Final = ("de", "en")
+"""The languages answers are given in."""
+
+DOMAIN: Final = "kdv_policy"
+LOCALE_DIR: Final = Path(__file__).resolve().parent / "locale"
+CASES: Final = ("nom", "Nom", "gen", "dat", "acc")
+"""The case suffixes a translation may add to a named placeholder (``Nom``: the nominative at the
+start of a sentence, its article capitalised)."""
+
+
+@dataclass(frozen=True)
+class Named:
+    """A name in a sentence: ``text`` as it stands alone, with its German ``forms`` when known."""
+
+    text: str
+    forms: Forms | None = None
+
+    def case(self, case: str) -> str:
+        if self.forms is None:
+            return self.text
+        if case in ("nom", "Nom"):
+            nominative = self.forms.nominative
+            return nominative[:1].upper() + nominative[1:] if case == "Nom" else nominative
+        return {"gen": self.forms.genitive, "dat": self.forms.dative, "acc": self.forms.accusative}[case]
+
+
+def check_language(lang: object, what: str = "`lang`") -> str:
+    """``lang`` when it is a language answers are given in, else an :class:`ArgumentError`."""
+    if not isinstance(lang, str) or lang not in LANGUAGES:
+        shown = f"`{lang}`" if isinstance(lang, str) and len(lang) <= 20 else "that value"
+        raise ArgumentError(f"{what} must be one of {', '.join(f'`{x}`' for x in LANGUAGES)}, not {shown}")
+    return lang
+
+
+_catalogs: dict[str, dict[str, str]] = {}
+_lock = threading.Lock()
+
+
+def catalog(lang: str) -> dict[str, str]:
+    """The translations of ``lang`` by message id (empty for English), read on first use."""
+    found = _catalogs.get(lang)
+    if found is not None:
+        return found
+    with _lock:
+        if lang not in _catalogs:
+            _catalogs[lang] = _read(lang) if lang != "en" else {}
+        return _catalogs[lang]
+
+
+def _read(lang: str) -> dict[str, str]:
+    from babel.messages.pofile import read_po  # on first use: Babel costs import time
+
+    path = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+    with path.open("rb") as f:
+        messages = read_po(f, locale=lang, domain=DOMAIN)
+    return {str(m.id): str(m.string) for m in messages if m.id and isinstance(m.id, str) and m.string}
+
+
+def N_(message: str) -> str:
+    """Marks ``message`` as one to translate where it is written, for :func:`phrase` to look up later."""
+    return message
+
+
+def placeholders(text: str) -> set[str]:
+    """The names of the ``{placeholders}`` of a message."""
+    return {field for _, field, _, _ in string.Formatter().parse(text) if field}
+
+
+def say(lang: str, message: str, **values: str | Named) -> str:
+    """``message`` in ``lang`` with ``values`` filled in (a name also in its cases)."""
+    text = catalog(lang).get(message, message)
+    fields: dict[str, str] = {}
+    for key, value in values.items():
+        if isinstance(value, Named):
+            fields[key] = value.text
+            for case in CASES:
+                fields[f"{key}_{case}"] = value.case(case)
+        else:
+            fields[key] = value
+    return text.format_map(fields)
+
+
+def phrase(lang: str, message: str) -> str:
+    """A message without placeholders, in ``lang``."""
+    return catalog(lang).get(message, message)
+
+
+__all__ = ["CASES", "LANGUAGES", "N_", "Named", "catalog", "check_language", "phrase", "placeholders", "say"]
