@@ -844,9 +844,7 @@ def test_diff_exit_status_is_a_ci_gate(tmp_path, capsys):
 
 
 def test_diff_against_a_git_revision(tmp_path, capsys):
-    git = shutil.which("git")
-    if git is None:
-        pytest.skip("git is not installed")
+    git = shutil.which("git") or "git"  # .ci/run installs git
     repo = tmp_path / "repo"
     rules = _policy(repo / "rules")
     env = {**os.environ, "GIT_AUTHOR_NAME": "a", "GIT_AUTHOR_EMAIL": "a@b", "GIT_COMMITTER_NAME": "a",
