@@ -27,7 +27,6 @@ between the markers of a Markdown page.
 from __future__ import annotations
 
 import bisect
-import difflib
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -41,12 +40,12 @@ from pydantic import BaseModel, Field
 from kdv_policy.data import DataSet
 from kdv_policy.errors import Diagnostic, PolicyLoadError, Severity
 from kdv_policy.files import check_inside, display_path, read_text
+from kdv_policy.language.quotes import SOURCE_TEXT, nearest
 from kdv_policy.language.source import Source, Span
 from kdv_policy.language.syntax import Clause
 from kdv_policy.limits import DEFAULT_LIMITS, Limits
 from kdv_policy.suggest import did_you_mean
 
-SOURCE_TEXT = "source-text.txt"
 """The governance text beside the rules."""
 
 TRACE_FILE = "traceability.toml"
@@ -152,11 +151,9 @@ HINTS = 50
 
 
 def nearest_sentence(quote: str, sentences: Sequence[Sentence]) -> Sentence | None:
-    """The sentence closest to a misquote (for a hint)."""
-    probe = quote[:300]
-    best = max(sentences, default=None,
-               key=lambda s: difflib.SequenceMatcher(None, probe, s.text, autojunk=False).ratio())
-    return best
+    """The sentence closest to a misquote (for a hint), found as ``check`` finds it."""
+    found = nearest(quote, [s.text for s in sentences])
+    return None if found is None else sentences[found]
 
 
 # -- the report ------------------------------------------------------------------------------------

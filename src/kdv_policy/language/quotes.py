@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Sequence
 
 SOURCE_TEXT = "source-text.txt"
 """The file of a policy directory that holds its governance text."""
@@ -45,16 +46,23 @@ class GoverningText:
 
     def nearest_sentence(self, quote: str) -> str | None:
         """The sentence of the text that shares the most with ``quote``, or None for an empty text."""
-        flat = normalise(quote)[:MAX_COMPARED]
-        best, best_score = None, -1.0
-        for sentence in self.sentences:
-            matcher = difflib.SequenceMatcher(None, flat, sentence[:MAX_COMPARED], autojunk=False)
-            shared = sum(block.size for block in matcher.get_matching_blocks())
-            # the share of the quote found in the sentence, then closeness of the lengths
-            score = shared / max(1, len(flat)) + shared / max(1, len(sentence)) / 100
-            if score > best_score:
-                best, best_score = sentence, score
-        return best
+        found = nearest(quote, self.sentences)
+        return None if found is None else self.sentences[found]
 
 
-__all__ = ["MAX_COMPARED", "SOURCE_TEXT", "GoverningText", "normalise"]
+def nearest(quote: str, sentences: Sequence[str]) -> int | None:
+    """The index of the sentence that shares the most with ``quote`` (None when there is none): the
+    share of the quote found in it first, then the closeness of the lengths."""
+    flat = normalise(quote)[:MAX_COMPARED]
+    best, best_score = None, -1.0
+    for i, sentence in enumerate(sentences):
+        sentence = sentence[:MAX_COMPARED]
+        matcher = difflib.SequenceMatcher(None, flat, sentence, autojunk=False)
+        shared = sum(block.size for block in matcher.get_matching_blocks())
+        score = shared / max(1, len(flat)) + shared / max(1, len(sentence)) / 100
+        if score > best_score:
+            best, best_score = i, score
+    return best
+
+
+__all__ = ["MAX_COMPARED", "SOURCE_TEXT", "GoverningText", "nearest", "normalise"]

@@ -25,7 +25,6 @@ from kdv_policy.authoring.policytests.model import (
     FILE_KEYS,
     LIST_QUESTIONS,
     QUESTIONS,
-    SOURCE_TEXT,
     TEST_SUFFIXES,
     TESTS_DIR,
     Case,
@@ -36,6 +35,7 @@ from kdv_policy.authoring.policytests.model import (
 from kdv_policy.authoring.policytests.reader import find_test_files, load_test_file, parse_test_file
 from kdv_policy.authoring.policytests.report import CaseResult, TestReport
 from kdv_policy.authoring.policytests.runner import CaseRunner, run_tests
+from kdv_policy.language.quotes import SOURCE_TEXT
 
 __all__ = [
     "CASE_KEYS", "DECISION_QUESTIONS", "EXPECTATIONS", "FILE_KEYS", "LIST_QUESTIONS", "QUESTIONS",

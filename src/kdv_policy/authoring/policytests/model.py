@@ -16,8 +16,6 @@ TESTS_DIR = "tests"
 
 TEST_SUFFIXES = (".yaml", ".yml")
 
-SOURCE_TEXT = "source-text.txt"
-"""When a policy directory holds this file, every case's ``source`` must be a verbatim part of it."""
 
 QUESTIONS: dict[str, int] = {
     "may": 3, "who_may": 2, "what_may": 1, "who_serves": 1, "members": 1, "chair": 1,

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from kdv_policy.authoring.policytests.check import CaseCheck
 from kdv_policy.authoring.policytests.model import (
-    SOURCE_TEXT,
     TESTS_DIR,
     Case,
     CaseFile,
@@ -21,6 +20,7 @@ from kdv_policy.authoring.policytests.reader import find_test_files, parse_with_
 from kdv_policy.authoring.policytests.report import CaseResult, TestReport, build_report
 from kdv_policy.errors import Diagnostic, PolicyError, PolicyLoadError
 from kdv_policy.files import check_inside, display_path, read_text
+from kdv_policy.language.quotes import SOURCE_TEXT
 from kdv_policy.limits import Limits, as_limits
 from kdv_policy.policy.api import Policy
 from kdv_policy.policy.loader import bundled_rules
