@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-import report_browser
 
+import report_browser
 from kdv_policy import Policy
 from kdv_policy.authoring.traceability import split_sentences
 from kdv_policy.policy.loader import bundled_rules
@@ -40,14 +40,16 @@ def site(tmp_path_factory) -> Path:
 def sixth(tmp_path_factory) -> Path:
     """The sixth-department example's rules and its report against the bundled policy."""
     base = tmp_path_factory.mktemp("sixth")
-    spec = importlib.util.spec_from_file_location("sixth_make", ROOT / "examples" / "sixth_department" / "make.py")
+    make_py = ROOT / "examples" / "sixth_department" / "make.py"
+    spec = importlib.util.spec_from_file_location("sixth_make", make_py)
     make = importlib.util.module_from_spec(spec)
     sys.modules["sixth_make"] = make
     spec.loader.exec_module(make)
     rules = base / "rules"
     make.make(rules)
     out = base / "site"
-    generate(Policy.load(rules, lang="de"), out, old=Policy.load(lang="de"), against="bundled", date="2030-01-02")
+    generate(Policy.load(rules, lang="de"), out, old=Policy.load(lang="de"), against="bundled",
+             date="2030-01-02")
     return out
 
 

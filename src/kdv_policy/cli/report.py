@@ -43,7 +43,8 @@ def add_report_command(sub: argparse._SubParsersAction, default_policy: str) -> 
     report.add_argument("dir", nargs="?", metavar="POLICY", help=f"policy directory ({default_policy})")
     report.add_argument("-o", "--output", metavar="DIR", required=True,
                         help="the directory to write (created; replaced when it holds an earlier report)")
-    report.add_argument("--lang", choices=("de", "en"), default="de", help="the pages' language (default: de)")
+    report.add_argument("--lang", choices=("de", "en"), default="de",
+                        help="the pages' language (default: de)")
     report.add_argument("--people", metavar="FILE", help="people file: adds the persons to the matrix")
     report.add_argument("--against", metavar="git:REV|DIR",
                         help="an earlier version: `git:REV` for POLICY at a git revision, or a directory; "

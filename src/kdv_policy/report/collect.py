@@ -241,8 +241,9 @@ def _rules(policy: Policy) -> tuple[list[RuleView], dict[str, RuleView]]:
         if clause.id and clause.id in by_id:
             anchor = f"clause-{index}"
         bare = dataclasses.replace(clause, annotations=(), doc=None)
-        view = RuleView(anchor=anchor, id=clause.id, predicate=ref.predicate, text=format_clause(bare).strip(),
-                        location=ref.location, basis=ref.basis, interpretation=ref.interpretation)
+        view = RuleView(anchor=anchor, id=clause.id, predicate=ref.predicate,
+                        text=format_clause(bare).strip(), location=ref.location, basis=ref.basis,
+                        interpretation=ref.interpretation)
         views.append(view)
         if clause.id and clause.id not in by_id:
             by_id[clause.id] = view
@@ -307,9 +308,9 @@ def _matrix(policy: Policy, max_cells: int, page_size: int) -> Matrix:
     pages: list[ActorPage] = []
     used = 0
     allowed: dict[str, list[tuple[Value, Value]]] = {}
-    for row in policy.model.get("may", ()):
-        if len(row) == 3:
-            allowed.setdefault(str(row[0]), []).append((row[1], row[2]))
+    for fact in policy.model.get("may", ()):
+        if len(fact) == 3:
+            allowed.setdefault(str(fact[0]), []).append((fact[1], fact[2]))
     label_of = {(a.id, o.id): label for a, o, label in columns}
     for kind in KINDS:
         actors = _sorted(policy.names.entities(kind))
@@ -324,25 +325,28 @@ def _matrix(policy: Policy, max_cells: int, page_size: int) -> Matrix:
                 number = sum(len(g.rows) for g in groups)
                 file = f"explain/a{number}.html"
                 page = ActorPage(file=file, actor=actor, cells=[])
-                row = Row(index=number, actor=actor, bodies=links.get(actor.id, []), cells=[], page=file)
+                line = Row(index=number, actor=actor, bodies=links.get(actor.id, []), cells=[], page=file)
                 for j, (action, obj, label) in enumerate(columns):
                     decision = policy.may(actor.id, action.id, obj.id)
                     state = _state(decision)
-                    row.cells.append(Cell(state, f"{file}#c{j}", label))
+                    line.cells.append(Cell(state, f"{file}#c{j}", label))
                     page.cells.append(ExplainedCell(f"c{j}", label, state, decision.explanation))
-                group.rows.append(row)
+                group.rows.append(line)
                 pages.append(page)
             continue
         listed: list[Summary] = []
         for actor in actors:
             items = []
-            for k, (a, o) in enumerate(sorted(allowed.get(actor.id, ()), key=lambda p: (str(p[0]), str(p[1])))):
+            pairs = sorted(allowed.get(actor.id, ()), key=lambda p: (str(p[0]), str(p[1])))
+            for k, (a, o) in enumerate(pairs):
                 decision = policy.may(actor.id, str(a), str(o))
                 label = label_of.get((str(a), str(o)), f"{a} {o}")
-                items.append(ExplainedCell(f"a{len(listed)}-{k}", label, _state(decision), decision.explanation))
+                items.append(ExplainedCell(f"a{len(listed)}-{k}", label, _state(decision),
+                                           decision.explanation))
             listed.append(Summary(actor, items))
         for start in range(0, len(listed), page_size):
-            group.pages.append((f"actors/{kind}-{start // page_size + 1}.html", listed[start:start + page_size]))
+            file = f"actors/{kind}-{start // page_size + 1}.html"
+            group.pages.append((file, listed[start:start + page_size]))
     return Matrix(columns=columns, bodies=bodies, groups=groups, actor_pages=pages, bound=max_cells,
                   page_size=page_size)
 
@@ -452,9 +456,9 @@ def collect(policy: Policy, *, root: Path, people: Path | None, date: str, tool:
         for ref in row.clauses:
             citations.setdefault(ref.quote, row.number)
         refs = [(c.id or c.predicate, rule_by_id.get(c.id) if c.id else None) for c in row.clauses]
-        for _name, view in refs:
-            if view is not None and row.number not in view.sentences:
-                view.sentences.append(row.number)
+        for _name, rule in refs:
+            if rule is not None and row.number not in rule.sentences:
+                rule.sentences.append(row.number)
         used = sorted({c.interpretation for c in row.clauses if c.interpretation})
         produced: dict[str, DecisionRef] = {}
         for ref in row.clauses:
@@ -472,14 +476,15 @@ def collect(policy: Policy, *, root: Path, people: Path | None, date: str, tool:
             decisions=ordered[:MAX_DECISIONS_PER_SENTENCE],
             more_decisions=max(0, len(ordered) - MAX_DECISIONS_PER_SENTENCE), tests=cases))
     coverage = Coverage(
-        sentences=len(views), encoded=report.encoded if report else 0, explained=report.explained if report else 0,
-        untraced=report.untraced if report else 0, rules_total=rules_total, rules_covered=len(covered),
+        sentences=len(views), encoded=report.encoded if report else 0,
+        explained=report.explained if report else 0, untraced=report.untraced if report else 0,
+        rules_total=rules_total, rules_covered=len(covered),
         tests_total=len(tests), tests_passed=sum(t.passed for t in tests))
     provenance = Provenance(
         version=policy.version, directory=display_path(root), people=display_path(people) if people else None,
         date=date, tool=tool, language=lang,
         adopted=[i for i in policy.interpretations if i.adopted],
         declared=[i for i in policy.interpretations if not i.adopted], against=against)
-    return ReportData(provenance=provenance, coverage=coverage, has_text=has_text, sentences=views, rules=rules,
-                      tests=tests, matrix=matrix, governance=_governance(policy, matrix.columns),
+    return ReportData(provenance=provenance, coverage=coverage, has_text=has_text, sentences=views,
+                      rules=rules, tests=tests, matrix=matrix, governance=_governance(policy, matrix.columns),
                       changes=changes, citations=citations)

@@ -69,7 +69,7 @@ def write(data: ReportData, out: Path) -> list[str]:
     pages = render(data)
     out = Path(out)
     if out.exists() and not out.is_dir():
-        raise ReportError(f"`{out}` is a file, not a directory: choose a new or empty directory for the report")
+        raise ReportError(f"`{out}` is a file, not a directory: choose a new or empty directory")
     if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
         raise ReportError(f"`{out}` is not empty and holds no report: choose a new or empty directory")
     parent = out.resolve().parent
