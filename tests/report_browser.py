@@ -62,7 +62,7 @@ def screenshot(out: Path = SCREENSHOT) -> Path:
     with tempfile.TemporaryDirectory() as tmp, browser() as b:
         site = Path(tmp) / "report"
         generate(Policy.load(lang="de"), site, date="2030-01-01")
-        page = b.new_page(viewport={"width": 1280, "height": 900})
+        page = b.new_page(viewport={"width": 1280, "height": 1500})
         page.goto((site / "index.html").as_uri())
         page.screenshot(path=str(out))
     return out

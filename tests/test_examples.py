@@ -1,4 +1,4 @@
-"""The worked examples run: the approval workflow and the compliance report."""
+"""The worked examples run: the approval workflow (the auditor's report: tests/test_report*.py)."""
 
 import datetime
 import importlib.util
@@ -46,17 +46,3 @@ def test_the_workflow_routes_a_request_and_audits_every_decision():
     decisions = [r for r in records if r["question"] == "may"]
     assert [(r["asked"][0], r["allowed"]) for r in decisions] == [
         ("Max Beispiel", False), ("Erika Muster", True), ("Regierungsrat", True)]
-
-
-def test_the_compliance_report_lists_bodies_decisions_and_their_sentences(tmp_path):
-    report = load(EXAMPLES / "report" / "compliance_report.py")
-    out = tmp_path / "report.md"
-    assert report.main(["-o", str(out)]) == 0
-    text = out.read_text(encoding="utf-8")
-    assert "### Steuerungsausschuss\n\n- Chair: Departementschef DIV" in text
-    assert "| approve | Schwerpunktplanung | « nimmt die Schwerpunktplanung ab » |" in text
-    assert "| Bezirksamt Arbon | Kompetenzzentrum Digitale Verwaltung |" in text
-    assert "Gemeinde Frauenfeld" not in text.split("## Consumers")[1].split("## Responsibility")[0]
-    dated = report.report(report.Policy.load(at="2020-06-30"))
-    kdv = dated.split("### Kompetenzzentrum Digitale Verwaltung")[1].split("###")[0]
-    assert "May decide nothing on its own on this date." in kdv

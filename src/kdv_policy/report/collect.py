@@ -250,14 +250,14 @@ def _rules(policy: Policy) -> tuple[list[RuleView], dict[str, RuleView]]:
     return views, by_id
 
 
-def _tests(root: Path, lang: str, limits: Limits, people: Path | None,
+def _tests(root: Path, lang: str, limits: Limits,
            interpretations: Sequence[str]) -> tuple[list[TestView], int, set[str]] | None:
     """The policy tests run now: views, the number of rules with an id, the ids exercised."""
     from kdv_policy.authoring.policytests import find_test_files, run_tests
 
     if not find_test_files(root):
         return None
-    report = run_tests(root, people=people, limits=limits, interpretations=interpretations, lang=lang)
+    report = run_tests(root, limits=limits, interpretations=interpretations, lang=lang)
     views = [TestView(anchor=f"test-{i + 1}", file=r.file, line=r.line, name=r.name, question=r.question,
                       passed=r.passed, expected=r.expected, actual=r.actual, explanation=r.explanation)
              for i, r in enumerate(report.results)]
@@ -437,7 +437,7 @@ def collect(policy: Policy, *, root: Path, people: Path | None, date: str, tool:
     """Everything the pages show, from ``policy`` loaded from ``root``."""
     lang = policy.language
     rules, rule_by_id = _rules(policy)
-    ran = _tests(root, lang, limits, people, policy.adopted)
+    ran = _tests(root, lang, limits, policy.adopted)  # with the people files the tests name
     tests, rules_total, covered = ran if ran is not None else ([], sum(1 for r in rules if r.id), set())
     test_at = {(t.file, t.line): t for t in tests}
     for view in rules:
