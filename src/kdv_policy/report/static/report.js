@@ -42,7 +42,8 @@
   }
 
   function drawGraphs() {
-    if (!window.mermaid || !document.querySelector(".mermaid")) { return; }
+    if (!document.querySelector(".mermaid")) { document.body.setAttribute("data-graphs", "none"); return; }
+    if (!window.mermaid) { document.body.setAttribute("data-graphs", "failed"); return; }
     window.mermaid.initialize({
       startOnLoad: false, securityLevel: "strict", theme: "default",
       flowchart: { htmlLabels: false, useMaxWidth: true }, maxEdges: 500
