@@ -148,3 +148,15 @@ def test_the_matrix_is_bounded_by_summarising_groups(tmp_path):
     assert "too many for the matrix" in html
     persons = (out / "actors" / "person-1.html").read_text(encoding="utf-8")
     assert "Erika Muster" in persons
+
+
+def test_against_a_git_revision_fills_the_changes_page(tmp_path):
+    out = tmp_path / "site"
+    result = cli("report", "rules", "-o", str(out), "--against", "git:HEAD", "--lang", "en")
+    assert result.returncode == 0, result.stderr
+    html = (out / "changes.html").read_text(encoding="utf-8")
+    assert 'id="changes-summary"' in html and "<code>git:HEAD</code>" in html
+    assert 'id="no-comparison"' not in html
+    # without --against the page says how to get one
+    generate(Policy.load(lang="en"), tmp_path / "plain", date="2030-01-02")
+    assert 'id="no-comparison"' in (tmp_path / "plain" / "changes.html").read_text(encoding="utf-8")
