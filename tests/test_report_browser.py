@@ -6,6 +6,8 @@ matrix filters by body, and "what changed" shows the sixth department's gained d
 from __future__ import annotations
 
 import importlib.util
+import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -174,3 +176,31 @@ def test_what_changed_shows_the_sixth_departments_gained_decisions(browser, sixt
     assert page.locator("#gained details[open] ul.proof").count() == 1
     visit.check_clean()
     page.close()
+
+
+def test_a_hostile_name_stays_text_in_the_browser(browser, tmp_path):
+    rules = tmp_path / "rules"
+    shutil.copytree(bundled_rules(), rules)
+    organisation = rules / "organisation.toml"
+    hostile = '<img src=x onerror=alert(1)><script>alert(2)</script>"'
+    text, count = re.subn(r'name = "Planungsausschuss"', f"name = '{hostile}'",
+                          organisation.read_text(encoding="utf-8"), count=1)
+    assert count == 1
+    organisation.write_text(text, encoding="utf-8")
+    out = tmp_path / "site"
+    generate(Policy.load(rules, lang="de"), out, date="2030-01-02")
+    for name in ("matrix.html", "governance.html", "index.html"):
+        dialogs: list[str] = []
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("dialog", lambda d, seen=dialogs: (seen.append(d.message), d.dismiss()))
+        page.on("pageerror", lambda e, seen=errors: seen.append(str(e)))
+        page.goto((out / name).as_uri())
+        if name == "governance.html":
+            page.wait_for_selector("body[data-graphs]", timeout=60_000)
+            assert page.get_attribute("body", "data-graphs") == "drawn"
+        assert dialogs == [] and errors == [], name
+        assert page.locator("img[src='x']").count() == 0, name
+        if name != "index.html":
+            assert "<script>alert(2)</script>" in page.locator("main").inner_text(), name
+        page.close()
