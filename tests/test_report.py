@@ -160,3 +160,15 @@ def test_against_a_git_revision_fills_the_changes_page(tmp_path):
     # without --against the page says how to get one
     generate(Policy.load(lang="en"), tmp_path / "plain", date="2030-01-02")
     assert 'id="no-comparison"' in (tmp_path / "plain" / "changes.html").read_text(encoding="utf-8")
+
+
+def test_a_decision_resting_on_an_adopted_interpretation_is_marked_as_such(tmp_path):
+    policy = Policy.load(lang="en").with_interpretations(["vorsitz_handelt_allein"])
+    out = tmp_path / "site"
+    generate(policy, out, date="2030-01-02")
+    matrix = (out / "matrix.html").read_text(encoding="utf-8")
+    row = matrix.split('data-name="departementschef div departementschef_div"')[1].split("</tr>")[0]
+    assert 'class="cell interpretation"' in row and 'class="cell allow"' not in row
+    index = (out / "index.html").read_text(encoding="utf-8")
+    adopted = index.split("Interpretations adopted")[1].split("</dd>")[0]
+    assert "vorsitz_handelt_allein" in adopted
