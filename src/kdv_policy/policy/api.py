@@ -316,7 +316,7 @@ class Policy:
         view._engine = request
         view._input = request.input
         view._model = request.model
-        view._prover = Prover(view._program, request.model, request.steps, base._loaded.origin)
+        view._prover = base._prover.over(request.model, request.steps)
         view._name_table = base._name_table if base._knows(request) else None
         view._actors = None
         view._open_readings = None  # the readings of what the text leaves open are not weighed per request
