@@ -267,6 +267,11 @@ class RequestEvaluator:
             pyDatalog.Logic(self._logic)  # a copy: what this request stores dies with it
             return self._evaluate(checked)
 
+    def prepare(self) -> None:
+        """Do now what the first request would do (:meth:`_prepare`), so no request waits for it."""
+        with self._lock, paused():
+            self._prepare()
+
     def _prepare(self) -> None:
         """Once: store in our own Logic every relation the request-dependent rules read, as the
         engine evaluated it, and note what each of those rules derives from it."""

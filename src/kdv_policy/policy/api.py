@@ -476,9 +476,12 @@ class Policy:
         """Evaluate every relation now (otherwise each is evaluated on its first use); returns self.
 
         A server calls it before it starts answering, so no request waits for an evaluation;
-        :class:`~kdv_policy.store.PolicyStore` calls it before it swaps a new policy in.
+        :class:`~kdv_policy.store.PolicyStore` calls it before it swaps a new policy in. A policy
+        with input relations also prepares what :meth:`with_input` reads.
         """
         self._engine.materialise()
+        if self._program.inputs and self._base is self:  # and what the first request would prepare
+            self._request_evaluator().prepare()
         return self
 
     def relation(self, predicate: str) -> frozenset[tuple[Value, ...]]:
