@@ -81,6 +81,11 @@ def _lang_option(parser: argparse.ArgumentParser) -> None:
                              "`[policy] language` of policy.toml; German for the bundled policy)")
 
 
+def _authoring_lang_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lang", choices=LANGUAGES, default=None,
+                        help="the language of the human output and of errors: de or en (default: en)")
+
+
 def _query_inputs(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("queries", nargs="*", metavar="QUERY",
                         help="a question or Datalog query per argument (`-`: one per line from stdin); "
@@ -160,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_limit_option(check)
     check.add_argument("--format", choices=("text", "json"), default="text",
                        help="text (default) or one JSON object per diagnostic")
+    _authoring_lang_option(check)
     check.set_defaults(func=cmd_check)
 
     test = sub.add_parser(
