@@ -29,6 +29,7 @@ from kdv_policy.limits import Limits
 from kdv_policy.policy.api import Policy
 from kdv_policy.policy.configuration import read_configuration
 from kdv_policy.policy.loader import LoadedProgram, analyse_directory
+from kdv_policy.policy.results import Interpretation
 from kdv_policy.policy.wording import N_, phrase, say
 
 
@@ -146,14 +147,26 @@ def cmd_interpretations(args: argparse.Namespace) -> int:
         print(json.dumps({"policy": location.json(policy.version),
                           "interpretations": [i.model_dump() for i in listed]}, ensure_ascii=False))
         return EXIT_OK
+    lang = getattr(args, "lang", None) or "en"
     if not listed:
-        print("the policy declares no interpretations: its answers follow the text alone")
+        print(phrase(lang, "the policy declares no interpretations: its answers follow the text alone"))
         return EXIT_OK
-    print("\n\n".join(i.render() for i in listed))
+    print("\n\n".join(i.render() if lang == "en" else _interpretation(i, lang) for i in listed))
     adopted = policy.adopted
-    print(f"\n{len(listed)} declared, {len(adopted)} adopted" + (f": {', '.join(adopted)}" if adopted else
-                                                                  " (answers follow the text alone)"))
+    counted = say(lang, "{declared} declared, {adopted} adopted", declared=str(len(listed)),
+                  adopted=str(len(adopted)))
+    print("\n" + counted + (f": {', '.join(adopted)}" if adopted
+                            else " " + phrase(lang, "(answers follow the text alone)")))
     return EXIT_OK
+
+
+def _interpretation(i: Interpretation, lang: str) -> str:
+    """An interpretation as :meth:`Interpretation.render` shows it, its labels in ``lang``."""
+    mark = phrase(lang, "adopted") if i.adopted else phrase(lang, "not adopted")
+    rules = ", ".join(i.rules) or "-"
+    return (f"{i.id} ({mark})\n  de: {i.de}\n  en: {i.en}\n  "
+            + say(lang, "rationale: {rationale}", rationale=i.rationale) + "\n  "
+            + say(lang, "rules: {rules}", rules=rules))
 
 
 def cmd_graph(args: argparse.Namespace) -> int:

@@ -248,6 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="show each change's explanation, from the version where it holds")
     diff.add_argument("--format", choices=("text", "json"), default="text",
                       help="text (default) or the diff as JSON (explanations included)")
+    _authoring_lang_option(diff)
     add_limit_option(diff)
     add_interpretation_options(diff)
     diff.set_defaults(func=cmd_diff)
@@ -268,6 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_interpretation_options(interpretations)
     interpretations.add_argument("--format", choices=("text", "json"), default="text",
                                  help="text (default) or the list as JSON")
+    _authoring_lang_option(interpretations)
     interpretations.set_defaults(func=cmd_interpretations)
     add_trace_command(sub, DEFAULT_POLICY)
     return parser

@@ -648,11 +648,11 @@ class ListReply(Reply):
         rules = self.rule_of()
         for a in self.answers:
             if isinstance(a, Permission):
-                label, key = f"{a.action.id} {a.object.name}", f"{a.action.id} {a.object.id}"
+                label, key = _doing(lang, a.action, a.object), f"{a.action.id} {a.object.id}"
             elif isinstance(a, Delegation):
-                what = f"{a.action.id} {a.object.name}" + (f" ({a.task.name})" if a.task is not None else "")
-                label = f"{' → '.join(e.name for e in a.chain)}: {what}" + ("" if a.effective else
-                                                                             "   (passes nothing on)")
+                what = _doing(lang, a.action, a.object) + (f" ({a.task.name})" if a.task is not None else "")
+                label = f"{' → '.join(e.name for e in a.chain)}: {what}" + (
+                    "" if a.effective else "   " + phrase(lang, "(passes nothing on)"))
                 key = a.id
             else:
                 label = a.name if a.name == a.id else f"{a.name} ({a.id})"
@@ -702,6 +702,15 @@ class ListReply(Reply):
                 "undetermined": undetermined, "open_questions": _open_json(self.answers.open_questions),
                 "resolved": self.answers.question, "interpretations": list(self.answers.interpretations),
                 "explanation": self.explanation.model_dump(mode="json")}
+
+
+def _doing(lang: str, action: Entity, obj: Entity) -> str:
+    """An action on an object as a list shows it: ``approve Strategie``, ``Strategie genehmigen``
+    (the action's id is its English verb, its name the German one)."""
+    verb = action.id if lang == "en" or action.kind != "action" else action.name
+    if lang != "en" and obj.name.casefold() in verb.casefold().split():
+        return verb  # "Erfahrungen austauschen" names its object already
+    return say(lang, "{action} {object}", action=verb, object=obj.name)
 
 
 def _open_json(questions: Sequence[OpenQuestion]) -> list[dict[str, Any]]:
