@@ -960,10 +960,6 @@ class Policy:
             self._forms = forms
         return Named(entity.name, forms.get(entity.id))
 
-    def named(self, entity: Entity) -> Named:
-        """An entity's name with its German forms (article and cases), for a sentence to decline."""
-        return self._n(entity)
-
     def _verb(self, action: Entity) -> str:
         """An action as a verb: its id is the English verb, its name the German one."""
         return action.id if self._lang == "en" or action.kind != "action" else action.name

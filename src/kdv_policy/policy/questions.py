@@ -914,9 +914,10 @@ class HoldsReply(DecisionReply):
         lang = self.explanation.lang
         holds = self.decision.allowed
         message = _HOLDS_SAID[self.query.kind][0 if holds else 1]
-        named = {"body": self.policy.named(self.first), "actor": self.policy.named(self.second)}
+        forms = self.policy._n  # the names with the German forms the data gives them
+        named = {"body": forms(self.first), "actor": forms(self.second)}
         if self.query.kind == "is_serves":
-            named = {"unit": self.policy.named(self.second), "actor": self.policy.named(self.first)}
+            named = {"unit": forms(self.second), "actor": forms(self.first)}
         if not self.decision.determined:
             answer = style.no(phrase(lang, "undetermined by the text"))
         else:
