@@ -14,6 +14,13 @@ the grammar of :mod:`kdv_policy.policy.grammar` with the verbs of the policy's v
     ist EINHEIT Leistungsbezügerin? · is UNIT a consumer         Policy.is_consumer
     wer hat OBJEKT an wen delegiert? · who delegated OBJECT · delegations of OBJECT  Policy.delegations
     warum darf ... nicht ...? · why may ... not ...              the explained answer
+    AKTEUR darf OBJEKT VERB? · VERB AKTEUR OBJEKT? · does ACTOR ACTION OBJECT     Policy.may
+    ist AKTEUR Mitglied im GREMIUM? · hat AKTEUR den Vorsitz im GREMIUM? ·
+    erbringt X Leistungen für EINHEIT? · is ACTOR a member of BODY           Policy.holds
+    wie viele Mitglieder hat GREMIUM? · how many members does BODY have      Policy.members
+
+A date in the question (``am 1.3.2026``, ``on 2026-03-01``) asks :meth:`Policy.at` that date;
+``und``/``oder`` joining two names or verbs is a :class:`JoinedError` naming the two questions.
 
 Anything else that looks like Datalog (``member(steuerungsausschuss, X)``) is an ad-hoc
 query for :meth:`Policy.ask`. Names are resolved by the API (ids, official names,
