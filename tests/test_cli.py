@@ -431,7 +431,7 @@ def test_syntax_error_in_json_mode(capsys):
 
 @pytest.mark.parametrize(("query", "nearest"), [
     ("who eats Strategie", "who ACTION Strategie?"),
-    ("Regierungsrat may approve Strategie", "may Regierungsrat approve Strategie?"),
+    ("Regierungsrat approve Strategie", "may Regierungsrat approve Strategie?"),
     ("may Regierungsrat approve", "may Regierungsrat approve OBJECT?"),
     ("is", "is UNIT a consumer?"),
     ("members of", "members of BODY"),

@@ -217,7 +217,7 @@ def test_explain_a_german_question(capsys):
     ("Mitglieder", "de", "Mitglieder des GREMIUM", None),
     ("ist der Regierungsrat", "de", "ist der Regierungsrat Leistungsbezügerin?", None),
     ("who decides about the Strategie", "en", "who ACTION the Strategie?", "decides"),
-    ("Regierungsrat may approve Strategie", "en", "may Regierungsrat approve Strategie?", None),
+    ("Regierungsrat approve Strategie", "en", "may Regierungsrat approve Strategie?", None),
 ])
 def test_an_unreadable_question_gets_the_nearest_form_in_its_language(policy, question, language, nearest,
                                                                        verb):

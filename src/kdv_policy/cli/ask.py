@@ -57,14 +57,16 @@ def _answer_each(args: argparse.Namespace, answer: Answer) -> int:
         bad, first = False, True
         try:
             for text, make in batch.items(args.queries, file, args.file, limits.max_line_length):
+                lang = chosen
                 try:
                     query = make().read(policy)
+                    lang = chosen or query.language
                     asked = policy
                     if chosen is None and query.language is not None:
                         asked = speaking.setdefault(query.language, policy.in_language(query.language))
                     out = answer(text, query, asked, style, first)
                 except PolicyError as err:
-                    query_error(text, err)
+                    query_error(text, err, lang or "en")
                     if args.format == "json":
                         print(json.dumps({**error_json(text, err), **stamp}, ensure_ascii=False), flush=True)
                     bad = True

@@ -14,12 +14,23 @@ import sys
 from pathlib import Path
 
 from kdv_policy.cli.loading import announce, chosen_interpretations, limits_from, load_policy, locate
-from kdv_policy.cli.output import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, error, policy_error
-from kdv_policy.errors import PolicyError, count_errors, count_warnings
+from kdv_policy.cli.output import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_OK,
+    error,
+    policy_error,
+    render_diagnostic,
+)
+from kdv_policy.data.facts import DataSet
+from kdv_policy.errors import Diagnostic, PolicyError, count_errors, count_warnings
 from kdv_policy.files import read_text, write_atomic
+from kdv_policy.limits import Limits
 from kdv_policy.policy.api import Policy
 from kdv_policy.policy.configuration import read_configuration
 from kdv_policy.policy.loader import LoadedProgram, analyse_directory
+from kdv_policy.policy.results import Interpretation
+from kdv_policy.policy.wording import N_, phrase, say
 
 
 def _plural(count: int, word: str) -> str:
@@ -35,7 +46,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     except PolicyError as err:
         policy_error(err)
         return EXIT_BAD_INPUT
-    diags = result.diagnostics
+    lang = getattr(args, "lang", None) or "en"
+    try:
+        diags = result.diagnostics + _vocabulary(data, people, lang, limits)
+    except PolicyError as err:
+        policy_error(err)
+        return EXIT_BAD_INPUT
     if result.program is not None:  # a program that checks: do its governance invariants hold?
         from kdv_policy.authoring.invariants import as_diagnostics
 
@@ -59,12 +75,41 @@ def cmd_check(args: argparse.Namespace) -> int:
             }, ensure_ascii=False))
     else:
         for d in diags:
-            print(d.render())
+            print(render_diagnostic(d, lang))
             print()
         where = args.dir if location.how == "given" else location.describe()
-        print(f"checked {_plural(len(sources), 'file')} of {where}: "
-              f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}")
+        files = _counted(lang, len(sources), _FILES)
+        print(say(lang, "checked {files} of {where}: {errors}, {warnings}", files=files, where=str(where),
+                  errors=_counted(lang, errors, _ERRORS), warnings=_counted(lang, warnings, _WARNINGS)))
     return EXIT_FAILED if errors else EXIT_OK
+
+
+_FILES = (N_("1 file"), N_("{n} files"))
+_ERRORS = (N_("1 error"), N_("{n} errors"))
+_WARNINGS = (N_("1 warning"), N_("{n} warnings"))
+
+
+def _counted(lang: str, count: int, words: tuple[str, str]) -> str:
+    return phrase(lang, words[0]) if count == 1 else say(lang, words[1], n=str(count))
+
+
+def _vocabulary(data: DataSet | None, people: DataSet | None, lang: str,
+                limits: Limits) -> tuple[Diagnostic, ...]:
+    """What of the data files' verbs and names German questions and answers cannot use (warnings)."""
+    from kdv_policy.files import display_path
+    from kdv_policy.language.source import Source
+    from kdv_policy.policy.vocabulary import vocabulary_diagnostics
+
+    out: list[Diagnostic] = []
+    for dataset in (data, people):
+        if dataset is None:
+            continue
+        shown = display_path(dataset.path)
+        text = read_text(dataset.path, shown, limit=limits.max_data_file_bytes,
+                         limit_name="max_data_file_bytes",
+                         what="data file", advice=None)
+        out += vocabulary_diagnostics(dataset.directory, Source(shown, text), lang)
+    return tuple(out)
 
 
 def cmd_test(args: argparse.Namespace) -> int:
@@ -102,14 +147,26 @@ def cmd_interpretations(args: argparse.Namespace) -> int:
         print(json.dumps({"policy": location.json(policy.version),
                           "interpretations": [i.model_dump() for i in listed]}, ensure_ascii=False))
         return EXIT_OK
+    lang = getattr(args, "lang", None) or "en"
     if not listed:
-        print("the policy declares no interpretations: its answers follow the text alone")
+        print(phrase(lang, "the policy declares no interpretations: its answers follow the text alone"))
         return EXIT_OK
-    print("\n\n".join(i.render() for i in listed))
+    print("\n\n".join(i.render() if lang == "en" else _interpretation(i, lang) for i in listed))
     adopted = policy.adopted
-    print(f"\n{len(listed)} declared, {len(adopted)} adopted" + (f": {', '.join(adopted)}" if adopted else
-                                                                  " (answers follow the text alone)"))
+    counted = say(lang, "{declared} declared, {adopted} adopted", declared=str(len(listed)),
+                  adopted=str(len(adopted)))
+    print("\n" + counted + (f": {', '.join(adopted)}" if adopted
+                            else " " + phrase(lang, "(answers follow the text alone)")))
     return EXIT_OK
+
+
+def _interpretation(i: Interpretation, lang: str) -> str:
+    """An interpretation as :meth:`Interpretation.render` shows it, its labels in ``lang``."""
+    mark = phrase(lang, "adopted") if i.adopted else phrase(lang, "not adopted")
+    rules = ", ".join(i.rules) or "-"
+    return (f"{i.id} ({mark})\n  de: {i.de}\n  en: {i.en}\n  "
+            + say(lang, "rationale: {rationale}", rationale=i.rationale) + "\n  "
+            + say(lang, "rules: {rules}", rules=rules))
 
 
 def cmd_graph(args: argparse.Namespace) -> int:

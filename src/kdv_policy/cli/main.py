@@ -82,6 +82,11 @@ def _lang_option(parser: argparse.ArgumentParser) -> None:
                              "`[policy] language` of policy.toml; German for the bundled policy)")
 
 
+def _authoring_lang_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lang", choices=LANGUAGES, default=None,
+                        help="the language of the human output and of errors: de or en (default: en)")
+
+
 def _query_inputs(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("queries", nargs="*", metavar="QUERY",
                         help="a question or Datalog query per argument (`-`: one per line from stdin); "
@@ -161,6 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_limit_option(check)
     check.add_argument("--format", choices=("text", "json"), default="text",
                        help="text (default) or one JSON object per diagnostic")
+    _authoring_lang_option(check)
     check.set_defaults(func=cmd_check)
 
     test = sub.add_parser(
@@ -243,6 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="show each change's explanation, from the version where it holds")
     diff.add_argument("--format", choices=("text", "json"), default="text",
                       help="text (default) or the diff as JSON (explanations included)")
+    _authoring_lang_option(diff)
     add_limit_option(diff)
     add_interpretation_options(diff)
     diff.set_defaults(func=cmd_diff)
@@ -263,6 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_interpretation_options(interpretations)
     interpretations.add_argument("--format", choices=("text", "json"), default="text",
                                  help="text (default) or the list as JSON")
+    _authoring_lang_option(interpretations)
     interpretations.set_defaults(func=cmd_interpretations)
     add_trace_command(sub, DEFAULT_POLICY)
     add_report_command(sub, DEFAULT_POLICY)

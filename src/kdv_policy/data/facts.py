@@ -49,7 +49,8 @@ class Forms:
     """The German forms of a name a sentence needs: its article, and the name in the nominative,
     genitive, dative and accusative with its article (the nominative, dative and accusative
     default to the article's case form before the name; the data file gives the genitive of a
-    masculine or neuter name, and every form an adjective of the name changes in)."""
+    masculine or neuter name, and every form an adjective of the name changes in). A person's
+    name without an article has ``article`` ``""`` and the name itself where no form is given."""
 
     article: str
     nominative: str
@@ -64,9 +65,13 @@ _ARTICLES = {"der": ("des", "dem", "den"), "die": ("der", "der", "die"), "das": 
 def forms_of(entry: object) -> Forms | None:
     """The forms of a named entry of the organisation directory (None without an ``article``)."""
     article = getattr(entry, "article", None)
-    if article is None:
-        return None
     name = getattr(entry, "name", "")
+    if article is None:  # a person's name without an article may still give its cases
+        given = [getattr(entry, case, None) for case in ("nominative", "genitive", "dative", "accusative")]
+        if not any(given):
+            return None
+        nominative, genitive, dative, accusative = (form or name for form in given)
+        return Forms("", nominative, genitive, dative, accusative)
     gen, dat, acc = _ARTICLES[article]
     return Forms(article, getattr(entry, "nominative", None) or f"{article} {name}",
                  getattr(entry, "genitive", None) or f"{gen} {name}",
@@ -192,4 +197,4 @@ def people_entries(d: PeopleDirectory) -> dict[str, list[tuple[str, tuple]]]:
 
 def people_name_table(d: PeopleDirectory) -> list[NameEntry]:
     """Every person of a people file, in file order, as names of kind ``person``."""
-    return [NameEntry(p.id, "person", p.name, (), tuple(p.aliases)) for p in d.persons]
+    return [NameEntry(p.id, "person", p.name, (), tuple(p.aliases), forms_of(p)) for p in d.persons]

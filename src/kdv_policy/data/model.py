@@ -59,9 +59,7 @@ class _Named(_Entry):
         if self.article is None and (self.nominative or self.genitive or self.dative or self.accusative):
             raise ValueError(f"`{self.id}` gives case forms but no `article`; add `article = \"der\"`, "
                              "`\"die\"` or `\"das\"`")
-        if self.article in ("der", "das") and self.genitive is None:
-            raise ValueError(f"`{self.id}` has the article `{self.article}` but no `genitive`; add it, "
-                             f"e.g. `genitive = \"des {self.name}s\"`, as the name is declined")
+        # a masculine or neuter name without its `genitive` loads ("des Name"): `check` warns
         return self
 
     def all_names(self) -> tuple[str, ...]:
@@ -269,12 +267,21 @@ class Assignment(_Entry):
 
 
 class Person(_Entry):
-    """A person, with the roles of the organisation directory they hold or held."""
+    """A person, with the roles of the organisation directory they hold or held, and optionally
+    the German forms of their name an answer's sentence needs: a name without an article
+    (``Erika Muster``) may give its ``genitive`` (``Erika Musters``) alone; with an ``article``
+    (``die Staatsschreiberin Erika Muster``) every form not given is the article's case form
+    before the name."""
 
     id: Id
     name: Name
     aliases: tuple[Name, ...] = ()
     roles: tuple[Assignment, ...] = ()
+    article: Article | None = None
+    nominative: Name | None = None
+    genitive: Name | None = None
+    dative: Name | None = None
+    accusative: Name | None = None
 
 
 class PeopleDirectory(_Entry):

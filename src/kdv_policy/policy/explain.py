@@ -115,11 +115,21 @@ class ProofNode(BaseModel):
 
 def basis_line(basis: str, interpretation: str | None, note: str | None, lang: str = "en") -> str:
     """``↳ Interpretation vorsitz_handelt_allein: The chair acts alone for its body.`` or
-    ``↳ Structure: ...``: the basis of a step that cites no sentence of its own."""
+    ``↳ Structure: ...``: the basis of a step that cites no sentence of its own, its note in
+    ``lang``: an interpretation's description as the policy declares it in that language, a
+    structure note as the catalog translates it (else as the rule file writes it)."""
     if basis == "interpretation":
+        if note and interpretation:
+            note = _DESCRIPTIONS.get((interpretation, note), {}).get(lang, note)
         return "↳ " + say(lang, "Interpretation {id}",
                           id=interpretation or "?") + (f": {note}" if note else "")
-    return "↳ " + phrase(lang, "Structure") + (f": {note}" if note else "")
+    return "↳ " + phrase(lang, "Structure") + (f": {phrase(lang, note)}" if note else "")
+
+
+_DESCRIPTIONS: dict[tuple[str, str], dict[str, str]] = {}
+"""(interpretation id, the description a proof node carries) → the description in each language
+the policy declares it in; filled as proof nodes are built (at most :data:`_MAX_DESCRIPTIONS`)."""
+_MAX_DESCRIPTIONS = 10_000
 
 
 class Attempt(BaseModel):
@@ -531,6 +541,9 @@ def basis_fields(clause: Clause, program: Program) -> BasisFields:
         name = clause.interpretation
         declared = program.interpretations.get(name) if name is not None else None
         note = (declared.text("en") or declared.text("de")) if declared is not None else None
+        if declared is not None and name is not None and note and len(_DESCRIPTIONS) < _MAX_DESCRIPTIONS:
+            _DESCRIPTIONS.setdefault((name, note), {lang: text for lang in ("de", "en")
+                                                    if (text := declared.text(lang))})
         return {"basis": basis, "interpretation": name, "note": note}
     if basis == "structure":
         return {"basis": basis, "interpretation": None, "note": clause.structure}

@@ -50,6 +50,13 @@ _DE = (
     ("is_consumer", "ist {unit} Leistungsbezügerin?"),
     ("delegations", "wer hat {object} an wen delegiert?"),
     ("may", "warum darf {actor} {object} nicht {verb}?"),
+    ("may", "{actor} darf {object} {verb}?"),
+    ("may", "{verb} {actor} {object}?"),
+    ("is_member", "ist {actor} Mitglied im {body}?"),
+    ("is_chair", "hat {actor} den Vorsitz im {body}?"),
+    ("chair", "wer ist Vorsitzender des {body}?"),
+    ("members", "wie viele Mitglieder hat {body}?"),
+    ("is_serves", "erbringt {actor} Leistungen für {unit}?"),
 )
 _EN = (
     ("may", "may {actor} {verb} {object}?"),
@@ -66,6 +73,13 @@ _EN = (
     ("delegations", "who delegated {object} to whom?"),
     ("delegations", "delegations of {object}"),
     ("may", "why may {actor} not {verb} {object}?"),
+    ("may", "{actor} may {verb} {object}?"),
+    ("may", "does {actor} {verb} {object}?"),
+    ("is_member", "is {actor} a member of {body}?"),
+    ("is_chair", "is {actor} the chair of {body}?"),
+    ("chair", "who's the chair of {body}?"),
+    ("members", "how many members does {body} have?"),
+    ("is_serves", "does {actor} serve {unit}?"),
 )
 FORMS: dict[str, tuple[Form, ...]] = {
     "de": tuple(Form(t, "de", k) for k, t in _DE),

@@ -46,6 +46,9 @@ KEYWORDS: dict[str, str] = {
     **dict.fromkeys(("gehoert", "gehoeren", "belongs", "belong"), "BELONGS"),
     **dict.fromkeys(("leistungen", "services"), "SERVICES"),
     **dict.fromkeys(("der", "die", "das", "des", "dem", "den", "the"), "ART"),
+    "does": "DOES",
+    **dict.fromkeys(("wie", "how"), "HOW"),
+    **dict.fromkeys(("viele", "many"), "MANY"),
 }
 """The question's own words (normalised: lowercase, umlauts spelt out) → their terminal."""
 
@@ -54,14 +57,18 @@ GERMAN = frozenset({"darf", "duerfen", "kann", "koennen", "wer", "was", "warum",
                     "vorsitzender", "verantwortlich", "zustaendig", "fuer", "von", "zu", "an", "wen",
                     "wem", "leistungsbezueger", "leistungsbezuegerin", "ein", "eine", "einer",
                     "delegationen", "tun", "gehoert", "leistungen", "der", "die", "das", "des", "dem",
-                    "den", "nicht", "im", "vom", "zum", "zur", "beim", "ins", "am"})
+                    "den", "nicht", "im", "vom", "zum", "zur", "beim", "ins", "am", "wie", "viele", "und",
+                    "oder", "gehoeren"})
 ENGLISH = frozenset({"may", "can", "who", "what", "why", "is", "are", "has", "have", "member", "members",
                      "chair", "chairs", "serves", "responsible", "for", "of", "to", "whom", "consumer",
-                     "a", "delegations", "do", "belongs", "services", "the", "not", "does"})
+                     "a", "delegations", "do", "belongs", "services", "the", "not", "does", "how", "many",
+                     "and", "or", "who's", "whos"})
 """Words that tell the language a question is asked in."""
 
 CONTRACTIONS = {"im": ("in", "dem"), "vom": ("von", "dem"), "zum": ("zu", "dem"), "zur": ("zu", "der"),
-                "beim": ("bei", "dem"), "ins": ("in", "das"), "am": ("an", "dem")}
+                "beim": ("bei", "dem"), "ins": ("in", "das"), "am": ("an", "dem"),
+                "who's": ("who", "is"), "who\u2019s": ("who", "is"), "what's": ("what", "is"),
+                "what\u2019s": ("what", "is")}
 NEGATIONS = frozenset({"nicht", "not"})
 PUNCTUATION = "?!.,;:"
 
@@ -71,7 +78,8 @@ start: question
 
 question: may_verb | may_words | who_may_verb | who_may_words | what_may | who_serves
         | who_verb_for | who_verb | who_has_verb | members | chair | responsible | consumer
-        | delegations
+        | delegations | may_first | may_first_en | does | verb_first | is_member | is_chair
+        | count_members
 
 may_verb.3: MAY phrase VERB
 may_words.1: MAY phrase
@@ -85,6 +93,7 @@ who_has_verb.2: WHO HAS phrase ((TO | AN) WHOM)? VERB
 members.2: MEMBER (OF | IN)? phrase
          | WHO IS ART? INDEF? MEMBER (OF | IN)? phrase
          | WHO BELONGS (TO | IN) phrase
+         | WHO IS IN phrase
 chair.2: CHAIR (OF | IN)? phrase
        | WHO CHAIRS phrase
        | WHO (IS | HAS) ART? CHAIR (OF | IN)? phrase
@@ -93,6 +102,19 @@ responsible.2: WHO IS RESPONSIBLE FOR phrase
 consumer.2: IS phrase (INDEF | AN)? CONSUMER
           | IS CONSUMER OF? phrase
 delegations.2: DELEGATIONS ((OF | FOR) phrase)?
+may_first.3: phrase MAY phrase VERB
+may_first_en.3: phrase MAY VERB phrase
+does.2: DOES phrase
+verb_first.1: VERB phrase
+is_member.3: IS phrase INDEF? MEMBER (OF | IN)? phrase
+           | BELONGS phrase (TO | IN) phrase
+           | DOES phrase BELONGS (TO | IN) phrase
+is_chair.3: IS phrase ART? INDEF? CHAIR (OF | IN)? phrase
+          | HAS phrase ART CHAIR (OF | IN) phrase
+          | DOES phrase CHAIR phrase
+count_members.3: HOW MANY MEMBER HAS phrase
+               | HOW MANY MEMBER DOES phrase HAS
+               | HOW MANY MEMBER IS? (OF | IN) phrase
 
 phrase: head word*
 head: WORD | NAME | VERB | ART | INDEF | SERVICES | MEMBER | CHAIR | IS | HAS | DO | CONSUMER
@@ -100,7 +122,7 @@ head: WORD | NAME | VERB | ART | INDEF | SERVICES | MEMBER | CHAIR | IS | HAS | 
 word: head | IN | OF | TO | AN | FOR
 
 %declare MAY WHO WHAT WHY IS HAS MEMBER CHAIR CHAIRS SERVES RESPONSIBLE FOR OF IN TO AN WHOM
-%declare CONSUMER INDEF DELEGATIONS DO BELONGS SERVICES ART VERB WORD NAME
+%declare CONSUMER INDEF DELEGATIONS DO BELONGS SERVICES ART VERB WORD NAME DOES HOW MANY
 """
 """The question forms. ``phrase`` is one or more names, split by the name index; it does not
 start with a preposition (``members of`` lacks its body)."""
@@ -153,7 +175,8 @@ def is_keyword(word: str) -> bool:
     return KEYWORDS.get(normalise(word)) in _STARTS
 
 
-_STARTS = frozenset({"MAY", "WHO", "WHAT", "WHY", "IS", "MEMBER", "CHAIR", "DELEGATIONS"})
+_STARTS = frozenset({"MAY", "WHO", "WHAT", "WHY", "IS", "MEMBER", "CHAIR", "DELEGATIONS", "DOES", "HOW",
+                     "HAS", "BELONGS"})
 
 
 def classify(words: Sequence[str], vocabulary: Vocabulary = EMPTY) -> tuple[tuple[Word, ...], bool]:

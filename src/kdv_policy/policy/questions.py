@@ -14,6 +14,13 @@ the grammar of :mod:`kdv_policy.policy.grammar` with the verbs of the policy's v
     ist EINHEIT Leistungsbezügerin? · is UNIT a consumer         Policy.is_consumer
     wer hat OBJEKT an wen delegiert? · who delegated OBJECT · delegations of OBJECT  Policy.delegations
     warum darf ... nicht ...? · why may ... not ...              the explained answer
+    AKTEUR darf OBJEKT VERB? · VERB AKTEUR OBJEKT? · does ACTOR ACTION OBJECT     Policy.may
+    ist AKTEUR Mitglied im GREMIUM? · hat AKTEUR den Vorsitz im GREMIUM? ·
+    erbringt X Leistungen für EINHEIT? · is ACTOR a member of BODY           Policy.holds
+    wie viele Mitglieder hat GREMIUM? · how many members does BODY have      Policy.members
+
+A date in the question (``am 1.3.2026``, ``on 2026-03-01``) asks :meth:`Policy.at` that date;
+``und``/``oder`` joining two names or verbs is a :class:`JoinedError` naming the two questions.
 
 Anything else that looks like Datalog (``member(steuerungsausschuss, X)``) is an ad-hoc
 query for :meth:`Policy.ask`. Names are resolved by the API (ids, official names,
@@ -71,6 +78,8 @@ FORMS = (
 """The question forms, German first, as ``--help`` lists them."""
 
 _DATALOG_START = re.compile(r"\s*[^\W\d]\w*\s*\(")
+_APOSTROPHES = re.compile(r"\b(who|what)['\u2019]s\b", re.IGNORECASE)
+"""``who's``, ``what's``: spelt out before the words are split (an apostrophe is a quote there)."""
 _IDENTIFIER = re.compile(r"\s*[^\W\d]\w*\s*\Z")
 _FIRST_WORD = re.compile(r"\s*([^\s\"']+)")
 _ARTICLES = frozenset({"der", "die", "das", "des", "dem", "den", "the", "a", "an", "ein", "eine", "einer",
@@ -87,6 +96,15 @@ class QuestionError(PolicyError):
         self.query = query
         self.nearest = nearest
         self.language = language
+
+
+class JoinedError(QuestionError):
+    """A question that joins two names or verbs with ``und``/``oder``/``and``/``or``: ``questions``
+    are the two questions to ask one at a time (the first is also ``nearest``)."""
+
+    def __init__(self, message: str, query: str, questions: tuple[str, str], language: str = "en") -> None:
+        super().__init__(message, query, questions[0], language)
+        self.questions = questions
 
 
 # -- parsing --------------------------------------------------------------------------------------
@@ -117,7 +135,7 @@ def parse(text: str, vocabulary: Vocabulary | None = None) -> Query:
     if not is_question(text) and ("(" in text or _IDENTIFIER.match(text)):
         return Datalog(text)
     try:
-        tokens = shlex.split(text)
+        tokens = shlex.split(_APOSTROPHES.sub(r"\1 is", text))
     except ValueError as err:
         language = grammar.language_of(text.split())
         what = ("die Anführungszeichen sind nicht geschlossen" if language == "de"
@@ -142,14 +160,33 @@ def parse_words(words: Sequence[str], text: str | None = None, vocabulary: Vocab
 def read(question: Question, vocabulary: Vocabulary) -> Query:
     """The query a question's words state, read with ``vocabulary``; raises :class:`QuestionError`."""
     text, words = question.text, question.words
+    words, at = _dated(text, words)
+    _joined(text, words, vocabulary)
     try:
         r = grammar.read(words, vocabulary)
     except grammar.Unreadable as err:
         raise _unreadable(text, err) from None
     names = r.phrases[0] if r.phrases else ()
+    second = r.phrases[1] if len(r.phrases) > 1 else ()
     form = r.form
-    if form in ("may_verb", "may_words"):
-        query: Query = May(text, names, r.action)
+    if form == "does":  # "does RR approve the Strategie": the verb is among the words
+        at_verb = next((i for i, w in enumerate(names) if i and vocabulary.verb(w) is not None), None)
+        if at_verb is not None:
+            action = vocabulary.verb(names[at_verb])
+            names, second, r = names[:at_verb], names[at_verb + 1:], replace(r, action=action)
+            form = "may_first"
+    if form in ("may_first", "may_first_en", "verb_first") and r.action == "serve":
+        query: Query = _serves(text, names, second)
+    elif form in ("may_first", "may_first_en"):
+        query = May(text, names + second, r.action, cut=len(names))
+    elif form in ("does", "verb_first"):
+        query = May(text, names, r.action)
+    elif form in ("is_member", "is_chair"):
+        query = Holds(text, names + second, "member" if form == "is_member" else "chair", cut=len(names))
+    elif form == "count_members":
+        query = ListQuestion(text, "members", names, count=True)
+    elif form in ("may_verb", "may_words"):
+        query = May(text, names, r.action)
     elif form in ("who_may_verb", "who_may_words"):
         query = WhoMay(text, names, r.action)
     elif form in ("who_verb", "who_has_verb", "who_verb_for"):
@@ -171,10 +208,23 @@ def read(question: Question, vocabulary: Vocabulary) -> Query:
         query = IsConsumer(text, names)
     else:
         query = Delegations(text, names)
-    query = replace(query, why=r.why, language=r.language)
+    query = replace(query, why=r.why, language=r.language, at=at)
     if any(len(part) < query.minimum() for part in query.parts()):
         raise _incomplete(query, r.language, grammar.classify(words, vocabulary)[0])
     return query
+
+
+def _serves(text: str, first: tuple[str, ...], second: tuple[str, ...]) -> Query:
+    """``erbringt das Kompetenzzentrum Leistungen für das Bezirksamt Arbon?``, ``does the KDV serve
+    the Bezirksamt Arbon?``: whether the first name serves the second (``Leistungen für`` set aside)."""
+    words = first + second
+    keys = [normalise(w) for w in words]
+    for marker in ("fuer", "for"):
+        if marker in keys[1:]:
+            at = keys.index(marker, 1)
+            before = words[:at - 1] if keys[at - 1] in ("leistungen", "services") else words[:at]
+            return Holds(text, before + words[at + 1:], "serves", cut=len(before))
+    return Holds(text, words, "serves", cut=len(first) if first and second else None)
 
 
 def _after_for(names: tuple[str, ...]) -> tuple[str, ...]:
@@ -222,7 +272,168 @@ def _incomplete(query: Query, language: str, words: Sequence[grammar.Word]) -> Q
 
 
 _KINDS = frozenset({"may", "who_may", "what_may", "who_serves", "members", "chair", "responsible_for",
-                    "is_consumer", "delegations"})
+                    "is_consumer", "delegations", "is_member", "is_chair", "is_serves"})
+
+
+# -- a date in the question ----------------------------------------------------------------------------
+
+_MONTHS = {name: number for number, names in enumerate((
+    ("januar", "january", "jan"), ("februar", "february", "feb"), ("maerz", "march", "mar"),
+    ("april", "apr"), ("mai", "may"), ("juni", "june", "jun"), ("juli", "july", "jul"),
+    ("august", "aug"), ("september", "sep", "sept"), ("oktober", "october", "okt", "oct"),
+    ("november", "nov"), ("dezember", "december", "dez", "dec")), start=1) for name in names}
+_INTRODUCERS = frozenset({"am", "per", "stand", "on", "at"})
+"""Words that introduce a date (``am 1.3.2026``, ``on 2026-03-01``); ``as of`` is two."""
+_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_DOTTED = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
+_DAY = re.compile(r"(\d{1,2})\.?,?")
+_YEAR = re.compile(r"\d{4}")
+
+
+def _dated(text: str, words: Sequence[str]) -> tuple[tuple[str, ...], datetime.date | None]:
+    """The words without the date they name, and the date: ``am 1.3.2026``, ``am 1. März 2026``,
+    ``on 2026-03-01``, ``as of 1 March 2026``, ``on March 1, 2026``, or a date alone. Raises
+    :class:`QuestionError` for a date that does not exist (``am 31.2.2026``) or a second date."""
+    plain = [w.rstrip("?!") if not re.search(r"\s", w) else w for w in words]
+    found: list[tuple[int, int, tuple[int, int, int], str]] = []  # start, end, (y, m, d), as typed
+    i = 0
+    while i < len(plain):
+        date, size = _date_at(plain, i)
+        if date is None:
+            i += 1
+            continue
+        start = i
+        if start >= 1 and normalise(plain[start - 1]) in _INTRODUCERS:
+            start -= 1
+        elif start >= 2 and [normalise(w) for w in plain[start - 2:start]] == ["as", "of"]:
+            start -= 2
+        found.append((start, i + size, date, " ".join(plain[i:i + size])))
+        i += size
+    if not found:
+        return tuple(words), None
+    language = grammar.language_of([w for k, w in enumerate(plain)
+                                    if not any(s <= k < e for s, e, _, _ in found)])
+    if len(found) > 1:
+        raise QuestionError(say(language, "the question `{text}` names two dates; ask about one date at a "
+                                          "time", text=text), text, language=language)
+    start, end, (year, month, day), shown = found[0]
+    try:
+        at = datetime.date(year, month, day)
+    except ValueError:
+        message = say(language, "the question `{text}` names `{date}`, which is no date of the calendar",
+                      text=text, date=shown)
+        raise QuestionError(message, text, language=language) from None
+    kept = list(words[:start]) + list(words[end:])
+    if kept and words[-1] != kept[-1] and words[-1].endswith("?"):
+        kept[-1] += "?"
+    return tuple(kept), at
+
+
+def _date_at(words: Sequence[str], i: int) -> tuple[tuple[int, int, int] | None, int]:
+    """The date that starts at ``words[i]`` as (year, month, day), and how many words it takes."""
+    word = words[i].rstrip(".,") if _ISO.fullmatch(words[i].rstrip(".,")) else words[i]
+    iso = _ISO.fullmatch(word)
+    if iso:
+        return (int(iso[1]), int(iso[2]), int(iso[3])), 1
+    dotted = _DOTTED.fullmatch(words[i].rstrip(",") if words[i].count(".") == 2 else words[i].rstrip(".,"))
+    if dotted:
+        return (int(dotted[3]), int(dotted[2]), int(dotted[1])), 1
+    rest = [normalise(w.rstrip(".,")) for w in words[i:i + 3]]
+    if len(rest) == 3 and _DAY.fullmatch(words[i]) and rest[1] in _MONTHS and _YEAR.fullmatch(rest[2]):
+        return (int(rest[2]), _MONTHS[rest[1]], int(rest[0])), 3  # 1. März 2026, 1 March 2026
+    if len(rest) == 3 and rest[0] in _MONTHS and _DAY.fullmatch(words[i + 1]) and _YEAR.fullmatch(rest[2]):
+        if rest[0] == "may" and not words[i][:1].isupper():
+            return None, 0  # "may" the verb, not the month
+        return (int(rest[2]), _MONTHS[rest[0]], int(rest[1])), 3  # March 1, 2026
+    return None, 0
+
+
+# -- two names joined by und/oder ------------------------------------------------------------------------
+
+_JOINS = frozenset({"und", "oder", "and", "or"})
+_JOIN_ARTICLES = frozenset({"der", "die", "das", "des", "dem", "den", "the", "im", "vom", "zum", "zur", "am",
+                            "ins", "beim"})
+
+
+def _joined(text: str, words: Sequence[str], vocabulary: Vocabulary) -> None:
+    """Raise :class:`JoinedError` when ``und``/``oder`` (``and``/``or``) joins two verbs (``genehmigen
+    oder umsetzen``) or two names that each start with an article (``der Regierungsrat oder der
+    Planungsausschuss``): the answer of such a question is not one answer. A name with ``und`` in it
+    (``Departement für Bau und Umwelt``) is no join: no article follows its ``und``."""
+    plain = [w.strip(grammar.PUNCTUATION) if not re.search(r"\s", w) else w for w in words]
+
+    def verb(w: str) -> bool:
+        return not re.search(r"\s", w) and vocabulary.verb(w) is not None and w[:1].islower()
+
+    def article(w: str) -> bool:
+        return w.casefold() in _JOIN_ARTICLES
+
+    def boundary(w: str) -> bool:
+        return article(w) or verb(w) or normalise(w) in grammar.KEYWORDS or normalise(w) in _JOINS
+
+    for i in range(1, len(plain) - 1):
+        if re.search(r"\s", plain[i]) or normalise(plain[i]) not in _JOINS:
+            continue
+        if verb(plain[i - 1]) and verb(plain[i + 1]):
+            first, second = (i - 1, i), (i + 1, i + 2)
+            what = "verbs"
+        elif article(plain[i + 1]):
+            start = next((k for k in range(i - 1, -1, -1) if article(plain[k])), None)
+            if start is None:
+                start = i
+                while start > 0 and not boundary(plain[start - 1]):
+                    start -= 1
+            end = i + 2
+            while end < len(plain) and not boundary(plain[end]):
+                end += 1
+            if start == i:
+                continue
+            first, second = (start, i), (i + 1, end)
+            what = "names"
+        else:
+            continue
+        raise _join_error(text, words, plain[i], first, second, what)
+
+
+def _join_error(text: str, words: Sequence[str], join: str, first: tuple[int, int], second: tuple[int, int],
+                what: str) -> JoinedError:
+    language = grammar.language_of(words)
+    asked = text.rstrip().endswith("?")
+    words = [*words[:-1], words[-1].rstrip("?")] if words else []
+    before, after = list(words[:first[0]]), list(words[second[1]:])
+    one = quote([*before, *words[first[0]:first[1]], *after]) + ("?" if asked else "")
+    two = quote([*before, *words[second[0]:second[1]], *after]) + ("?" if asked else "")
+    message = (_JOINED_VERBS if what == "verbs" else _JOINED_NAMES)
+    return JoinedError(say(language, message, text=text, word=join, first=one, second=two), text, (one, two),
+                       language)
+
+
+_JOINED_NAMES = N_("the question `{text}` joins two names with `{word}`: ask one at a time, `{first}` and "
+                   "`{second}`")
+_JOINED_VERBS = N_("the question `{text}` joins two verbs with `{word}`: ask one at a time, `{first}` and "
+                   "`{second}`")
+
+
+def _joined_name(query: Query, policy: Policy, err: UnknownNameError) -> JoinedError | None:
+    """For an unknown name that is two known names joined by ``und``/``oder`` (``RR oder PA``),
+    the error that says to ask one at a time; None otherwise."""
+    parts = err.name.split()
+    words = list(getattr(query, "words", ()))
+    for i, part in enumerate(parts[1:-1], start=1):
+        if normalise(part) not in _JOINS:
+            continue
+        left, right = " ".join(parts[:i]), " ".join(parts[i + 1:])
+        try:
+            policy.resolve(left)
+            policy.resolve(right)
+        except PolicyError:
+            continue
+        question = [w for w in shlex.split(_APOSTROPHES.sub(r"\1 is", query.text))] if query.text else words
+        for start in range(len(question) - len(parts) + 1):
+            if [w.strip(grammar.PUNCTUATION) for w in question[start:start + len(parts)]] == parts:
+                return _join_error(query.text, question, part, (start, start + i),
+                                   (start + i + 1, start + len(parts)), "names")
+    return None
 
 
 # -- splitting words into names -----------------------------------------------------------------------
@@ -332,6 +543,8 @@ class Query:
     """Asked why (``warum``, ``why``): the answer comes with its explanation."""
     language: str | None = field(default=None, kw_only=True)
     """The language the question was asked in (``de``, ``en``); None for Datalog."""
+    at: datetime.date | None = field(default=None, kw_only=True)
+    """The date the question names (``am 1.3.2026``, ``on 2026-03-01``): asked of :meth:`Policy.at`."""
 
     kind = "query"
 
@@ -348,6 +561,18 @@ class Query:
         return self
 
     def ask(self, policy: Policy) -> Reply:
+        """The reply of ``policy`` (as of the question's date, when it names one). A name that
+        joins two names with ``und``/``oder`` (``Regierungsrat oder Planungsausschuss``) raises a
+        :class:`JoinedError` with the two questions to ask instead."""
+        try:
+            return self._ask(policy.at(self.at) if self.at is not None else policy)
+        except UnknownNameError as err:
+            joined = _joined_name(self, policy, err)
+            if joined is None:
+                raise
+            raise joined from None
+
+    def _ask(self, policy: Policy) -> Reply:
         raise NotImplementedError
 
     def explanation(self, policy: Policy) -> Explanation:
@@ -384,15 +609,27 @@ class May(Query):
 
     words: tuple[str, ...] = ()
     action: str | None = None
+    cut: int | None = None
+    """Where the actor's words end, when the question says it (``der Regierungsrat darf ...``)."""
     kind = "may"
 
     def parts(self) -> tuple[tuple[str, ...], ...]:
+        if self.cut is not None:
+            return (self.words[:self.cut], self.words[self.cut:])
         return (self.words,)
 
     def minimum(self) -> int:
-        return 2 if self.action else 3
+        return 1 if self.cut is not None else 2 if self.action else 3
 
-    def ask(self, policy: Policy) -> Reply:
+    def _ask(self, policy: Policy) -> Reply:
+        if self.action is not None and self.cut is not None:
+            actor = name_of(policy, self.words[:self.cut], ACTOR_KINDS)
+            obj = name_of(policy, self.words[self.cut:], OBJECT_KINDS)
+            return DecisionReply(self, policy.may(actor, self.action, obj))
+        if self.cut is not None:  # "the Regierungsrat may approve the Strategie": the action leads the rest
+            action, obj = split_names(policy, self.words[self.cut:], (ACTION_KINDS, OBJECT_KINDS))
+            actor = name_of(policy, self.words[:self.cut], ACTOR_KINDS)
+            return DecisionReply(self, policy.may(actor, action, obj))
         if self.action is not None:
             actor, obj = split_names(policy, self.words, (ACTOR_KINDS, OBJECT_KINDS))
             return DecisionReply(self, policy.may(actor, self.action, obj))
@@ -413,7 +650,7 @@ class IsConsumer(Query):
     def minimum(self) -> int:
         return 1
 
-    def ask(self, policy: Policy) -> Reply:
+    def _ask(self, policy: Policy) -> Reply:
         return DecisionReply(self, policy.is_consumer(name_of(policy, self.words, ("unit",))))
 
 
@@ -431,7 +668,7 @@ class WhoMay(Query):
     def minimum(self) -> int:
         return 1 if self.action else 2
 
-    def ask(self, policy: Policy) -> Reply:
+    def _ask(self, policy: Policy) -> Reply:
         if self.action is not None:
             action, obj = self.action, name_of(policy, self.words, OBJECT_KINDS)
         else:
@@ -452,7 +689,7 @@ class WhatMay(Query):
     def minimum(self) -> int:
         return 1
 
-    def ask(self, policy: Policy) -> Reply:
+    def _ask(self, policy: Policy) -> Reply:
         return ListReply(self, policy.what_may(name_of(policy, self.words, ACTOR_KINDS)),
                          lambda args: f"{args[1]} {args[2]}" if len(args) == 3 else "")
 
@@ -472,6 +709,8 @@ class ListQuestion(Query):
 
     question: str = "members"
     words: tuple[str, ...] = ()
+    count: bool = False
+    """Asked how many (``wie viele Mitglieder hat ...``): the answer leads with the number."""
 
     @property
     def kind(self) -> str:  # type: ignore[override]
@@ -483,10 +722,11 @@ class ListQuestion(Query):
     def minimum(self) -> int:
         return 1
 
-    def ask(self, policy: Policy) -> Reply:
+    def _ask(self, policy: Policy) -> Reply:
         method, position, kinds = _LISTS[self.question]
-        return ListReply(self, method(policy)(name_of(policy, self.words, kinds)),
-                         lambda args: str(args[position]))
+        reply = CountReply if self.count else ListReply
+        answers = method(policy)(name_of(policy, self.words, kinds))
+        return reply(self, answers, lambda args: str(args[position]))
 
 
 @dataclass(frozen=True)
@@ -499,9 +739,55 @@ class Delegations(Query):
     def parts(self) -> tuple[tuple[str, ...], ...]:
         return (self.words,)
 
-    def ask(self, policy: Policy) -> Reply:
+    def _ask(self, policy: Policy) -> Reply:
         answers = policy.delegations(name_of(policy, self.words, OBJECT_KINDS) if self.words else None)
         return DelegationsReply(self, answers, str)
+
+
+@dataclass(frozen=True)
+class Holds(Query):
+    """A yes/no question about two names: ``ist AKTEUR Mitglied im GREMIUM`` (``member``), ``hat
+    AKTEUR den Vorsitz im GREMIUM`` (``chair``), ``erbringt X Leistungen für EINHEIT`` (``serves``),
+    and their English forms; answered by :meth:`Policy.holds` with its proof or why-not."""
+
+    words: tuple[str, ...] = ()
+    relation: str = "member"
+    cut: int | None = None
+    """Where the first name's words end, when the question says it."""
+
+    @property
+    def kind(self) -> str:  # type: ignore[override]
+        return {"member": "is_member", "chair": "is_chair"}.get(self.relation, "is_" + self.relation)
+
+    def parts(self) -> tuple[tuple[str, ...], ...]:
+        return (self.words[:self.cut], self.words[self.cut:]) if self.cut is not None else (self.words,)
+
+    def minimum(self) -> int:
+        return 1 if self.cut is not None else 2
+
+    def _ask(self, policy: Policy) -> Reply:
+        first_kinds, second_kinds = _HOLDS[self.relation]
+        if self.cut is not None:
+            first = policy.resolve(name_of(policy, self.words[:self.cut], first_kinds), first_kinds)
+            second = policy.resolve(name_of(policy, self.words[self.cut:], second_kinds), second_kinds)
+        else:
+            one, two = split_names(policy, self.words, (first_kinds, second_kinds))
+            first, second = policy.resolve(one, first_kinds), policy.resolve(two, second_kinds)
+        if self.relation == "serves":
+            subject, other = first, second
+            row = f"serves({format_value(first.id)}, {format_value(second.id)})"
+        else:  # member(body, actor), chair(body, role): the question names the actor first
+            subject, other = second, first
+            row = f"{self.relation}({format_value(second.id)}, {format_value(first.id)})"
+        return HoldsReply(self, policy.holds(row), subject, other, policy)
+
+
+_HOLDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "member": (("role", "unit", "person", "function", "body"), ("body",)),
+    "chair": (("role", "person"), ("body",)),
+    "serves": (("body", "unit", "role"), ("unit",)),
+}
+"""The kinds of the two names of a :class:`Holds` question, in the order the question names them."""
 
 
 @dataclass(frozen=True)
@@ -510,7 +796,7 @@ class Datalog(Query):
 
     kind = "datalog"
 
-    def ask(self, policy: Policy) -> Reply:
+    def _ask(self, policy: Policy) -> Reply:
         return DatalogReply(self, policy.ask(self.text), policy)
 
     def explanation(self, policy: Policy) -> Explanation:
@@ -619,7 +905,53 @@ class DecisionReply(Reply):
         out.update(status=d.status, determined=d.determined, open_questions=_open_json(d.open_questions))
         out["interpretations"] = list(d.interpretations)
         out["explanation"] = self.explanation.model_dump(mode="json")
-        return out
+        return _dated_json(self.query, out)
+
+
+@dataclass
+class HoldsReply(DecisionReply):
+    """The answer to ``ist X Mitglied im Y?`` and its kin: a sentence in the answer's language,
+    then the proof or the why-not."""
+
+    first: Entity
+    second: Entity
+    policy: Policy
+
+    def text(self, style: Style = PLAIN, explain: bool = False) -> str:
+        lang = self.explanation.lang
+        holds = self.decision.allowed
+        message = _HOLDS_SAID[self.query.kind][0 if holds else 1]
+        forms = self.policy._n  # the names with the German forms the data gives them
+        named = {"body": forms(self.first), "actor": forms(self.second)}
+        if self.query.kind == "is_serves":
+            named = {"unit": forms(self.second), "actor": forms(self.first)}
+        if not self.decision.determined:
+            answer = style.no(phrase(lang, "undetermined by the text"))
+        else:
+            answer = style.yes(phrase(lang, "yes")) if holds else style.no(phrase(lang, "no"))
+        said = say(lang, message, **named)
+        why = self.explanation.render() if explain or self.query.why else self.explanation.summary
+        return self._head(style, answer) + "\n" + _indent(said) + "\n" + _indent(why)
+
+    def json(self) -> dict[str, Any]:
+        d = self.decision
+        out: dict[str, Any] = {"query": self.query.text, "kind": self.query.kind, "allowed": d.allowed}
+        if self.query.kind == "is_serves":
+            out.update(provider=entity_json(self.first), unit=entity_json(self.second))
+        else:
+            out.update(actor=entity_json(self.second), body=entity_json(self.first))
+        out["resolved"] = d.question
+        out.update(status=d.status, determined=d.determined, open_questions=_open_json(d.open_questions))
+        out["interpretations"] = list(d.interpretations)
+        out["explanation"] = self.explanation.model_dump(mode="json")
+        return _dated_json(self.query, out)
+
+
+_HOLDS_SAID = {
+    "is_member": (N_("{actor} is a member of {body}."), N_("{actor} is no member of {body}.")),
+    "is_chair": (N_("{actor} chairs {body}."), N_("{actor} does not chair {body}.")),
+    "is_serves": (N_("{actor} serves {unit}."), N_("{actor} does not serve {unit}.")),
+}
 
 
 @dataclass
@@ -648,11 +980,11 @@ class ListReply(Reply):
         rules = self.rule_of()
         for a in self.answers:
             if isinstance(a, Permission):
-                label, key = f"{a.action.id} {a.object.name}", f"{a.action.id} {a.object.id}"
+                label, key = _doing(lang, a.action, a.object), f"{a.action.id} {a.object.id}"
             elif isinstance(a, Delegation):
-                what = f"{a.action.id} {a.object.name}" + (f" ({a.task.name})" if a.task is not None else "")
-                label = f"{' → '.join(e.name for e in a.chain)}: {what}" + ("" if a.effective else
-                                                                             "   (passes nothing on)")
+                what = _doing(lang, a.action, a.object) + (f" ({a.task.name})" if a.task is not None else "")
+                label = f"{' → '.join(e.name for e in a.chain)}: {what}" + (
+                    "" if a.effective else "   " + phrase(lang, "(passes nothing on)"))
                 key = a.id
             else:
                 label = a.name if a.name == a.id else f"{a.name} ({a.id})"
@@ -698,10 +1030,52 @@ class ListReply(Reply):
                 answers[-1]["interpretations"] = list(resting)
         undetermined = [{"id": a.id, "name": a.name} if isinstance(a, Permission) else entity_json(a)
                         for a in self.answers.undetermined]
-        return {"query": self.query.text, "kind": self.query.kind, "answers": answers,
-                "undetermined": undetermined, "open_questions": _open_json(self.answers.open_questions),
-                "resolved": self.answers.question, "interpretations": list(self.answers.interpretations),
-                "explanation": self.explanation.model_dump(mode="json")}
+        return _dated_json(self.query, {
+            "query": self.query.text, "kind": self.query.kind, "answers": answers,
+            "undetermined": undetermined, "open_questions": _open_json(self.answers.open_questions),
+            "resolved": self.answers.question, "interpretations": list(self.answers.interpretations),
+            "explanation": self.explanation.model_dump(mode="json")})
+
+
+@dataclass
+class CountReply(ListReply):
+    """``wie viele Mitglieder hat GREMIUM?``, ``how many members does BODY have?``: the number,
+    then the members. A class of members the text leaves open makes it "at least"."""
+
+    def counted(self) -> tuple[int, bool]:
+        """The members the text names, and whether it leaves further ones open."""
+        marks = self.answers.marks
+        named = sum(1 for a in self.answers if marks.get(a.id) != "open class")
+        return named, named != len(self.answers)
+
+    def text(self, style: Style = PLAIN, explain: bool = False) -> str:
+        lang = self.explanation.lang
+        n, more = self.counted()
+        if more:
+            number = say(lang, "at least {n} members", n=str(n))
+        else:
+            number = phrase(lang, "1 member") if n == 1 else say(lang, "{n} members", n=str(n))
+        lines = super().text(style, explain).splitlines()
+        lines[0] = self._head(style, number)
+        return "\n".join(lines)
+
+    def json(self) -> dict[str, Any]:
+        n, more = self.counted()
+        return {**super().json(), "count": n, "at_least": more}
+
+
+def _dated_json(query: Query, out: dict[str, Any]) -> dict[str, Any]:
+    """``out`` with the question's date (``at``), when it names one."""
+    return out if query.at is None else {**out, "at": query.at.isoformat()}
+
+
+def _doing(lang: str, action: Entity, obj: Entity) -> str:
+    """An action on an object as a list shows it: ``approve Strategie``, ``Strategie genehmigen``
+    (the action's id is its English verb, its name the German one)."""
+    verb = action.id if lang == "en" or action.kind != "action" else action.name
+    if lang != "en" and obj.name.casefold() in verb.casefold().split():
+        return verb  # "Erfahrungen austauschen" names its object already
+    return say(lang, "{action} {object}", action=verb, object=obj.name)
 
 
 def _open_json(questions: Sequence[OpenQuestion]) -> list[dict[str, Any]]:
@@ -802,6 +1176,9 @@ def error_json(text: str, err: PolicyError) -> dict[str, Any]:
     elif isinstance(err, AmbiguousNameError):
         detail = {"type": "ambiguous-name", "name": err.name,
                   "candidates": [entity_json(e) for e in err.candidates]}
+    elif isinstance(err, JoinedError):
+        detail = {"type": "joined", "language": err.language, "nearest": err.nearest,
+                  "questions": list(err.questions)}
     elif isinstance(err, QuestionError):
         detail = {"type": "unknown-form", "language": err.language, "nearest": err.nearest}
     elif err.diagnostics and err.diagnostics[0].code == "syntax":
