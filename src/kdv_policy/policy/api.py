@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from cachetools import FIFOCache
 
 from kdv_policy.data.facts import Forms
-from kdv_policy.engine.evaluation import Engine
 from kdv_policy.errors import ArgumentError, Diagnostic, PolicyLoadError, QueryError
 from kdv_policy.gcpause import paused
 from kdv_policy.language.checker import check_query
@@ -44,7 +43,7 @@ from kdv_policy.policy.audit import AUDIT_LOGGER
 from kdv_policy.policy.diff import PolicyDiff
 from kdv_policy.policy.diff import diff as diff_policies
 from kdv_policy.policy.explain import ProofNode, Prover, WhyNot
-from kdv_policy.policy.loader import LoadedProgram, load_program
+from kdv_policy.policy.loader import LoadedProgram, Variant, load_program
 from kdv_policy.policy.names import NameIndex, UnknownNameError
 from kdv_policy.policy.readings import OPEN, Readings, declares_readings
 from kdv_policy.policy.results import (
@@ -164,7 +163,8 @@ class Policy:
                 raise QueryError("this policy has no dated facts: it declares no `as_of/1`, "
                                  "so it cannot be asked as of a date")
             facts.setdefault("as_of", []).append((at,))
-        self._engine = Engine(self._program, facts, self._all_limits)
+        self._variant: Variant = (at, self._added, self._removed, self._adopted, ())
+        self._engine = loaded.evaluate(self._program, facts, self._all_limits, self._variant)
         self._facts = facts  # the other readings of what the text leaves open start from them
         self._open_readings: Readings | object | None = _MISSING  # built on first use
         self._model = self._engine.model
@@ -194,6 +194,7 @@ class Policy:
         limits: Limits | QueryLimits | None = None,
         interpretations: Iterable[str] | None = None,
         lang: str | None = None,
+        verify_key: str | os.PathLike[str] | bytes | None = None,
     ) -> Policy:
         """Load the policy directory at ``path`` (the bundled governance when omitted).
 
@@ -207,6 +208,10 @@ class Policy:
         ``lang`` (``"de"`` or ``"en"``) is the language of the answers' summaries and
         explanations; None takes ``[policy] language`` of ``policy.toml`` (English without
         one; German for the bundled policy). Ids, JSON keys and cited sentences do not change.
+        ``path`` may also be a policy bundle (``*.kdvb``, built by ``python -m kdv_policy build``):
+        the policy answers from the model it stores, evaluating nothing; ``verify_key`` (an Ed25519
+        public key: a PEM file or its bytes) refuses a bundle it did not sign (see
+        :mod:`kdv_policy.policy.bundle`).
         Raises a :class:`~kdv_policy.errors.PolicyError` with every problem found; nothing
         is half-loaded.
         """
@@ -216,6 +221,13 @@ class Policy:
         cache_size = check.integer(cache_size, "`cache_size`")
         limits = as_limits(_checked_limits(limits))
         lang = None if lang is None else check_language(lang)
+        from kdv_policy.policy import bundle  # a small module; the bundle's parts load when used
+
+        if bundle.is_bundle(path) or verify_key is not None:
+            with paused():
+                stored = bundle.load(path, people=people, limits=limits, verify_key=verify_key)
+                return cls(stored, at=date, cache_size=cache_size, limits=limits,
+                           interpretations=interpretations, lang=lang, _content=stored.content)
         with paused():  # see kdv_policy.gcpause
             try:
                 loaded = load_program(path, people, limits=limits)
@@ -366,9 +378,7 @@ class Policy:
     def vocabulary(self) -> Vocabulary:
         """The verbs questions may use: the forms the organisation directory's ``[[actions]]`` give."""
         if self._vocabulary is None:
-            actions = [(a.id, a.name, a.aliases, a.forms) for dataset in self._loaded.datasets
-                       for a in getattr(dataset.directory, "actions", ())]
-            self._vocabulary = Vocabulary.of(actions)
+            self._vocabulary = Vocabulary.of(self._loaded.actions)
         return self._vocabulary
 
     def answer(self, question: str) -> Reply:
@@ -760,7 +770,9 @@ class Policy:
             if declares_readings(self._program):
                 open_bodies = [r[0] for r in self._model[OPEN] if isinstance(r[0], str)]
                 if open_bodies:
-                    found = Readings(self._program, self._facts, self._all_limits, self._model, open_bodies)
+                    variant, evaluate = self._variant, self._loaded.evaluate
+                    found = Readings(self._program, self._facts, self._all_limits, self._model, open_bodies,
+                                     lambda p, f, lim, s: evaluate(p, f, lim, (*variant[:4], s)))
             with self._lock:
                 self._open_readings = found
         return found  # type: ignore[return-value]
