@@ -174,6 +174,14 @@ def _forged(tmp_path: Path, kdv_path: Path, **changes: object) -> Path:
     {"program": {"files": [["evil.dl", "import os"]], "source_text": None}},
     {"program": {"files": "x", "source_text": None}},
     {"names": [[1, 2, 3]]},
+    {"name_index": {"ids": ["a"], "names": ["A"], "kinds": ["body"], "keys": ["a"], "counts": [1],
+                    "entities": [5], "groups": []}},
+    {"name_index": {"ids": ["a"], "names": ["A"], "kinds": ["body"], "keys": ["a"], "counts": [2],
+                    "entities": [0], "groups": []}},
+    {"name_index": {"ids": [1], "names": ["A"], "kinds": ["body"], "keys": [], "counts": [],
+                    "entities": [], "groups": []}},
+    {"name_index": {"ids": ["a", "b"], "names": ["A"], "kinds": ["body"], "keys": [], "counts": [],
+                    "entities": [], "groups": []}},
 ])
 def test_a_forged_bundle_is_refused_before_it_answers(tmp_path, kdv, changes):
     path = _forged(tmp_path, kdv[0], **changes)

@@ -1039,6 +1039,9 @@ class Policy:
         return Entity(id=str(value), name=str(value), kind="constant")
 
     def _name_index(self) -> NameIndex:
+        stored = self._loaded.name_index(self._variant)  # a bundle stores the index it was built with
+        if stored is not None:
+            return stored
         index = NameIndex()
         for entry in self._loaded.names:
             entity = Entity(id=entry.id, name=entry.name, kind=entry.kind)

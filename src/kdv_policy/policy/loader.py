@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from kdv_policy.data import PEOPLE_FILE, DataSet, NameEntry, load_data, load_people
 from kdv_policy.errors import (
@@ -37,6 +37,9 @@ from kdv_policy.language.syntax import Module, Query, Value
 from kdv_policy.limits import DEFAULT_LIMITS, Limits, QueryLimits
 from kdv_policy.policy import arguments
 from kdv_policy.policy.configuration import Configuration, read_configuration, unknown_adopted
+
+if TYPE_CHECKING:
+    from kdv_policy.policy.names import NameIndex
 
 RULE_SUFFIX = ".dl"
 NO_CONFIGURATION = Configuration()
@@ -163,6 +166,10 @@ class LoadedProgram:
         """The verbs of the organisation directory's ``[[actions]]``: ``(id, name, aliases, forms)``."""
         return [(a.id, a.name, tuple(a.aliases), tuple(a.forms)) for dataset in self.datasets
                 for a in getattr(dataset.directory, "actions", ())]
+
+    def name_index(self, variant: Variant) -> NameIndex | None:
+        """The name index of the ``variant`` of these files if it is stored (a bundle), else None."""
+        return None
 
     def evaluate(self, program: Program, facts: Mapping[str, Iterable[tuple[Value, ...]]], limits: Limits,
                  variant: Variant) -> Evaluation:

@@ -30,7 +30,7 @@ import os
 import re
 import threading
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +45,9 @@ SIGNATURE_BYTES = 64
 _FIXED = 16
 _TRAILER = 32 + 2 + 4
 _NAME = re.compile(r"[a-z][a-z0-9_./:-]{0,199}\Z")
-_STRINGS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_STRINGS = re.compile(rb'"[^"]*"')
+_PAIR = re.compile(rb"\[\]|\{\}")
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'[]{}"')
 
 
 def encode_section(value: object) -> bytes:
@@ -170,7 +171,7 @@ class Container:
         if len(raw) != raw_size or not inflater.eof or inflater.unconsumed_tail or inflater.unused_data:
             raise BundleError(f"the section `{name}` of `{self.shown}` is corrupted: its size is not "
                               "the one its header names")
-        depth = nesting(raw)
+        depth = nesting(raw, self._limits.max_nesting)
         if depth > self._limits.max_nesting:
             raise BundleError(f"the section `{name}` of `{self.shown}` nests {depth} deep, more than the "
                               f"limit `max_nesting` of {self._limits.max_nesting}")
@@ -183,20 +184,19 @@ class Container:
 _MISSING = object()
 
 
-def nesting(raw: bytes) -> int:
-    """How deep the arrays and objects of a JSON text nest (strings skipped), without decoding it."""
-    brackets = _STRINGS.sub(b"", raw).translate(None, _NOT_BRACKETS)
-    depth = deepest = 0
-    for opening, run in _runs(brackets):
-        depth += run if opening else -run
-        deepest = max(deepest, depth)
-    return deepest
-
-
-def _runs(brackets: bytes) -> Iterable[tuple[bool, int]]:
-    """Runs of opening and closing brackets: (opening?, length)."""
-    for match in re.finditer(rb"[\[{]+|[\]}]+", brackets):
-        yield match.group()[0] in b"[{", match.end() - match.start()
+def nesting(raw: bytes, limit: int = 1 << 30) -> int:
+    """How deep the arrays and objects of a JSON text nest (strings skipped), without decoding it:
+    each pass drops the innermost pairs of brackets (counting stops past ``limit``)."""
+    # escaped backslashes, then escaped quotes, go first: every quote left delimits a string
+    quoted = raw.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _NOT_STRUCTURE)
+    brackets = _STRINGS.sub(b"", quoted)
+    depth = 0
+    while brackets and depth <= limit:
+        brackets, dropped = _PAIR.subn(b"", brackets)
+        if not dropped:  # unbalanced: the decoder refuses it
+            break
+        depth += 1
+    return depth
 
 
 def _truncated(shown: str) -> BundleError:

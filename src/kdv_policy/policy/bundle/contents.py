@@ -37,7 +37,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from kdv_policy._version import __version__
 from kdv_policy.data.facts import Forms, NameEntry
-from kdv_policy.errors import BundleError, Diagnostic, QueryError
+from kdv_policy.errors import BundleError, Diagnostic, PolicyError, QueryError
+from kdv_policy.gcpause import paused
 from kdv_policy.language.program import Program
 from kdv_policy.language.source import Source
 from kdv_policy.language.syntax import Query, Value
@@ -45,6 +46,7 @@ from kdv_policy.limits import Limits, QueryLimits
 from kdv_policy.policy.bundle.container import Container, encode_section
 from kdv_policy.policy.configuration import Configuration
 from kdv_policy.policy.loader import Evaluation, LoadedProgram, Variant
+from kdv_policy.policy.names import NameIndex
 
 if TYPE_CHECKING:
     from kdv_policy.engine.evaluation import Engine
@@ -139,6 +141,7 @@ def sections_of(policy: Policy) -> dict[str, bytes]:
                   for e in loaded.names],
         "actions": [[a, n, list(al), list(f)] for a, n, al, f in loaded.actions],
         "constants": sorted(index[(str, v)] for v in constants),
+        "name_index": policy.names.to_data(),
     })
     meta = {"schema": SCHEMA, "kdv_policy": __version__, "content": policy._content.hex(),
             "version": policy.version, "directory": loaded.directory.name,
@@ -220,7 +223,6 @@ class StoredPolicy:
 
     def program(self) -> tuple[Program, dict[str, Source], tuple[Diagnostic, ...]]:
         """The rules, parsed and checked again from the text the bundle holds."""
-        from kdv_policy.errors import PolicyError
         from kdv_policy.language.checker import analyse
         from kdv_policy.language.parser import parse_program
 
@@ -311,7 +313,7 @@ class StoredPolicy:
         found = self._rows.get(predicate)
         if found is not None:
             return found, self._steps[predicate]
-        with self._lock:
+        with self._lock, paused():  # many small acyclic objects: see kdv_policy.gcpause
             if predicate not in self._rows:
                 arity, name = self.relations[predicate]
                 section = self.container.section(name)
@@ -338,12 +340,12 @@ class StoredPolicy:
     def _once(self, name: str, make: Any) -> Any:
         found = self._cached.get(name, _MISSING)
         if found is _MISSING:
-            with self._lock:
+            with self._lock, paused():
                 found = self._cached.get(name, _MISSING)
                 if found is _MISSING:
                     try:
                         found = make(self.container.section(name))
-                    except (KeyError, TypeError, ValueError, AttributeError) as err:
+                    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as err:
                         if isinstance(err, BundleError):
                             raise
                         raise _fail(self.shown, f"its section `{name}` cannot be read") from None
@@ -407,6 +409,15 @@ class StoredPolicy:
             return found
         result: set[str] = self._once("constants", make)
         return set(result)
+
+    def name_index(self) -> NameIndex:
+        def make(section: dict[str, Any]) -> NameIndex:
+            try:
+                return NameIndex.from_data(section)
+            except (IndexError, PolicyError):  # pydantic's ValidationError is a ValueError: caught by _once
+                raise _fail(self.shown, "its name index names an entity it does not hold") from None
+        result: NameIndex = self._once("name_index", make)
+        return result
 
     def variant(self, name: str) -> dict[str, tuple[frozenset[Row], frozenset[Row]]]:
         """A variant's changes to the model: by predicate, (rows added, rows removed)."""
@@ -516,8 +527,12 @@ class StoredModel:
             raise QueryError(f"predicate `{predicate}` is not declared") from None
 
     def materialise(self, predicates: Iterable[str] | None = None) -> None:
+        """Decode the relations ``predicates`` (every relation when None: the name index too, so
+        the first question after ``Policy.materialise()`` reads nothing more from the bundle)."""
         for p in self._stored.relations if predicates is None else predicates:
             self._model[p]
+        if predicates is None and self._changes is None:
+            self._stored.name_index()
 
     def constants(self) -> set[str]:
         found = self._stored.constants()
@@ -573,6 +588,14 @@ class BundledProgram(LoadedProgram):
     @property
     def actions(self) -> list[tuple[str, str, tuple[str, ...], tuple[str, ...]]]:
         return self._bundle.actions()
+
+    def _built(self, variant: Variant) -> bool:
+        """Whether ``variant`` is the one the bundle was built as."""
+        at, added, removed, adopted, supposed = variant
+        return at is None and not added and not removed and not supposed and adopted == self._bundle.adopted
+
+    def name_index(self, variant: Variant) -> NameIndex | None:
+        return self._bundle.name_index() if self._built(variant) else None
 
     def evaluate(self, program: Program, facts: Mapping[str, Iterable[tuple[Value, ...]]], limits: Limits,
                  variant: Variant) -> Evaluation:
