@@ -83,7 +83,8 @@ def _run(step: str, source: Path, target: Path, question: tuple[str, ...], memor
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
     command = [sys.executable, "-c", _CHILD, step, str(source), str(target), json.dumps(question), CLOCK]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, preexec_fn=bounded, check=False)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, preexec_fn=bounded,
+                          check=False)
     if done.returncode != 0:
         raise SystemExit(f"{step} of {source} failed:\n{done.stderr[-2000:]}")
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
