@@ -101,8 +101,7 @@ def test_derived_policies_are_evaluated_from_what_the_bundle_holds(kdv):
         assert b.version == a.version and b.model == a.model
         for row in sorted(a.model["may"], key=repr)[:30]:
             assert _rendered(b.holds(("may", row))) == _rendered(a.holds(("may", row)))
-    stated = next(c.head for c in rules.program.facts if c.head.predicate == "competence")
-    fact = (stated.predicate, tuple(t.value for t in stated.args))
+    fact = _stated(rules)
     changed_rules, changed_bundle = rules.with_facts(remove=[fact]), stored.with_facts(remove=[fact])
     assert changed_bundle.version == changed_rules.version
     assert changed_bundle.model == changed_rules.model != rules.model
@@ -112,6 +111,12 @@ def test_derived_policies_are_evaluated_from_what_the_bundle_holds(kdv):
         stored.ask("member(B, R), member(C, S), member(D, T)", )  # the same bound as from the rules
     with pytest.raises(QueryError):
         rules.ask("member(B, R), member(C, S), member(D, T)")
+
+
+def _stated(policy):
+    """A fact the rule files state."""
+    stated = next(c.head for c in policy.program.facts if c.head.predicate == "competence")
+    return stated.predicate, tuple(t.value for t in stated.args)
 
 
 def test_a_bundle_evaluates_nothing_to_answer(kdv, monkeypatch):
@@ -189,6 +194,13 @@ def test_a_forged_bundle_is_refused_before_it_answers(tmp_path, kdv, changes):
         policy = Policy.load(path).materialise()
         policy.names.resolve("StA")
         policy.may("Regierungsrat", "verabschieden", "Strategie").explanation.render()
+
+
+def test_a_bundle_is_built_from_a_policy_as_its_files_state_it(kdv):
+    _, rules, stored = kdv
+    for derived in (rules.at("2030-01-01"), rules.with_facts(remove=[_stated(rules)]), stored):
+        with pytest.raises(BundleError):
+            bundle.build(derived)
 
 
 def test_bundle_limits_are_named(kdv):
@@ -269,6 +281,22 @@ def test_a_store_serves_a_bundle_and_keeps_it_on_a_bad_one(tmp_path, kdv):
         assert bool(store.current.may("Regierungsrat", "verabschieden", "Strategie"))
         shutil.copy(path, served)
         assert store.reload().version == rules.version
+
+
+def test_a_store_takes_only_a_bundle_its_key_signed(tmp_path, kdv):
+    _, rules, _ = kdv
+    key = tmp_path / "ci.pem"
+    public = signing.keygen(key)
+    served = tmp_path / "served.kdvb"
+    bundle.write(bundle.build(rules, sign=key), served)
+    with PolicyStore(served, verify_key=public) as store:
+        assert store.version == rules.version
+        bundle.write(bundle.build(rules), served)  # unsigned
+        with pytest.raises(BundleError, match="is not signed"):
+            store.reload()
+        assert store.version == rules.version
+    with pytest.raises(BundleError):
+        PolicyStore(served, verify_key=public)
 
 
 def test_the_command_line_builds_and_answers_from_a_bundle(tmp_path, capsys, monkeypatch):

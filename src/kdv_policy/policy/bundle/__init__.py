@@ -65,6 +65,9 @@ def build(policy: Policy, sign: str | os.PathLike[str] | bytes | None = None) ->
 
     if isinstance(policy._loaded, BundledProgram):
         raise BundleError("the policy was loaded from a bundle; build a bundle from the policy's files")
+    if policy.as_of is not None or policy._added or policy._removed:
+        raise BundleError("a bundle holds a policy as its files state it: build it without a date or "
+                          "what-if changes (a policy loaded from the bundle answers `at` and `with_facts`)")
     key = signing.private_key(sign) if sign is not None else None
     with paused():
         return container.write(sections_of(policy), key)
