@@ -325,3 +325,17 @@ def test_the_command_line_builds_and_answers_from_a_bundle(tmp_path, capsys, mon
     assert main(["build", "kdv.kdvb", "-o", "again.kdvb"]) == 2
     assert main(["build", "-o", "missing/dir/x.kdvb", "--no-tests"]) == 2
     assert "cannot write" in capsys.readouterr().err
+
+
+def test_the_same_files_give_the_same_bundle(tmp_path):
+    """Reproducible: two builds of the bundled policy, in processes that order their sets differently."""
+    import os
+    import subprocess
+    import sys
+
+    for seed in ("1", "2"):
+        command = [sys.executable, "-m", "kdv_policy", "build", "--no-tests", "-o", f"{seed}.kdvb"]
+        done = subprocess.run(command, cwd=tmp_path, env={**os.environ, "PYTHONHASHSEED": seed},
+                              capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stderr
+    assert (tmp_path / "1.kdvb").read_bytes() == (tmp_path / "2.kdvb").read_bytes()

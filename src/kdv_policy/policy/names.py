@@ -192,10 +192,11 @@ class NameIndex:
         """The index as plain lists and strings (what a bundle stores); :meth:`from_data` restores it."""
         entities = [e for es in self._by_id.values() for e in es]
         number = {e: i for i, e in enumerate(entities)}
+        keys = sorted(self._by_key)  # the same index gives the same data, whatever the order of its sets
         return {"ids": [e.id for e in entities], "names": [e.name for e in entities],
-                "kinds": [e.kind for e in entities], "keys": list(self._by_key),
-                "counts": [len(found) for found in self._by_key.values()],
-                "entities": [number[e] for found in self._by_key.values() for e in found.values()],
+                "kinds": [e.kind for e in entities], "keys": keys,
+                "counts": [len(self._by_key[key]) for key in keys],
+                "entities": [number[e] for key in keys for e in self._by_key[key].values()],
                 "groups": [[kind, group, [[m.id, m.name, m.kind] for m in members]]
                            for (kind, group), members in self._groups.items()]}
 
