@@ -179,6 +179,13 @@ def _forged(tmp_path: Path, kdv_path: Path, **changes: object) -> Path:
     {"program": {"files": [["evil.dl", "import os"]], "source_text": None}},
     {"program": {"files": "x", "source_text": None}},
     {"names": [[1, 2, 3]]},
+    {"facts": {"role": [10**9]}},
+    {"facts": {"undeclared": [0]}},
+    {"origins": {"role": [[10**6, "organisation.toml:1: roles.x"]]}},
+    {"origins": {"role": [["0", 1]]}},
+    {"variant__0": {"added": {"undeclared": [0]}, "removed": {}}},
+    {"variant__0": {"added": {}}},
+    {"constants": [-1]},
     {"name_index": {"ids": ["a"], "names": ["A"], "kinds": ["body"], "keys": ["a"], "counts": [1],
                     "entities": [5], "groups": []}},
     {"name_index": {"ids": ["a"], "names": ["A"], "kinds": ["body"], "keys": ["a"], "counts": [2],
@@ -189,11 +196,16 @@ def _forged(tmp_path: Path, kdv_path: Path, **changes: object) -> Path:
                     "entities": [], "groups": []}},
 ])
 def test_a_forged_bundle_is_refused_before_it_answers(tmp_path, kdv, changes):
-    path = _forged(tmp_path, kdv[0], **changes)
-    with pytest.raises(BundleError):
+    def use(path):
         policy = Policy.load(path).materialise()
         policy.names.resolve("StA")
         policy.may("Regierungsrat", "verabschieden", "Strategie").explanation.render()
+        policy._loaded.origin("role", ("regierungsrat",))
+        policy._engine.constants()
+
+    use(_forged(tmp_path, kdv[0]))  # rewritten unchanged, it is used without a problem
+    with pytest.raises(BundleError):
+        use(_forged(tmp_path, kdv[0], **changes))
 
 
 def test_a_bundle_is_built_from_a_policy_as_its_files_state_it(kdv):

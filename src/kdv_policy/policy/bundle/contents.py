@@ -233,6 +233,9 @@ class StoredPolicy:
             source_text = section["source_text"]
             if not isinstance(files, list) or (source_text is not None and not isinstance(source_text, str)):
                 raise TypeError
+            if source_text is not None and len(source_text.encode("utf-8")) > limits.max_rule_file_bytes:
+                raise BundleError(f"the governance text of `{shown}` is larger than the limit "
+                                  f"`max_rule_file_bytes` of {limits.max_rule_file_bytes:,} bytes")
             sources = {}
             for path, text in files:
                 if not isinstance(path, str) or not isinstance(text, str):
