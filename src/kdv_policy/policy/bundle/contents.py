@@ -53,6 +53,8 @@ if TYPE_CHECKING:
     from kdv_policy.policy.api import Policy
 
 SCHEMA = 1
+SECTIONS = ("meta", "program", "values", "facts", "origins", "names", "actions", "constants", "name_index")
+"""The sections every bundle holds, besides one a relation and one a variant (checked on load)."""
 Row = tuple[Value, ...]
 _MAX_INT = 10**18
 _T = TypeVar("_T")
@@ -213,6 +215,10 @@ class StoredPolicy:
             if isinstance(err, BundleError):
                 raise
             raise _fail(shown, "its description (`meta`) lacks a part or has one of the wrong kind") from None
+        missing = [name for name in SECTIONS if name not in container]
+        if missing:
+            raise BundleError(f"`{shown}` lacks the section `{missing[0]}`: it is incomplete, or of an older "
+                              "build; build it again")
         self._values: list[Value] | None = None
         self._rows: dict[str, frozenset[Row]] = {}
         self._steps: dict[str, dict[Row, int]] = {}
