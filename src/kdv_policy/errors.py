@@ -339,3 +339,8 @@ def expect(value: object, cls: type | tuple[type, ...], what: str) -> None:
     names = " or ".join(f"`{c.__name__}`" for c in classes)
     raise ArgumentError(f"{what} must be a {names}, not {kind_of(value)}")
 
+
+
+class BundleError(PolicyLoadError):
+    """A policy bundle that cannot be used: not a bundle, truncated, corrupted, of another format,
+    over a limit, or not signed by the key it must be signed with."""

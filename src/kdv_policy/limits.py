@@ -80,6 +80,14 @@ class Limits:
     query: QueryLimits = QueryLimits()
     """Bounds on an ad-hoc query (:class:`QueryLimits`)."""
 
+    # -- bundles (python -m kdv_policy build) ----------------------------------------------------
+    max_bundle_bytes: int = 512 * MiB
+    """One policy bundle file (``*.kdvb``): an organisation of 100,000 persons takes about 20 MiB."""
+    max_bundle_sections: int = 10_000
+    """Sections of one bundle (about three a predicate)."""
+    max_bundle_section_bytes: int = 1024 * MiB
+    """One section of a bundle, decompressed (checked before it is decompressed)."""
+
     @classmethod
     def names(cls) -> tuple[str, ...]:
         """The names ``--limit NAME=VALUE`` accepts: every integer field."""

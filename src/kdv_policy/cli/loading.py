@@ -95,7 +95,7 @@ def load_policy(args: argparse.Namespace, *, name_it: bool) -> tuple[Policy, Loc
         location = locate(args.rules)
         policy = Policy.load(location.path, at=getattr(args, "at", None),
                              people=getattr(args, "people", None), limits=limits_from(args.limit),
-                             lang=getattr(args, "lang", None))
+                             lang=getattr(args, "lang", None), verify_key=getattr(args, "verify_key", None))
         policy = with_interpretations(policy, args)
     except PolicyError as err:
         print(err.render(), file=sys.stderr)

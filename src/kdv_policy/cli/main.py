@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from kdv_policy._version import __version__
 from kdv_policy.cli.ask import cmd_explain, cmd_query
 from kdv_policy.cli.authoring import cmd_check, cmd_fmt, cmd_graph, cmd_interpretations, cmd_test
+from kdv_policy.cli.build import add_build_commands, add_verify_key_option
 from kdv_policy.cli.diff import cmd_diff
 from kdv_policy.cli.loading import add_interpretation_options, add_limit_option
 from kdv_policy.cli.output import EXIT_BAD_INPUT, PROG, reader_gone
@@ -74,6 +75,7 @@ def _policy_options(parser: argparse.ArgumentParser, people: bool = True) -> Non
                             help="people file: persons and the roles they hold (e.g. examples/people.toml)")
         parser.add_argument("--at", metavar="YYYY-MM-DD",
                             help="ask as of this date (default: timeless, everything the text says)")
+    add_verify_key_option(parser)
 
 
 def _lang_option(parser: argparse.ArgumentParser) -> None:
@@ -274,6 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     interpretations.set_defaults(func=cmd_interpretations)
     add_trace_command(sub, DEFAULT_POLICY)
     add_report_command(sub, DEFAULT_POLICY)
+    add_build_commands(sub, DEFAULT_POLICY)
     return parser
 
 

@@ -45,7 +45,7 @@ from kdv_policy.policy.audit import AUDIT_LOGGER
 from kdv_policy.policy.diff import PolicyDiff
 from kdv_policy.policy.diff import diff as diff_policies
 from kdv_policy.policy.explain import ProofNode, Prover, WhyNot
-from kdv_policy.policy.loader import LoadedProgram, load_program
+from kdv_policy.policy.loader import LoadedProgram, Variant, load_program
 from kdv_policy.policy.names import NameIndex, UnknownNameError
 from kdv_policy.policy.readings import OPEN, Readings, declares_readings
 from kdv_policy.policy.results import (
@@ -165,7 +165,9 @@ class Policy:
                 raise QueryError("this policy has no dated facts: it declares no `as_of/1`, "
                                  "so it cannot be asked as of a date")
             facts.setdefault("as_of", []).append((at,))
-        self._engine: Engine | RequestModel = Engine(self._program, facts, self._all_limits)
+        self._variant: Variant = (at, self._added, self._removed, self._adopted, ())
+        self._engine: Engine | RequestModel = loaded.evaluate(
+            self._program, facts, self._all_limits, self._variant)
         self._base: Policy = self  # the policy without a request's rows (with_input)
         self._input: Mapping[str, frozenset[Row]] = {}
         self._requests: RequestEvaluator | None = None  # made on the first with_input
@@ -198,6 +200,7 @@ class Policy:
         limits: Limits | QueryLimits | None = None,
         interpretations: Iterable[str] | None = None,
         lang: str | None = None,
+        verify_key: str | os.PathLike[str] | bytes | None = None,
     ) -> Policy:
         """Load the policy directory at ``path`` (the bundled governance when omitted).
 
@@ -211,6 +214,10 @@ class Policy:
         ``lang`` (``"de"`` or ``"en"``) is the language of the answers' summaries and
         explanations; None takes ``[policy] language`` of ``policy.toml`` (English without
         one; German for the bundled policy). Ids, JSON keys and cited sentences do not change.
+        ``path`` may also be a policy bundle (``*.kdvb``, built by ``python -m kdv_policy build``):
+        the policy answers from the model it stores, evaluating nothing; ``verify_key`` (an Ed25519
+        public key: a PEM file or its bytes) refuses a bundle it did not sign (see
+        :mod:`kdv_policy.policy.bundle`).
         Raises a :class:`~kdv_policy.errors.PolicyError` with every problem found; nothing
         is half-loaded.
         """
@@ -220,6 +227,13 @@ class Policy:
         cache_size = check.integer(cache_size, "`cache_size`")
         limits = as_limits(_checked_limits(limits))
         lang = None if lang is None else check_language(lang)
+        from kdv_policy.policy import bundle  # a small module; the bundle's parts load when used
+
+        if bundle.is_bundle(path) or verify_key is not None:
+            with paused():
+                stored = bundle.load(path, people=people, limits=limits, verify_key=verify_key)
+                return cls(stored, at=date, cache_size=cache_size, limits=limits,
+                           interpretations=interpretations, lang=lang, _content=stored.content)
         with paused():  # see kdv_policy.gcpause
             try:
                 loaded = load_program(path, people, limits=limits)
@@ -456,9 +470,7 @@ class Policy:
     def vocabulary(self) -> Vocabulary:
         """The verbs questions may use: the forms the organisation directory's ``[[actions]]`` give."""
         if self._vocabulary is None:
-            actions = [(a.id, a.name, a.aliases, a.forms) for dataset in self._loaded.datasets
-                       for a in getattr(dataset.directory, "actions", ())]
-            self._vocabulary = Vocabulary.of(actions)
+            self._vocabulary = Vocabulary.of(self._loaded.actions)
         return self._vocabulary
 
     def answer(self, question: str) -> Reply:
@@ -853,7 +865,9 @@ class Policy:
             if declares_readings(self._program):
                 open_bodies = [r[0] for r in self._model[OPEN] if isinstance(r[0], str)]
                 if open_bodies:
-                    found = Readings(self._program, self._facts, self._all_limits, self._model, open_bodies)
+                    variant, evaluate = self._variant, self._loaded.evaluate
+                    found = Readings(self._program, self._facts, self._all_limits, self._model, open_bodies,
+                                     lambda p, f, lim, s: evaluate(p, f, lim, (*variant[:4], s)))
             with self._lock:
                 self._open_readings = found
         return found  # type: ignore[return-value]
@@ -1120,6 +1134,9 @@ class Policy:
         return Entity(id=str(value), name=str(value), kind="constant")
 
     def _name_index(self) -> NameIndex:
+        stored = self._loaded.name_index(self._variant)  # a bundle stores the index it was built with
+        if stored is not None:
+            return stored
         index = NameIndex()
         for entry in self._loaded.names:
             entity = Entity(id=entry.id, name=entry.name, kind=entry.kind)

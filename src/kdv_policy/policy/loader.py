@@ -8,11 +8,13 @@ problem found, and never returns a partial program.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from kdv_policy.data import PEOPLE_FILE, DataSet, NameEntry, load_data, load_people
 from kdv_policy.errors import (
@@ -31,10 +33,13 @@ from kdv_policy.language.parser import parse_program
 from kdv_policy.language.program import Program
 from kdv_policy.language.quotes import SOURCE_TEXT
 from kdv_policy.language.source import Source
-from kdv_policy.language.syntax import Module
-from kdv_policy.limits import DEFAULT_LIMITS, Limits
+from kdv_policy.language.syntax import Module, Query, Value
+from kdv_policy.limits import DEFAULT_LIMITS, Limits, QueryLimits
 from kdv_policy.policy import arguments
 from kdv_policy.policy.configuration import Configuration, read_configuration, unknown_adopted
+
+if TYPE_CHECKING:
+    from kdv_policy.policy.names import NameIndex
 
 RULE_SUFFIX = ".dl"
 NO_CONFIGURATION = Configuration()
@@ -92,6 +97,31 @@ def read_source(path: Path, display: str, limits: Limits = DEFAULT_LIMITS) -> So
     return Source(display, read_text(path, display, limit=limits.max_rule_file_bytes))
 
 
+Variant = tuple[datetime.date | None, tuple[tuple[str, tuple[Value, ...]], ...],
+                tuple[tuple[str, tuple[Value, ...]], ...], tuple[str, ...], tuple[str, ...]]
+"""Which model of a policy's files: ``(as of, facts added, facts removed, interpretations adopted,
+open bodies supposed otherwise)`` (see :meth:`LoadedProgram.evaluate`)."""
+
+
+class Evaluation(Protocol):
+    """What the answers read of an evaluated model: the :class:`~kdv_policy.engine.evaluation.Engine`,
+    or the model a bundle stores (:mod:`kdv_policy.policy.bundle`)."""
+
+    @property
+    def model(self) -> Mapping[str, frozenset[tuple[Value, ...]]]: ...
+
+    @property
+    def steps(self) -> Mapping[str, Mapping[tuple[Value, ...], int]]: ...
+
+    def relation(self, predicate: str) -> frozenset[tuple[Value, ...]]: ...
+
+    def materialise(self, predicates: Iterable[str] | None = None) -> None: ...
+
+    def constants(self) -> set[str]: ...
+
+    def query(self, query: Query, limits: QueryLimits | None = None) -> tuple[dict[str, Value], ...]: ...
+
+
 @dataclass(frozen=True)
 class LoadedProgram:
     """A checked program with the sources it came from and the checker's warnings."""
@@ -130,6 +160,24 @@ class LoadedProgram:
             if found is not None:
                 return found
         return None
+
+    @property
+    def actions(self) -> list[tuple[str, str, tuple[str, ...], tuple[str, ...]]]:
+        """The verbs of the organisation directory's ``[[actions]]``: ``(id, name, aliases, forms)``."""
+        return [(a.id, a.name, tuple(a.aliases), tuple(a.forms)) for dataset in self.datasets
+                for a in getattr(dataset.directory, "actions", ())]
+
+    def name_index(self, variant: Variant) -> NameIndex | None:
+        """The name index of the ``variant`` of these files if it is stored (a bundle), else None."""
+        return None
+
+    def evaluate(self, program: Program, facts: Mapping[str, Iterable[tuple[Value, ...]]], limits: Limits,
+                 variant: Variant) -> Evaluation:
+        """The model of ``program`` over ``facts``, the ``variant`` of these files: an engine that
+        evaluates each relation on first use (a bundle answers from the models it stores)."""
+        from kdv_policy.engine.evaluation import Engine
+
+        return Engine(program, facts, limits)
 
 
 def analyse_directory(

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from kdv_policy.errors import PolicyError
 from kdv_policy.policy import arguments as check
@@ -186,6 +187,43 @@ class NameIndex:
                 if (not kinds or e.kind in kinds) and e not in out:
                     out.append(e)
         return out[:limit]
+
+    def to_data(self) -> dict[str, list[Any]]:
+        """The index as plain lists and strings (what a bundle stores); :meth:`from_data` restores it."""
+        entities = [e for es in self._by_id.values() for e in es]
+        number = {e: i for i, e in enumerate(entities)}
+        keys = sorted(self._by_key)  # the same index gives the same data, whatever the order of its sets
+        return {"ids": [e.id for e in entities], "names": [e.name for e in entities],
+                "kinds": [e.kind for e in entities], "keys": keys,
+                "counts": [len(self._by_key[key]) for key in keys],
+                "entities": [number[e] for key in keys for e in self._by_key[key].values()],
+                "groups": [[kind, group, [[m.id, m.name, m.kind] for m in members]]
+                           for (kind, group), members in self._groups.items()]}
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> NameIndex:
+        """The index :meth:`to_data` gave (a TypeError, ValueError or IndexError when it is not that)."""
+        index = cls()
+        entities = [Entity(id=i, name=n, kind=k) for i, n, k in zip(data["ids"], data["names"], data["kinds"],
+                                                                      strict=True)]
+        by_id = index._by_id
+        for e in entities:
+            by_id.setdefault(e.id, []).append(e)
+        labelled = [(f"{e.kind}:{e.id}", e) for e in entities]
+        listed: list[int] = data["entities"]
+        by_key = index._by_key
+        start = 0
+        for key, count in zip(data["keys"], data["counts"], strict=True):
+            if type(key) is not str or type(count) is not int or count < 0:
+                raise TypeError("a key is a string with a count of entities")
+            by_key[key] = dict(labelled[i] for i in listed[start:start + count])
+            start += count
+        if start != len(listed):
+            raise ValueError("the keys name another number of entities")
+        for kind, group, members in data["groups"]:
+            index._groups[(check.text(kind, "a kind"), check.text(group, "a group"))] = tuple(
+                Entity(id=i, name=n, kind=k) for i, n, k in members)
+        return index
 
 
 def _kinds(kinds: object) -> tuple[str, ...]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Callable, Iterable, Mapping
+from typing import Protocol
 
 from kdv_policy.engine.evaluation import Engine
 from kdv_policy.errors import QueryError
@@ -38,6 +39,15 @@ Model = Mapping[str, frozenset[tuple[Value, ...]]]
 Row = tuple[Value, ...]
 
 
+class _Evaluated(Protocol):
+    @property
+    def model(self) -> Model: ...
+
+
+Evaluate = Callable[[Program, Mapping[str, list[tuple]], Limits, tuple[str, ...]], _Evaluated]
+"""Makes the model of a reading: (program, facts, limits, the open bodies supposed otherwise) → model."""
+
+
 def declares_readings(program: Program) -> bool:
     """Whether the program declares ``open_existence/1`` and ``suppose_otherwise/1``."""
     decls = program.declarations
@@ -48,7 +58,7 @@ class Readings:
     """The models of every reading of the open bodies of one policy, each evaluated on first use."""
 
     def __init__(self, program: Program, facts: Mapping[str, list[tuple]], limits: Limits,
-                 base: Model, open_bodies: Iterable[str]) -> None:
+                 base: Model, open_bodies: Iterable[str], evaluate: Evaluate | None = None) -> None:
         self.open: tuple[str, ...] = tuple(sorted(open_bodies))
         if len(self.open) > MAX_OPEN:
             shown = ", ".join(f"`{b}`" for b in self.open)
@@ -57,6 +67,8 @@ class Readings:
                 f"{MAX_OPEN} are weighed at once. Give their phases a `started` date in the "
                 "organisation directory, or ask without a date")
         self._program, self._facts, self._limits = program, facts, limits
+        # how a reading's model is made: evaluated (an Engine), or read from a bundle that stores it
+        self._evaluate: Evaluate = evaluate or (lambda p, f, lim, supposed: Engine(p, f, lim))
         self._models: dict[frozenset[str], Model] = {frozenset(): base}
         self._lock = threading.Lock()
 
@@ -68,7 +80,7 @@ class Readings:
                 if model is None:
                     facts = dict(self._facts)
                     facts[SUPPOSE] = [*facts.get(SUPPOSE, ()), *((b,) for b in sorted(supposed))]
-                    model = Engine(self._program, facts, self._limits).model
+                    model = self._evaluate(self._program, facts, self._limits, tuple(sorted(supposed))).model
                     self._models[supposed] = model
         return model
 

@@ -82,14 +82,17 @@ class _LoadOptions(TypedDict):
     people: str | os.PathLike | None
     cache_size: int
     limits: Limits | QueryLimits | None
+    verify_key: str | os.PathLike[str] | bytes | None
 
 
 class PolicyStore:
     """Holds the current version of a policy directory and replaces it only with a good one.
 
     ``validate`` (default: the directory's policy tests, if it has any) is called with a
-    freshly loaded policy and raises to reject it. ``poll_interval`` (seconds) starts a
-    daemon thread that reloads when the files change; stop it with :meth:`close`.
+    freshly loaded policy and raises to reject it. ``path`` may be a bundle (``*.kdvb``): each
+    version is then read from it, and with ``verify_key`` only a bundle that key signed is taken.
+    ``poll_interval`` (seconds) starts a daemon thread that reloads when the files change; stop
+    it with :meth:`close`.
     """
 
     def __init__(
@@ -102,10 +105,12 @@ class PolicyStore:
         limits: Limits | QueryLimits | None = None,
         validate: Callable[[Policy], None] | None = None,
         poll_interval: float | None = None,
+        verify_key: str | os.PathLike[str] | bytes | None = None,
     ) -> None:
         self._path = Path(path) if path is not None else bundled_rules()
         self._people = Path(people) if people is not None else None
-        self._options = _LoadOptions(at=at, people=people, cache_size=cache_size, limits=limits)
+        self._options = _LoadOptions(at=at, people=people, cache_size=cache_size, limits=limits,
+                                     verify_key=verify_key)
         test_limits = as_limits(limits)
         self._validate = validate if validate is not None else (
             lambda p: run_policy_tests(p, self._people, test_limits))
