@@ -38,14 +38,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from pyDatalog import pyDatalog, pyEngine, pyParser
 
 from kdv_policy.engine.bounds import Statistics
 from kdv_policy.engine.compile import Args, Row, Rule, Term, Var, compile_body, compile_rule
 from kdv_policy.engine.encoding import decode, encode
-from kdv_policy.engine.evaluation import Engine
 from kdv_policy.engine.refusals import too_many_rows, too_much_work
 from kdv_policy.errors import EngineError, QueryError, shorten
 from kdv_policy.gcpause import paused
@@ -59,6 +58,21 @@ STRATUM_STEPS = 1 << 40
 STRATUM_STEPS`` on (engine/evaluation.py)."""
 
 InputRows = Mapping[str, Iterable[tuple[Value, ...]]]
+
+
+class Evaluated(Protocol):
+    """What a request reads of the evaluated model: the :class:`~kdv_policy.engine.evaluation.Engine`
+    or a model stored in a bundle."""
+
+    @property
+    def model(self) -> Mapping[str, frozenset[tuple[Value, ...]]]: ...
+
+    @property
+    def steps(self) -> Mapping[str, Mapping[tuple[Value, ...], int]]: ...
+
+    def materialise(self, predicates: Iterable[str] | None = None) -> None: ...
+
+    def constants(self) -> set[str]: ...
 """A request's rows: input relation -> its rows, each a tuple of values."""
 
 
@@ -184,7 +198,7 @@ class RequestEvaluator:
     """Evaluates the request-dependent rules of a program for one request's rows at a time, over
     an :class:`Engine` of the same program (whose input relations hold no rows but stated ones)."""
 
-    def __init__(self, engine: Engine, program: Program, limits: Limits = DEFAULT_LIMITS) -> None:
+    def __init__(self, engine: Evaluated, program: Program, limits: Limits = DEFAULT_LIMITS) -> None:
         self.engine = engine
         self._program = program
         self._limits = limits

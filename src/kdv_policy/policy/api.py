@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from cachetools import FIFOCache
 
 from kdv_policy.data.facts import Forms
-from kdv_policy.engine.evaluation import Engine
 from kdv_policy.engine.requests import RequestEvaluator, RequestModel
 from kdv_policy.errors import ArgumentError, Diagnostic, PolicyLoadError, QueryError
 from kdv_policy.gcpause import paused
@@ -45,7 +44,7 @@ from kdv_policy.policy.audit import AUDIT_LOGGER
 from kdv_policy.policy.diff import PolicyDiff
 from kdv_policy.policy.diff import diff as diff_policies
 from kdv_policy.policy.explain import ProofNode, Prover, WhyNot
-from kdv_policy.policy.loader import LoadedProgram, Variant, load_program
+from kdv_policy.policy.loader import Evaluation, LoadedProgram, Variant, load_program
 from kdv_policy.policy.names import NameIndex, UnknownNameError
 from kdv_policy.policy.readings import OPEN, Readings, declares_readings
 from kdv_policy.policy.results import (
@@ -166,7 +165,7 @@ class Policy:
                                  "so it cannot be asked as of a date")
             facts.setdefault("as_of", []).append((at,))
         self._variant: Variant = (at, self._added, self._removed, self._adopted, ())
-        self._engine: Engine | RequestModel = loaded.evaluate(
+        self._engine: Evaluation | RequestModel = loaded.evaluate(
             self._program, facts, self._all_limits, self._variant)
         self._base: Policy = self  # the policy without a request's rows (with_input)
         self._input: Mapping[str, frozenset[Row]] = {}
@@ -365,7 +364,7 @@ class Policy:
         if self._requests is None:
             with self._lock:
                 if self._requests is None:
-                    assert isinstance(self._engine, Engine)  # a policy not scoped to a request
+                    assert not isinstance(self._engine, RequestModel)  # a policy not scoped to a request
                     self._requests = RequestEvaluator(self._engine, self._program, self._all_limits)
         return self._requests
 
