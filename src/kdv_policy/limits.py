@@ -75,6 +75,11 @@ class Limits:
     query: QueryLimits = QueryLimits()
     """Bounds on an ad-hoc query (:class:`QueryLimits`)."""
 
+    # -- reading a people database -------------------------------------------------------------
+    max_people_rows: int = 1_000_000
+    """Rows of one table of a people database (persons, aliases, assignments), counted before
+    they are read."""
+
     @classmethod
     def names(cls) -> tuple[str, ...]:
         """The names ``--limit NAME=VALUE`` accepts: every integer field."""
