@@ -24,8 +24,11 @@ from pathlib import Path
 
 def server_binaries() -> Path | None:
     """The directory of ``initdb`` and ``pg_ctl`` (the newest installed version), or None."""
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-                   key=lambda p: int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0)
+    def version(path: str) -> int:
+        name = Path(path).parent.parent.name
+        return int(name) if name.isdigit() else 0
+
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=version)
     if found:
         return Path(found[-1]).parent
     on_path = shutil.which("initdb")
@@ -87,7 +90,8 @@ class PostgresServer:
                                 timeout=120, check=False, cwd=self.root)
         if result.returncode != 0:
             log = self.log.read_text(errors="replace") if self.log.exists() else ""
-            raise RuntimeError(f"{program} failed ({result.returncode}): {result.stderr}{result.stdout}\n{log}")
+            raise RuntimeError(f"{program} failed ({result.returncode}): "
+                               f"{result.stderr}{result.stdout}\n{log}")
 
     def start(self) -> None:
         options = f"-p {self.port} -k {self.sockets} -c listen_addresses=127.0.0.1 -c fsync=off"
@@ -135,3 +139,12 @@ def _has_user(name: str) -> bool:
     except KeyError:
         return False
     return True
+
+
+def new_database(kind: str, tmp_path: Path, request: object) -> str:
+    """An empty database of ``kind`` (``sqlite``: a file under ``tmp_path``; ``postgresql``: a new
+    database of the session's server, the ``postgres_server`` fixture), its URL."""
+    if kind == "sqlite":
+        return f"sqlite:///{tmp_path}/kdv-{len(list(tmp_path.glob('kdv-*.db')))}.db"
+    server = request.getfixturevalue("postgres_server")  # type: ignore[attr-defined]
+    return server.create_database()

@@ -181,7 +181,7 @@ def _analyse_directory(
 
     people_data = None
     if people is None and root.is_dir():
-        people = _configured_people(root, limits)
+        people = configured_people(root, limits)
     if people is not None:
         people_data = _data_file(lambda: _load_people(people, data, limits), problems)
     elif root.is_dir() and os.path.lexists(root / PEOPLE_FILE):  # if it is no regular file, loading says so
@@ -210,7 +210,7 @@ def _load_people(people: str | os.PathLike, data: DataSet | None, limits: Limits
     return load_people(people, data, limits)
 
 
-def _configured_people(root: Path, limits: Limits) -> str | None:
+def configured_people(root: Path, limits: Limits) -> str | None:
     """``[people]`` of the directory's ``policy.toml``: a database URL (or ``env:NAME``), resolved
     against the directory for a relative SQLite file; None without one (or when ``policy.toml``
     is bad, which :func:`_configuration` reports)."""

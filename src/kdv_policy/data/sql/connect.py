@@ -18,10 +18,21 @@ CONNECT_TIMEOUT = 10
 """Seconds to wait for a database to accept a connection."""
 
 
-def make_engine(location: str, **options: Any) -> Engine:
+def make_engine(location: str, *, create: bool = False, **options: Any) -> Engine:
     """An engine for a URL (or ``env:NAME``): psycopg 3 for PostgreSQL, a busy timeout and
-    foreign keys for SQLite; a bounded connection timeout for both."""
+    foreign keys for SQLite; a bounded connection timeout for both. A SQLite file must exist
+    unless ``create`` (reading never leaves an empty database behind)."""
     url = driver_url(resolve_url(location))
+    if not create and url.startswith("sqlite"):
+        from sqlalchemy.engine import make_url
+
+        try:
+            database = make_url(url).database
+        except (SQLAlchemyError, ValueError) as err:
+            raise PolicyLoadError(f"cannot use the database URL `{shown_url(url)}`: {reason(err)}") from None
+        if database and database != ":memory:" and not Path(database).is_file():
+            raise PolicyLoadError(f"the SQLite database `{database}` does not exist; create it with "
+                                  f"`python -m kdv_policy people migrate {shown_url(url)}`")
     connect_args: dict[str, Any] = {}
     if url.startswith("sqlite"):
         connect_args["timeout"] = 30  # seconds another writer may hold the file's lock
@@ -57,7 +68,7 @@ def migrate(location: str, revision: str = "head") -> str:
     from alembic import command
     from alembic.config import Config
 
-    engine = make_engine(location)
+    engine = make_engine(location, create=True)
     try:
         with engine.begin() as connection:
             config = Config()

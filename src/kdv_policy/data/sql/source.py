@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import itertools
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ class SqlPeople(DataSet):
 
     url: str = ""
     counter: int = 0
+    location: str = field(default="", repr=False)  # as given (a URL, or env:NAME): to watch it
     content: bytes = field(default=b"", repr=False)
 
     @property
@@ -65,8 +67,10 @@ class _RowOrigins(Origins):
                 for predicate, row in rows:
                     found.setdefault((predicate, row), entry)
             self._found = found
-        entry = self._found.get(key)
-        return f"{self._shown}: {row_key(entry, self._people)}" if entry is not None else None
+        found_entry = self._found.get(key)
+        return f"{self._shown}: {row_key(found_entry, self._people)}" if found_entry is not None else None
+
+    # the base class's other attributes are never used: a database has no lines to show
 
 
 def load_people_sql(location: str, organisation: DataSet | None,
@@ -89,7 +93,8 @@ def load_people_sql(location: str, organisation: DataSet | None,
         engine.dispose()
     people = validate_rows(raw, organisation, shown)
     return SqlPeople(Path(shown), people, people_rows(people), people_name_table(people),
-                     _RowOrigins(shown, people), url=shown, counter=counter, content=canonical(raw))
+                     _RowOrigins(shown, people), url=shown, counter=counter, content=canonical(raw),
+                     location=location)
 
 
 def change_counter(connection: Connection) -> int:
@@ -109,26 +114,27 @@ def read_rows(connection: Connection, shown: str, limits: Limits) -> tuple[int, 
                 f"the table `{table.name}` of the people database `{shown}` holds {count:,} rows, more "
                 f"than the limit `max_people_rows` of {limits.max_people_rows:,}",
                 (Diagnostic("data-limit", Severity.ERROR,
-                            f"{shown}: {table.name}: {count:,} rows, more than `max_people_rows` "
-                            f"({limits.max_people_rows:,})", None,
+                            f"the table `{table.name}` of the people database `{shown}` holds {count:,} "
+                            f"rows, more than the limit `max_people_rows` of {limits.max_people_rows:,}", None,
                             "raise it with `Limits(max_people_rows=...)` or `--limit max_people_rows=...`"),))
     aliases: dict[str, list[str]] = {}
-    for person_id, alias in connection.execute(
+    for alias_row in connection.execute(
             select(person_aliases.c.person_id, person_aliases.c.alias)
             .order_by(person_aliases.c.person_id, person_aliases.c.position)):
-        aliases.setdefault(person_id, []).append(alias)
+        aliases.setdefault(alias_row[0], []).append(alias_row[1])
     roles: dict[str, list[dict[str, Any]]] = {}
-    for person_id, role, valid_from, valid_until in connection.execute(
+    for held in connection.execute(
             select(assignments.c.person_id, assignments.c.role, assignments.c.valid_from,
                    assignments.c.valid_until)
             .order_by(assignments.c.person_id, assignments.c.valid_from, assignments.c.role)):
-        entry: dict[str, Any] = {"role": role, "from": _date(valid_from)}
-        if valid_until is not None:
-            entry["until"] = _date(valid_until)
-        roles.setdefault(person_id, []).append(entry)
+        entry: dict[str, Any] = {"role": held[1], "from": _date(held[2])}
+        if held[3] is not None:
+            entry["until"] = _date(held[3])
+        roles.setdefault(held[0], []).append(entry)
     rows = []
-    for person_id, name in connection.execute(select(persons.c.id, persons.c.name).order_by(persons.c.id)):
-        person: dict[str, Any] = {"id": person_id, "name": name}
+    for person_row in connection.execute(select(persons.c.id, persons.c.name).order_by(persons.c.id)):
+        person_id = person_row[0]
+        person: dict[str, Any] = {"id": person_id, "name": person_row[1]}
         if person_id in aliases:
             person["aliases"] = aliases[person_id]
         if person_id in roles:
@@ -186,7 +192,7 @@ def overlaps(people: PeopleDirectory) -> list[Problem]:
             by_role.setdefault(a.role, []).append((index, a))
         for held in by_role.values():
             held.sort(key=lambda item: item[1].from_)
-            for (_, before), (index, after) in zip(held, held[1:], strict=False):
+            for (_, before), (index, after) in itertools.pairwise(held):
                 if before.until is None or before.until >= after.from_:
                     end = before.until.isoformat() if before.until else "open-ended"
                     problems.append(Problem(
@@ -210,7 +216,7 @@ def _problem_location(problem: Problem, raw: dict[str, Any]) -> str:
     entry = problem.entry.removeprefix("persons.")
     if ".roles[" in entry:
         person_id, index = entry.split(".roles[", 1)
-        person = next((p for p in raw.get("persons", ()) if p.get("id") == person_id), {})
+        person: dict[str, Any] = next((p for p in raw.get("persons", ()) if p.get("id") == person_id), {})
         roles = person.get("roles") or []
         position = int(index.rstrip("]"))
         assignment = roles[position] if position < len(roles) else {}
@@ -224,7 +230,7 @@ def _error_location(loc: tuple[Any, ...], raw: dict[str, Any]) -> str:
     rows = raw.get("persons", [])
     if len(loc) < 2 or not isinstance(loc[1], int) or loc[1] >= len(rows):
         return "persons"
-    person = rows[loc[1]]
+    person: dict[str, Any] = rows[loc[1]]
     person_id = person.get("id")
     rest = loc[2:]
     if rest[:1] == ("roles",) and len(rest) >= 2 and isinstance(rest[1], int):

@@ -46,10 +46,10 @@ def import_people(path: str | Path, location: str, organisation: DataSet | None,
                   for p in people.persons for i, a in enumerate(p.aliases)]
     assignment_rows = [{"person_id": p.id, "role": a.role, "valid_from": a.from_, "valid_until": a.until}
                        for p in people.persons for a in p.roles]
-    for table, rows in (("persons", person_rows), ("person_aliases", alias_rows),
-                        ("assignments", assignment_rows)):
+    for name, rows in (("persons", person_rows), ("person_aliases", alias_rows),
+                       ("assignments", assignment_rows)):
         if len(rows) > limits.max_people_rows:
-            raise PolicyLoadError(f"`{shown_file}` gives {len(rows):,} rows for the table `{table}`, more "
+            raise PolicyLoadError(f"`{shown_file}` gives {len(rows):,} rows for the table `{name}`, more "
                                   f"than the limit `max_people_rows` of {limits.max_people_rows:,}")
     url = resolve_url(location)
     engine = make_engine(url)
