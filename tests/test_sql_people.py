@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from pgserver import new_database
 from sqlalchemy import create_engine, delete, insert, text, update
 
 from kdv_policy import Policy
@@ -29,6 +28,7 @@ from kdv_policy.data.sql.transfer import export_people, import_people
 from kdv_policy.errors import PolicyError, PolicyLoadError
 from kdv_policy.limits import Limits
 from kdv_policy.policy.loader import bundled_rules
+from pgserver import new_database
 
 ROOT = Path(__file__).resolve().parents[1]
 PEOPLE = ROOT / "examples" / "people.toml"
@@ -124,8 +124,9 @@ def test_toml_sqlite_and_postgresql_give_the_same_answers(request, tmp_path, at)
     from_file = Policy.load(people=PEOPLE, at=at)
     expected_model = from_file.materialise().model
     expected = _questions(from_file)
-    about_persons = {a[0] for a in expected if len(a) == 2 and a[1] and a[0] not in ("person", "assignment")}
-    assert about_persons, "the examples must give persons more than their own rows, or the comparison shows little"
+    about_persons = {a[0] for a in expected
+                     if len(a) == 2 and a[1] and a[0] not in ("person", "assignment")}
+    assert about_persons, "the examples must give persons more than their own rows"
     for kind in KINDS:
         url = new_database(kind, tmp_path, request)
         migrate(url)
@@ -243,7 +244,7 @@ def test_a_person_may_not_take_an_id_of_the_organisation(people_db):
 
 
 def test_a_duplicate_person_cannot_enter_the_database(people_db):
-    with pytest.raises(Exception, match="(?i)unique|duplicate"):
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
         run(people_db, insert(persons).values(id="erika_muster", name="Erika Zwei"))
     assert len(load_people_sql(people_db, load_data(bundled_rules())).directory.persons) == 6
 
@@ -334,7 +335,8 @@ def test_the_command_line_migrates_imports_checks_exports_and_asks(request, tmp_
 
 
 def test_importing_kdv_policy_loads_no_database_library():
-    code = "import sys, kdv_policy; print(sorted(m for m in ('sqlalchemy', 'alembic', 'psycopg') if m in sys.modules))"
+    code = ("import sys, kdv_policy; "
+            "print(sorted(m for m in ('sqlalchemy', 'alembic', 'psycopg') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

@@ -115,7 +115,8 @@ def read_rows(connection: Connection, shown: str, limits: Limits) -> tuple[int, 
                 f"than the limit `max_people_rows` of {limits.max_people_rows:,}",
                 (Diagnostic("data-limit", Severity.ERROR,
                             f"the table `{table.name}` of the people database `{shown}` holds {count:,} "
-                            f"rows, more than the limit `max_people_rows` of {limits.max_people_rows:,}", None,
+                            f"rows, more than the limit `max_people_rows` of {limits.max_people_rows:,}",
+                            None,
                             "raise it with `Limits(max_people_rows=...)` or `--limit max_people_rows=...`"),))
     aliases: dict[str, list[str]] = {}
     for alias_row in connection.execute(
