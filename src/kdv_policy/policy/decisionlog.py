@@ -118,7 +118,7 @@ class DecisionLogHandler(logging.Handler):
         self._engine = make_engine(url, create=True, pool_pre_ping=True, pool_size=1, max_overflow=0)
         self.url = shown_url(str(self._engine.url))
         self.spill_path = Path(spill) if spill is not None else Path("kdv-decisions-spill.jsonl")
-        self._buffer: collections.deque[dict[str, Any]] = collections.deque()
+        self._buffer: collections.deque[dict[str, Any]] = collections.deque()  # audit entries
         self._buffer_size = buffer_size
         self._batch_size = batch_size
         self._retry = retry_interval
@@ -140,13 +140,13 @@ class DecisionLogHandler(logging.Handler):
         if entry is None:
             return
         try:
-            row = decision_row(entry)
-            with self._cond:
+            with self._cond:  # the row is made by the writer: the answering thread only appends
                 if not self._closing and len(self._buffer) < self._buffer_size:
-                    self._buffer.append(row)
+                    self._buffer.append(entry)
                     self._cond.notify()
                     return
-            self._spill([row], "the buffer is full" if not self._closing else "the handler is closed")
+            self._spill([decision_row(entry)], "the buffer is full" if not self._closing
+                        else "the handler is closed")
         except Exception:  # a logging handler never raises into the app
             self.handleError(record)
 
@@ -192,13 +192,16 @@ class DecisionLogHandler(logging.Handler):
             with self._cond:
                 while not pending and not self._buffer and not self._closing and not self._spilled_waiting():
                     self._cond.wait()
+                taken = []
                 if not pending:
-                    while self._buffer and len(pending) < self._batch_size:
-                        pending.append(self._buffer.popleft())
-                self._busy = bool(pending)
-                if self._closing and not pending:
+                    while self._buffer and len(taken) < self._batch_size:
+                        taken.append(self._buffer.popleft())
+                self._busy = bool(pending or taken)
+                if self._closing and not self._busy:
                     self._cond.notify_all()
                     return
+            if taken:  # made outside the lock: emitting threads never wait for it
+                pending = [decision_row(entry) for entry in taken]
             try:
                 if pending:
                     self._write(pending)
@@ -307,7 +310,7 @@ class DecisionLogHandler(logging.Handler):
             self._cond.notify_all()
         self._writer.join(timeout + 5)
         with self._cond:
-            leftover = list(self._buffer)
+            leftover = [decision_row(entry) for entry in self._buffer]
             self._buffer.clear()
         if leftover:
             self._spill(leftover, "the database did not answer before the handler closed")
