@@ -66,14 +66,20 @@ def upgrade() -> None:
 
 
 def _postgresql_triggers() -> None:
-    # every statement changing the people tables counts once and is announced (LISTEN kdv_people)
+    # every transaction changing the people tables counts once and is announced (LISTEN
+    # kdv_people): the counter's row is updated once a transaction, not once a statement, since
+    # each update of one row in one transaction lengthens the chain of its versions that the next
+    # must walk (a feed writing row by row would take quadratic time)
     op.execute("""
         CREATE FUNCTION kdv_people_changed() RETURNS trigger LANGUAGE plpgsql AS $$
         DECLARE now_counter bigint;
         BEGIN
-            UPDATE people_changes SET counter = counter + 1, updated_at = CURRENT_TIMESTAMP
-                WHERE id = 1 RETURNING counter INTO now_counter;
-            PERFORM pg_notify('kdv_people', now_counter::text);
+            IF current_setting('kdv.people_changed_in', true) IS DISTINCT FROM txid_current()::text THEN
+                UPDATE people_changes SET counter = counter + 1, updated_at = CURRENT_TIMESTAMP
+                    WHERE id = 1 RETURNING counter INTO now_counter;
+                PERFORM set_config('kdv.people_changed_in', txid_current()::text, true);
+                PERFORM pg_notify('kdv_people', now_counter::text);
+            END IF;
             RETURN NULL;
         END $$""")
     for table in _PEOPLE:
