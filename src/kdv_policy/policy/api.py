@@ -270,9 +270,11 @@ class Policy:
                 remove: tuple[tuple[str, Row], ...], interpretations: tuple[str, ...] | None = None
                 ) -> Policy:
         """A policy of the same files with another date, what-if changes or adopted interpretations."""
-        return Policy(self._loaded, at=at, add=add, remove=remove, cache_size=self._cache_size,
-                      limits=self._all_limits, _content=self._content, lang=self._lang,
-                      interpretations=self._adopted if interpretations is None else interpretations)
+        derived = Policy(self._loaded, at=at, add=add, remove=remove, cache_size=self._cache_size,
+                         limits=self._all_limits, _content=self._content, lang=self._lang,
+                         interpretations=self._adopted if interpretations is None else interpretations)
+        derived._data_version = self.data_version  # the same data: never read again
+        return derived
 
     def in_language(self, lang: str) -> Policy:
         """The same policy answering in ``lang`` (``"de"`` or ``"en"``): the same model and answers,

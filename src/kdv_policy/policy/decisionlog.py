@@ -192,7 +192,7 @@ class DecisionLogHandler(logging.Handler):
             with self._cond:
                 while not pending and not self._buffer and not self._closing and not self._spilled_waiting():
                     self._cond.wait()
-                taken = []
+                taken: list[dict[str, Any]] = []
                 if not pending:
                     while self._buffer and len(taken) < self._batch_size:
                         taken.append(self._buffer.popleft())

@@ -25,7 +25,7 @@ from kdv_policy.errors import Diagnostic, PolicyLoadError, Severity
 from kdv_policy.files import display_path, write_atomic
 from kdv_policy.limits import DEFAULT_LIMITS, Limits
 
-_BATCH = 1_000  # rows a statement: 4,000 parameters at most, within every database's bound
+_BATCH = 5_000
 
 
 def import_people(path: str | Path, location: str, organisation: DataSet | None,
@@ -60,8 +60,8 @@ def import_people(path: str | Path, location: str, organisation: DataSet | None,
                 connection.execute(delete(table))
             for table, rows in ((persons, person_rows), (person_aliases, alias_rows),
                                 (assignments, assignment_rows)):
-                for start in range(0, len(rows), _BATCH):  # one multi-row statement a batch
-                    connection.execute(insert(table).values(rows[start:start + _BATCH]))
+                for start in range(0, len(rows), _BATCH):  # SQLAlchemy sends each batch in few statements
+                    connection.execute(insert(table), rows[start:start + _BATCH])
     except SQLAlchemyError as err:
         raise PolicyLoadError(f"cannot write the people to `{shown_url(url)}` (nothing was changed): "
                               f"{reason(err)}") from None
