@@ -44,14 +44,23 @@ def make_engine(location: str, *, create: bool = False, **options: Any) -> Engin
         raise PolicyLoadError(f"cannot use the database URL `{shown_url(url)}`: {reason(err)}") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    # Python's sqlite3 begins a transaction only before a write, so the reads of one load would
+    # each see the latest commit; transactions are begun explicitly instead (SQLAlchemy's recipe),
+    # so a load reads one snapshot
+    connection.isolation_level = None
     cursor = connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute("PRAGMA journal_mode = WAL")  # readers do not wait for a writer
     cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN")
 
 
 def reason(err: BaseException) -> str:
