@@ -200,8 +200,10 @@ class Policy:
 
         ``at`` asks as of a date (a ``date`` or ``"YYYY-MM-DD"``); without it the policy is
         timeless: everything the text says, regardless of dates. ``people`` names a people
-        file (persons and the roles they hold; default: ``people.toml`` in the directory, if
-        any). ``limits`` bounds loading, evaluation and ad-hoc queries (:class:`~kdv_policy.limits.Limits`;
+        file (persons and the roles they hold; default: ``[people]`` of the directory's
+        ``policy.toml``, else ``people.toml`` in the directory, if any) or a database holding
+        them: ``"sqlite:///people.db"``, ``"postgresql://user@host/db"``, or ``"env:NAME"`` for
+        a URL in the environment variable ``NAME`` (see :mod:`kdv_policy.data.sql`). ``limits`` bounds loading, evaluation and ad-hoc queries (:class:`~kdv_policy.limits.Limits`;
         a :class:`~kdv_policy.limits.QueryLimits` bounds only ad-hoc queries).
         ``interpretations`` are the ids of the interpretations to adopt (``()``: the text alone);
         None adopts those of the directory's ``policy.toml`` (none without one).
