@@ -203,7 +203,8 @@ class Policy:
         file (persons and the roles they hold; default: ``[people]`` of the directory's
         ``policy.toml``, else ``people.toml`` in the directory, if any) or a database holding
         them: ``"sqlite:///people.db"``, ``"postgresql://user@host/db"``, or ``"env:NAME"`` for
-        a URL in the environment variable ``NAME`` (see :mod:`kdv_policy.data.sql`). ``limits`` bounds loading, evaluation and ad-hoc queries (:class:`~kdv_policy.limits.Limits`;
+        a URL in the environment variable ``NAME`` (see :mod:`kdv_policy.data.sql`).
+        ``limits`` bounds loading, evaluation and ad-hoc queries (:class:`~kdv_policy.limits.Limits`;
         a :class:`~kdv_policy.limits.QueryLimits` bounds only ad-hoc queries).
         ``interpretations`` are the ids of the interpretations to adopt (``()``: the text alone);
         None adopts those of the directory's ``policy.toml`` (none without one).
