@@ -87,6 +87,10 @@ class Limits:
     """Sections of one bundle (about three a predicate)."""
     max_bundle_section_bytes: int = 1024 * MiB
     """One section of a bundle, decompressed (checked before it is decompressed)."""
+    # -- reading a people database -------------------------------------------------------------
+    max_people_rows: int = 1_000_000
+    """Rows of one table of a people database (persons, aliases, assignments), counted before
+    they are read."""
 
     @classmethod
     def names(cls) -> tuple[str, ...]:

@@ -30,8 +30,10 @@ from kdv_policy.cli.authoring import cmd_check, cmd_fmt, cmd_graph, cmd_interpre
 from kdv_policy.cli.build import add_build_commands, add_verify_key_option
 from kdv_policy.cli.diff import cmd_diff
 from kdv_policy.cli.loading import add_interpretation_options, add_limit_option
+from kdv_policy.cli.log import add_log_command
 from kdv_policy.cli.output import EXIT_BAD_INPUT, PROG, reader_gone
 from kdv_policy.cli.report import add_report_command
+from kdv_policy.cli.people import add_people_command
 from kdv_policy.cli.trace import add_trace_command
 from kdv_policy.policy.questions import FORMS
 from kdv_policy.policy.wording import LANGUAGES
@@ -72,7 +74,8 @@ def _policy_options(parser: argparse.ArgumentParser, people: bool = True) -> Non
     add_interpretation_options(parser)
     if people:
         parser.add_argument("--people", metavar="FILE",
-                            help="people file: persons and the roles they hold (e.g. examples/people.toml)")
+                            help="people file: persons and the roles they hold (e.g. examples/people.toml), "
+                                 "or a database URL (sqlite:///people.db, postgresql://..., env:NAME)")
         parser.add_argument("--at", metavar="YYYY-MM-DD",
                             help="ask as of this date (default: timeless, everything the text says)")
     add_verify_key_option(parser)
@@ -277,6 +280,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_trace_command(sub, DEFAULT_POLICY)
     add_report_command(sub, DEFAULT_POLICY)
     add_build_commands(sub, DEFAULT_POLICY)
+    add_people_command(sub, DEFAULT_POLICY)
+    add_log_command(sub)
     return parser
 
 

@@ -178,6 +178,7 @@ class Policy:
         self._vocabulary: Vocabulary | None = None  # the verbs of questions, on first use
         self._actors: frozenset[Value] | None = None  # the values that act, on first use (_actor_values)
         self._version = policy_version(self._content, self._at, self._added, self._removed, self._adopted)
+        self._data_version: str | None = None  # computed on first use (data_version)
         self._indexes: dict[tuple[str, tuple[int, ...]], dict[Row, list[Row]]] = {}
         # FIFO, not LRU: a hit is a plain lookup (an LRU hit reorders, costing more than the answer)
         self._cache = _DecisionCache(maxsize=max(1, cache_size))
@@ -205,8 +206,11 @@ class Policy:
 
         ``at`` asks as of a date (a ``date`` or ``"YYYY-MM-DD"``); without it the policy is
         timeless: everything the text says, regardless of dates. ``people`` names a people
-        file (persons and the roles they hold; default: ``people.toml`` in the directory, if
-        any). ``limits`` bounds loading, evaluation and ad-hoc queries (:class:`~kdv_policy.limits.Limits`;
+        file (persons and the roles they hold; default: ``[people]`` of the directory's
+        ``policy.toml``, else ``people.toml`` in the directory, if any) or a database holding
+        them: ``"sqlite:///people.db"``, ``"postgresql://user@host/db"``, or ``"env:NAME"`` for
+        a URL in the environment variable ``NAME`` (see :mod:`kdv_policy.data.sql`).
+        ``limits`` bounds loading, evaluation and ad-hoc queries (:class:`~kdv_policy.limits.Limits`;
         a :class:`~kdv_policy.limits.QueryLimits` bounds only ad-hoc queries).
         ``interpretations`` are the ids of the interpretations to adopt (``()``: the text alone);
         None adopts those of the directory's ``policy.toml`` (none without one).
@@ -290,6 +294,7 @@ class Policy:
         derived = Policy(self._loaded, at=at, add=add, remove=remove, cache_size=self._cache_size,
                          limits=self._all_limits, _content=self._content, lang=self._lang,
                          interpretations=self._adopted if interpretations is None else interpretations)
+        derived._data_version = self.data_version  # the same data: never read again
         return derived.with_input(self._input) if self._input else derived
 
     # -- request facts (input relations) --------------------------------------------------------
@@ -450,6 +455,28 @@ class Policy:
         """A hash of the policy's content alone: each file's path relative to the policy directory
         and its bytes, the as-of date and any what-if changes (see :mod:`kdv_policy.policy.version`)."""
         return self._version
+
+    @property
+    def data_version(self) -> str:
+        """Which people data the policy was built from: for a database, its change counter and a
+        hash of its rows (``17-3f2a...``); for a people file, ``file-`` and a hash of its bytes;
+        ``none`` without people. A decision logged with it can be traced to the data of its day."""
+        found = self._data_version
+        if found is None:
+            people = self._loaded.people
+            if people is None:
+                found = "none"
+            elif isinstance(getattr(people, "data_version", None), str):
+                found = people.data_version  # type: ignore[attr-defined]
+            else:
+                import hashlib
+
+                try:
+                    found = "file-" + hashlib.sha256(people.path.read_bytes()).hexdigest()[:16]
+                except OSError:
+                    found = "file-unreadable"
+            self._data_version = found
+        return found
 
     @property
     def model(self) -> Mapping[str, frozenset[tuple[Value, ...]]]:
@@ -650,7 +677,7 @@ class Policy:
 
     def _audit(self, key: tuple[Any, ...], found: object) -> None:
         if audit.enabled():
-            audit.log_decision(self._version, key[0], key[1:], found)
+            audit.log_decision(self._version, key[0], key[1:], found, self.data_version)
 
     def _who_serves(self, unit: str) -> Answers[Entity]:
         return self._list("serves", {1: self._resolve(unit, what="unit").id}, 0)

@@ -37,7 +37,7 @@ def enabled() -> bool:
     return bool(AUDIT_LOGGER.handlers) and AUDIT_LOGGER.isEnabledFor(logging.INFO)
 
 
-def log_decision(version: str, question: str, asked: tuple, result: Any) -> None:
+def log_decision(version: str, question: str, asked: tuple, result: Any, data_version: str = "") -> None:
     """Emit the audit record of one answered question."""
     entry: dict[str, Any] = {
         "time": datetime.datetime.now(datetime.UTC).isoformat(timespec="microseconds"),
@@ -45,6 +45,14 @@ def log_decision(version: str, question: str, asked: tuple, result: Any) -> None
         "question": question,
         "asked": [str(a) for a in asked],
     }
+    if data_version:
+        entry["data_version"] = data_version
+    interpretations = getattr(result, "interpretations", None)
+    if isinstance(interpretations, tuple):
+        entry["interpretations"] = list(interpretations)
+    answers = getattr(result, "answers", None)
+    if isinstance(answers, list | tuple):  # the ids answered, bounded: a record stays small
+        entry["answer_ids"] = [str(getattr(a, "id", a)) for a in answers[:100]]
     if isinstance(result, tuple):  # an ad-hoc query: its rows
         entry["resolved"] = str(asked[0]) if asked else ""
         entry["answers"] = len(result)

@@ -31,7 +31,8 @@ from kdv_policy.suggest import did_you_mean
 CONFIG_FILE = "policy.toml"
 """The configuration file of a policy directory."""
 
-KEYS: dict[str, tuple[str, ...]] = {"policy": ("language",), "interpretations": ("adopt",)}
+KEYS: dict[str, tuple[str, ...]] = {"policy": ("language",), "interpretations": ("adopt",),
+                                    "people": ("url", "url_env")}
 """The tables of ``policy.toml`` and the keys of each."""
 
 
@@ -42,6 +43,9 @@ class Configuration:
     path: Path | None = None
     adopt: tuple[str, ...] = ()
     language: str | None = None
+    people: str | None = None
+    """Where the people come from (``[people]``): a database URL without credentials, or
+    ``env:NAME`` for ``url_env = "NAME"`` (the URL, credentials and all, in the environment)."""
 
     @property
     def shown(self) -> str:
@@ -56,7 +60,7 @@ def read_configuration(root: Path, limits: Limits = DEFAULT_LIMITS) -> Configura
     shown = display_path(path)
     check_inside(path, root, shown, "configuration file")
     raw = read_toml(path, shown, "configuration file", limits)
-    return Configuration(path, _adopted(raw, shown), _language(raw, shown))
+    return Configuration(path, _adopted(raw, shown), _language(raw, shown), _people(raw, shown))
 
 
 def _language(raw: Mapping, shown: str) -> str | None:
@@ -69,6 +73,32 @@ def _language(raw: Mapping, shown: str) -> str | None:
     given = f"`{_cut(language)}`" if isinstance(language, str) else "that value"
     raise file_error("config-invalid", f"`{shown}`: `[policy] language` must be one of {known}, not {given}",
                      'e.g. `language = "de"`')
+
+
+def _people(raw: Mapping, shown: str) -> str | None:
+    """``[people] url`` (no password: credentials never stand in a policy file) or ``url_env``."""
+    from kdv_policy.data.sql import URL_PATTERN, has_password
+
+    table = raw.get("people", {})
+    url, env = table.get("url"), table.get("url_env")
+    if url is not None and env is not None:
+        raise file_error("config-invalid", f"`{shown}`: `[people]` gives both `url` and `url_env`",
+                         "give one: `url` for a database without credentials, `url_env` for the rest")
+    if env is not None:
+        if not isinstance(env, str) or not env.isidentifier():
+            raise file_error("config-invalid", f"`{shown}`: `[people] url_env` must name an environment "
+                             "variable", 'e.g. `url_env = "KDV_PEOPLE_URL"`')
+        return f"env:{env}"
+    if url is None:
+        return None
+    if not isinstance(url, str) or not URL_PATTERN.match(url):
+        raise file_error("config-invalid", f"`{shown}`: `[people] url` must be a database URL",
+                         'e.g. `url = "sqlite:///people.db"` or `url_env = "KDV_PEOPLE_URL"`')
+    if has_password(url):
+        raise file_error("config-invalid", f"`{shown}`: `[people] url` holds a password; credentials "
+                         "never stand in a policy file", 'put the URL in an environment variable and '
+                         'name it: `url_env = "KDV_PEOPLE_URL"`')
+    return url
 
 
 def _adopted(raw: Mapping, shown: str) -> tuple[str, ...]:

@@ -228,8 +228,10 @@ def _analyse_directory(
         return load_people(path, data, limits)
 
     people_data = None
+    if people is None and root.is_dir():
+        people = configured_people(root, limits)
     if people is not None:
-        people_data = _data_file(lambda: load_people(people, data, limits), problems)
+        people_data = _data_file(lambda: _load_people(people, data, limits), problems)
     elif root.is_dir() and os.path.lexists(root / PEOPLE_FILE):  # if it is no regular file, loading says so
         people_data = _data_file(lambda: own_people(root / PEOPLE_FILE), problems)
     for dataset in (data, people_data):
@@ -242,6 +244,33 @@ def _analyse_directory(
         diags = tuple(sorted(result.diagnostics + tuple(problems), key=Diagnostic.sort_key))
         return CheckResult(None, diags), sources, (None, None)
     return result, sources, (data, people_data)
+
+
+def _load_people(people: str | os.PathLike, data: DataSet | None, limits: Limits) -> DataSet:
+    """A people file, or the people of a database named by a URL (``sqlite:///...``,
+    ``postgresql://...``, ``env:NAME``)."""
+    from kdv_policy.data.sql import is_url
+
+    if is_url(people):
+        from kdv_policy.data.sql.source import load_people_sql
+
+        return load_people_sql(os.fspath(people), data, limits)
+    return load_people(people, data, limits)
+
+
+def configured_people(root: Path, limits: Limits) -> str | None:
+    """``[people]`` of the directory's ``policy.toml``: a database URL (or ``env:NAME``), resolved
+    against the directory for a relative SQLite file; None without one (or when ``policy.toml``
+    is bad, which :func:`_configuration` reports)."""
+    try:
+        location = read_configuration(root, limits).people
+    except PolicyLoadError:
+        return None
+    prefix = "sqlite:///"
+    if location is not None and location.startswith(prefix) and not location.startswith(prefix + "/") \
+            and location != prefix + ":memory:":
+        return prefix + str((root / location[len(prefix):]).absolute())
+    return location
 
 
 def _configuration(root: Path, limits: Limits, problems: list[Diagnostic]) -> Configuration | None:

@@ -19,12 +19,15 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 from kdv_policy.errors import PolicyError, PolicyLoadError
 from kdv_policy.limits import Limits, QueryLimits, as_limits
 from kdv_policy.policy.api import DEFAULT_CACHE_SIZE, Policy
-from kdv_policy.policy.loader import bundled_rules
+from kdv_policy.policy.loader import bundled_rules, configured_people
+
+if TYPE_CHECKING:
+    from kdv_policy.data.sql.watch import ChangeWatcher
 
 STORE_LOGGER = logging.getLogger("kdv_policy.policy.store")
 
@@ -108,7 +111,8 @@ class PolicyStore:
         verify_key: str | os.PathLike[str] | bytes | None = None,
     ) -> None:
         self._path = Path(path) if path is not None else bundled_rules()
-        self._people = Path(people) if people is not None else None
+        self._watcher = _people_watcher(self._path, people, limits)  # people from a database
+        self._people = Path(people) if people is not None and self._watcher is None else None
         self._options = _LoadOptions(at=at, people=people, cache_size=cache_size, limits=limits,
                                      verify_key=verify_key)
         test_limits = as_limits(limits)
@@ -124,6 +128,8 @@ class PolicyStore:
             self._thread = threading.Thread(target=self._poll, args=(poll_interval,),
                                             name="kdv_policy-store-poll", daemon=True)
             self._thread.start()
+            if self._watcher is not None:  # PostgreSQL announces changes: reload without waiting
+                self._watcher.listen(self._notified, self._stop)
 
     @property
     def current(self) -> Policy:
@@ -161,13 +167,15 @@ class PolicyStore:
 
     def changed(self) -> bool:
         """Whether the files differ from those of the current version."""
-        return fingerprint(self._path, self._people) != self._fingerprint
+        return self._stamp() != self._fingerprint
 
     def close(self) -> None:
         """Stop polling (if it runs)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        if self._watcher is not None:
+            self._watcher.close()
 
     def __enter__(self) -> PolicyStore:
         return self
@@ -178,19 +186,35 @@ class PolicyStore:
     def _build(self) -> tuple[Policy, tuple]:
         """Load and validate; retry while the files change under us, so one version is one state."""
         for _ in range(_STABLE_ATTEMPTS):
-            before = fingerprint(self._path, self._people)
+            before = self._stamp()
             policy = Policy.load(self._path, **self._options).materialise()  # ready before it answers
             self._validate(policy)
-            if fingerprint(self._path, self._people) == before:
+            if self._stamp() == before:
                 return policy, before
         raise PolicyLoadError(f"the files of `{self._path}` kept changing while they were loaded; "
                               "try again when they are written")
+
+    def _stamp(self) -> tuple:
+        """The files' fingerprint, and the change counter of a people database."""
+        files = fingerprint(self._path, self._people)
+        return files if self._watcher is None else (files, self._watcher.counter())
+
+    def _notified(self) -> None:
+        """A people database announced a change: reload now if the data differ."""
+        try:
+            if self.changed():
+                policy = self.reload()
+                self._seen = self._fingerprint
+                STORE_LOGGER.info("reloaded %s for new people data: version %s", self._path, policy.version)
+        except PolicyError as err:
+            STORE_LOGGER.error("reload of %s rejected; version %s keeps answering:\n%s",
+                               self._path, self._current.version, err.render())
 
     def _poll(self, interval: float) -> None:
         settling = None  # a changed state seen once: reloaded when the next poll sees it unchanged
         while not self._stop.wait(interval):
             try:
-                now = fingerprint(self._path, self._people)
+                now = self._stamp()
                 if now == self._seen:
                     settling = None
                     continue
@@ -206,3 +230,19 @@ class PolicyStore:
                 STORE_LOGGER.exception("reload of %s failed unexpectedly", self._path)
             else:
                 STORE_LOGGER.info("reloaded %s: version %s", self._path, policy.version)
+
+
+def _people_watcher(path: Path, people: str | os.PathLike | None, limits: Limits | QueryLimits | None
+                    ) -> ChangeWatcher | None:
+    """A watcher of the people database the store reads (``people=URL``, or ``[people]`` of
+    ``policy.toml``), or None when the people come from a file."""
+    from kdv_policy.data.sql import is_url
+
+    location = os.fspath(people) if people is not None else None
+    if location is None and path.is_dir():
+        location = configured_people(path, as_limits(limits))
+    if location is None or not is_url(location):
+        return None
+    from kdv_policy.data.sql.watch import ChangeWatcher
+
+    return ChangeWatcher(location)

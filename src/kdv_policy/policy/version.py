@@ -56,6 +56,10 @@ def content_digest(loaded: LoadedProgram) -> bytes:
         # the loader read the file as strict UTF-8, so the text encodes back to its very bytes
         files[name] = source.text.encode("utf-8")
     for dataset, outside in ((loaded.data, None), (loaded.people, PEOPLE_OUTSIDE)):
+        content = getattr(dataset, "content", None)  # people read from a database: their rows
+        if isinstance(content, bytes):
+            files[PEOPLE_OUTSIDE] = content
+            continue
         if dataset is not None:
             name = _relative(dataset.path, directory, outside)
             try:
