@@ -32,8 +32,8 @@ from kdv_policy.cli.diff import cmd_diff
 from kdv_policy.cli.loading import add_interpretation_options, add_limit_option
 from kdv_policy.cli.log import add_log_command
 from kdv_policy.cli.output import EXIT_BAD_INPUT, PROG, reader_gone
-from kdv_policy.cli.report import add_report_command
 from kdv_policy.cli.people import add_people_command
+from kdv_policy.cli.report import add_report_command
 from kdv_policy.cli.trace import add_trace_command
 from kdv_policy.policy.questions import FORMS
 from kdv_policy.policy.wording import LANGUAGES
