@@ -3,13 +3,15 @@ and every system's answers equal the ground truth (no timing is asserted)."""
 
 from __future__ import annotations
 
+import dataclasses
 import filecmp
+import json
 from collections import Counter
 from pathlib import Path
 
 import pytest
 from benchmarks import generate
-from benchmarks.run import DEFAULT_SYSTEMS, run_scale, table
+from benchmarks.run import DEFAULT_SYSTEMS, first_askings, run_scale, table, targets
 from benchmarks.systems import registry
 from benchmarks.systems.floor import load_truth, read_organisation
 
@@ -98,3 +100,37 @@ def test_benchmark_runs_at_small_scale(tmp_path):
     assert explanation["n"] > 0 and explanation["verify_problems"] == 0
     assert explanation["with_delegation_chain"] > 0
     assert "| small | kdv_policy |" in table({"scales": {"small": report}})
+    # the distinct-question mode: questions never asked before, each once, checked like the mix
+    for name in available:
+        result = systems[name]
+        assert result["check_distinct"]["checked"] > 0
+        assert result["check_distinct"]["mismatches"] == 0, result["check_distinct"]["examples"]
+        assert result["distinct_us"]["may"] is not None and result["distinct_us"]["who_may"] is not None
+    assert systems["kdv_policy"]["distinct_ratio"]["may"] is not None
+    assert systems["kdv_policy"]["load_ratio"] > 0
+    shown = first_askings({"scales": {"small": report}})
+    assert "| small | kdv_policy | " in shown and "| small | plain Python (floor) | " in shown
+    assert "asked for the first time (distinct questions)" in targets({"scales": {"small": report}})
+
+
+def test_distinct_questions_are_new_and_distinct(small):
+    truth = load_truth(small)
+    questions = generate.make_questions(truth, seed=1)
+    distinct = generate.make_distinct(truth, questions, seed=1)
+    asked = set(questions.mix)
+    for kind, pool in distinct.items():
+        assert len(set(pool)) == len(pool)
+        assert not any((kind, q) in asked for q in pool)
+    assert distinct["may"] and distinct["who_may"]  # (every unit of the small canton is in the mix)
+    assert any(q in truth.may for q in distinct["may"]) and any(q not in truth.may for q in distinct["may"])
+    again = generate.Questions.from_json(json.loads(json.dumps(
+        dataclasses.replace(questions, distinct=distinct).to_json())))
+    assert again.distinct == distinct
+
+
+def test_clingo_reads_the_rules_as_they_are(small):
+    from benchmarks.systems.clingo_system import rules_text
+
+    text = rules_text(small)
+    assert "may(X, A, O) :- competence(X, A, O), acting(X)." in text
+    assert "@id" not in text and ".decl" not in text and "%" not in text
