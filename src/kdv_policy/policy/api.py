@@ -391,13 +391,15 @@ class Policy:
         A server calls it before it starts answering, so no request waits for an evaluation;
         :class:`~kdv_policy.store.PolicyStore` calls it before it swaps a new policy in.
         """
-        self._engine.materialise()
-        self._fast_tables()  # the name index and the hot questions' tables: the first question waits for none
+        with paused():  # one pause for all of it: each resumption scans what was built meanwhile
+            self._engine.materialise()
+            self._fast_tables()  # the name index and the hot questions' tables: no question waits for them
         # Building allocated up to millions of objects with the cyclic collector paused; left
         # young, they would be scanned by the next young, middle and full collections in turn,
         # all during the first questions. One full collection now moves them to the oldest
         # generation at once, which later collections only scan again once it has grown by a quarter.
-        gc.collect()
+        if gc.isenabled():
+            gc.collect()
         return self
 
     def _fast_tables(self) -> _Fast | None:
