@@ -25,7 +25,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from kdv_policy.data.facts import Forms
 from kdv_policy.engine.evaluation import Engine
@@ -391,15 +391,17 @@ class Policy:
         A server calls it before it starts answering, so no request waits for an evaluation;
         :class:`~kdv_policy.store.PolicyStore` calls it before it swaps a new policy in.
         """
+        collect = gc.isenabled()
         with paused():  # one pause for all of it: each resumption scans what was built meanwhile
             self._engine.materialise()
             self._fast_tables()  # the name index and the hot questions' tables: no question waits for them
-        # Building allocated up to millions of objects with the cyclic collector paused; left
-        # young, they would be scanned by the next young, middle and full collections in turn,
-        # all during the first questions. One full collection now moves them to the oldest
-        # generation at once, which later collections only scan again once it has grown by a quarter.
-        if gc.isenabled():
-            gc.collect()
+            # Building allocated up to millions of objects with the cyclic collector paused; left
+            # young, they would be scanned by the next young, middle and full collections in turn,
+            # all during the first questions. One full collection now (before the pause ends, which
+            # would start a young one) moves them to the oldest generation at once, which later
+            # collections only scan again once it has grown by a quarter.
+            if collect:
+                gc.collect()
         return self
 
     def _fast_tables(self) -> _Fast | None:
@@ -420,28 +422,10 @@ class Policy:
     def _build_fast_tables(self, names: NameIndex) -> _Fast | None:
         if self._adopted or self._readings() is not None:
             return None
-        fast = _Fast()
+        fast = _Fast(names._by_id, self._limits.max_length, self._actor_values)
         fast.version = self._version
-        longest = self._limits.max_length
-        by_id = names._by_id  # the index's own table, read in one pass
-        actors = self._actor_values()
-        for value, entities in by_id.items():
-            if len(value) > longest or not entities or not value.strip():
-                continue
-            text = format_value(value)
-            if '"?"' in text:
-                continue
-            first = entities[0]
-            fast.units[value] = (first, text)
-            actor = next((e for e in entities if e.kind in ACTOR_KINDS), None)
-            if actor is not None and (actor.kind != "constant" or value in actors):
-                fast.actors[value] = (actor, text)
-            action = next((e for e in entities if e.kind in ("action", "constant")), None)
-            if action is not None:
-                fast.actions[value] = (action, text)
-            obj = next((e for e in entities if e.kind in ("object", "constant")), None)
-            if obj is not None:
-                fast.objects[value] = (obj, text)
+        for value in names._by_id:  # every id now: a question asked for the first time only looks up
+            fast.fill(value)
         if self._declares("may"):
             fast.may = self._model["may"]
             fast.who_may = self._answer_table("may", (1, 2), 0)
@@ -1089,7 +1073,7 @@ class Policy:
         index = self._indexes.get(key)
         if index is None:
             index = {}
-            for row in sorted(self._model.get(predicate, ()), key=_row_key):
+            for row in _sorted_rows(self._model.get(predicate, ())):
                 index.setdefault(tuple(row[i] for i in positions), []).append(row)
             with self._lock:
                 self._indexes[key] = index
@@ -1118,7 +1102,7 @@ class Policy:
         functions = index.entities("function")
         if functions:  # a function names the group of roles that have it ("alle Generalsekretäre", "DV")
             holders: dict[str, list[str]] = {}
-            for row in sorted(self._declared_rows("role_of", 3), key=_row_key):
+            for row in _sorted_rows(self._declared_rows("role_of", 3)):
                 holders.setdefault(str(row[2]), []).append(str(row[0]))
             for group in functions:
                 index.add_group(group, [index.by_id(r, ("role",)) or Entity(id=r, name=r, kind="role")
@@ -1252,24 +1236,69 @@ class _DecisionCache:
             hot.pop(key[1] if len(key) == 2 else key[1:], None)
 
 
+_Entry = tuple[Entity, str] | Literal[False]
+
+
+_NO_ENTRIES: tuple[_Entry, _Entry, _Entry, _Entry] = (False, False, False, False)
+_ACTOR_KINDS = frozenset(ACTOR_KINDS)
+_ACTION_KINDS = frozenset({"action", "constant"})
+_OBJECT_KINDS = frozenset({"object", "constant"})
+
+
+def _entry(entity: Entity | None, text: str) -> _Entry:
+    return False if entity is None else (entity, text)
+
+
 class _Fast:
     """What the hot questions asked for the first time need, prepared once per policy
-    (:meth:`Policy._fast_tables`): the entities of the ids each argument takes, with the text
-    the rule language writes them in, and the answers of the list questions by their bound
-    values. Names other than ids, and policies whose answers weigh readings or interpretations,
-    take the general path."""
+    (:meth:`Policy._fast_tables`): for each id (filled on its first use, from the name index's
+    table of ids) the entity it names as an actor, an action, an object and a unit, with the
+    text the rule language writes it in; and the answers of the list questions by their bound
+    values. Names other than ids, and policies whose answers weigh readings or
+    interpretations, take the general path."""
 
-    __slots__ = ("actions", "actors", "may", "objects", "serves", "units", "version", "who_may")
+    __slots__ = ("_actor_values", "_by_id", "_longest", "actions", "actors", "may", "objects", "serves",
+                 "units", "version", "who_may")
 
-    def __init__(self) -> None:
-        self.actors: dict[str, tuple[Entity, str]] = {}
-        self.actions: dict[str, tuple[Entity, str]] = {}
-        self.objects: dict[str, tuple[Entity, str]] = {}
-        self.units: dict[str, tuple[Entity, str]] = {}
+    def __init__(self, by_id: Mapping[str, list[Entity]], longest: int,
+                 actor_values: Callable[[], frozenset[Value]]) -> None:
+        self._by_id, self._longest, self._actor_values = by_id, longest, actor_values
+        # id -> (entity, text), or False when the id names nothing of that kind (ids only: bounded)
+        self.actors: dict[str, _Entry] = {}
+        self.actions: dict[str, _Entry] = {}
+        self.objects: dict[str, _Entry] = {}
+        self.units: dict[str, _Entry] = {}
         self.may: frozenset[Row] | None = None
         self.who_may: dict[Row, tuple[tuple[Entity, ...], list[Row]]] = {}
         self.serves: dict[Row, tuple[tuple[Entity, ...], list[Row]]] | None = None
         self.version = ""
+
+    def fill(self, value: str) -> tuple[_Entry, _Entry, _Entry, _Entry]:
+        """The entries of ``value`` as (unit, actor, action, object), each False when it names no
+        such entity (or is no id the fast path takes); kept when ``value`` is an id."""
+        entities = self._by_id.get(value) if type(value) is str else None
+        if not entities or len(value) > self._longest or not value.strip():
+            return _NO_ENTRIES
+        text = format_value(value)
+        entries: tuple[_Entry, _Entry, _Entry, _Entry]
+        if '"?"' in text:
+            entries = _NO_ENTRIES
+        elif len(entities) == 1:  # most ids name one entity
+            entity = entities[0]
+            kind, named = entity.kind, (entity, text)
+            acts = kind in _ACTOR_KINDS and (kind != "constant" or value in self._actor_values())
+            entries = (named, named if acts else False, named if kind in _ACTION_KINDS else False,
+                       named if kind in _OBJECT_KINDS else False)
+        else:
+            actor = next((e for e in entities if e.kind in _ACTOR_KINDS), None)
+            if actor is not None and actor.kind == "constant" and value not in self._actor_values():
+                actor = None
+            action = next((e for e in entities if e.kind in _ACTION_KINDS), None)
+            obj = next((e for e in entities if e.kind in _OBJECT_KINDS), None)
+            entries = (_entry(entities[0], text), _entry(actor, text), _entry(action, text),
+                       _entry(obj, text))
+        self.units[value], self.actors[value], self.actions[value], self.objects[value] = entries
+        return entries
 
 
 _DECISION_SET = frozenset({"question", "allowed", "actor", "action", "object", "version", "determined",
@@ -1314,8 +1343,16 @@ def _install_hot_paths(policy: Policy) -> Callable[[], tuple[int, int]]:
             tables = fast()
             if tables is None or tables.may is None:
                 return Policy.may(policy, actor, action, object)
-            a, ac, ob = tables.actors.get(actor), tables.actions.get(action), tables.objects.get(object)
-            if a is None or ac is None or ob is None:
+            a = tables.actors.get(actor)
+            if a is None:
+                a = tables.fill(actor)[1]
+            ac = tables.actions.get(action)
+            if ac is None:
+                ac = tables.fill(action)[2]
+            ob = tables.objects.get(object)
+            if ob is None:
+                ob = tables.fill(object)[3]
+            if not a or not ac or not ob:
                 return Policy.may(policy, actor, action, object)
             held = args in tables.may
             found = prebuilt(Decision, {
@@ -1345,8 +1382,13 @@ def _install_hot_paths(policy: Policy) -> Callable[[], tuple[int, int]]:
             tables = fast()
             if tables is None or tables.may is None:
                 return Policy.who_may(policy, action, object)
-            ac, ob = tables.actions.get(action), tables.objects.get(object)
-            if ac is None or ob is None:
+            ac = tables.actions.get(action)
+            if ac is None:
+                ac = tables.fill(action)[2]
+            ob = tables.objects.get(object)
+            if ob is None:
+                ob = tables.fill(object)[3]
+            if not ac or not ob:
                 return Policy.who_may(policy, action, object)
             answers, rows = tables.who_may.get(args, _NONE)
             found = prebuilt(answers_type, {
@@ -1377,6 +1419,8 @@ def _install_hot_paths(policy: Policy) -> Callable[[], tuple[int, int]]:
                 return Policy.who_serves(policy, unit)
             u = tables.units.get(unit)
             if u is None:
+                u = tables.fill(unit)[0]
+            if not u:
                 return Policy.who_serves(policy, unit)
             answers, rows = tables.serves.get((unit,), _NONE)
             found = prebuilt(answers_type, {
@@ -1463,6 +1507,18 @@ def _key(atom: Atom) -> tuple[str, tuple[Value, ...]]:
 
 def _row_key(row: Row) -> tuple[tuple[int, Value], ...]:
     return tuple((0 if isinstance(v, int) else 1 if isinstance(v, datetime.date) else 2, v) for v in row)
+
+
+def _sorted_rows(rows: Iterable[Row]) -> list[Row]:
+    """``sorted(rows, key=_row_key)``, cheaper where it can be: rows whose compared values have
+    one type at each position sort alike with or without the key (the key orders types, then
+    values), and rows of a relation are distinct. A sort that meets two types at a position it
+    decides on raises TypeError, and then the key sorts them (a sorted list has compared each
+    adjacent pair, so a sort that raised nothing ordered them as the key would)."""
+    try:
+        return sorted(rows)
+    except TypeError:
+        return sorted(rows, key=_row_key)
 
 
 def _first_citation(proof: ProofNode) -> str | None:
