@@ -74,6 +74,21 @@ SCALES: dict[str, Scale] = {
                    departements=9, gemeinden=15, specialists=4),
 }
 
+
+
+def scaled(persons: int) -> Scale:
+    """A canton of ``persons`` persons shaped like ``large`` (10,000 persons): units, roles and
+    bodies in proportion, objects and departements growing with the square root, for the
+    scaling runs (``python -m benchmarks --scaling``)."""
+    f = persons / SCALES["large"].persons
+    root = f ** 0.5
+    return Scale(f"{persons}p", persons=persons, units=max(20, round(2_000 * f)),
+                 bodies=max(10, round(300 * f)), top_bodies=max(2, round(12 * f)),
+                 objects=max(12, round(120 * root)),
+                 departements=max(2, round(9 * root)), gemeinden=max(1, round(15 * f)),
+                 specialists=max(1, round(4 * root)))
+
+
 COMPETENCES_PER_TOP_BODY = 20
 MAX_DELEGATION_DEPTH = 5
 

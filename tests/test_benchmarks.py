@@ -136,3 +136,21 @@ def test_clingo_reads_the_rules_as_they_are(small):
     text = rules_text(small)
     assert "may(X, A, O) :- competence(X, A, O), acting(X)." in text
     assert "@id" not in text and ".decl" not in text and "%" not in text
+
+
+def test_scaling_mode_loads_and_fits_exponents(tmp_path):
+    """The scaling mode at two tiny sizes: every system loads (within the worker's bounds) and
+    answers a question that holds; the exponents are fitted."""
+    from benchmarks.scaling import exponent, run, table
+
+    systems = [s for s in ("floor", "kdv_policy", "clingo") if registry()[s].unavailable() is None]
+    report = run([60, 120], systems, tmp_path, memory_limit_mib=2_000, timeout_s=300, log=lambda _: None)
+    ran = {(r["persons"], r["system"]) for r in report["runs"]}
+    assert ran == {(n, s) for n in (60, 120) for s in systems}
+    for r in report["runs"]:
+        assert "error" not in r, r
+        assert r["answer"] is True and r["rss_peak_mib"] >= r["rss_import_mib"] > 0
+    assert all(report["exponents"][s]["load_cpu"] is not None for s in systems)
+    assert "| kdv_policy |" in table(report)
+    assert exponent([1, 10, 100], [2, 20, 200]) == pytest.approx(1.0)
+    assert exponent([1, 10], [5, 500]) == pytest.approx(2.0)
