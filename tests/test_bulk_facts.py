@@ -30,3 +30,19 @@ def test_bulk_facts_equal_one_by_one():
     x, y = pyParser.Term("X"), pyParser.Term("Y")
     answers = {name: sorted(map(tuple, pyParser.Term(name)(x, y).ask() or ())) for name in ("one", "bulk")}
     assert answers["one"] == answers["bulk"] and len(answers["one"]) == 4
+
+
+def test_dropping_facts_at_once_equals_retracting_them():
+    from kdv_policy.engine.evaluation import _drop
+
+    pyDatalog.Logic()
+    rows = [("a", "b"), ("a", "c"), ("b", "c")]
+    _assert_many("kept", 2, rows)
+    _assert_many("gone", 2, rows)
+    _drop("gone", 2)
+    x, y = pyParser.Term("X"), pyParser.Term("Y")
+    assert not pyParser.Term("gone")(x, y).ask()
+    assert _state("gone", 2)[:2] == ([], [{}, {}])
+    assert len(pyParser.Term("kept")(x, y).ask()) == 3
+    _assert_many("gone", 2, rows[:1])  # stored again after the drop: found again
+    assert sorted(map(tuple, pyParser.Term("gone")(x, y).ask())) == [("a", "b")]
