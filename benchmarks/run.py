@@ -60,6 +60,7 @@ LOAD_REPEATS = {"small": 5, "medium": 3, "large": 3}
 WARM_BUDGET_S = 2.0  # per system and kind: time spent on warm batches, at least MIN_WARM questions
 MIN_WARM = 5
 THROUGHPUT_BUDGET_S = 1.0
+DISTINCT_BUDGET_S = 20.0  # per system and kind: the distinct-question pass stops after it (at least MIN_WARM)
 EXPLAIN_SAMPLE = 200
 LOAD_RATIO_TARGET = 4.2
 """The load target as a ratio to the floor's load: 2 s at large when the floor loaded in 0.48 s
@@ -214,7 +215,8 @@ def _hwm_mib() -> float | None:
 
 def measure(system_name: str, directory: Path, questions: generate.Questions, load_repeats: int = 1,
             warm_budget_s: float = WARM_BUDGET_S, throughput_budget_s: float = THROUGHPUT_BUDGET_S,
-            explain_sample: int = EXPLAIN_SAMPLE) -> dict[str, Any]:
+            explain_sample: int = EXPLAIN_SAMPLE, distinct_budget_s: float = DISTINCT_BUDGET_S,
+            ) -> dict[str, Any]:
     """Measure one system on one policy directory (see the module docstring); returns a JSON-ready dict."""
     cls = registry()[system_name]
     reason = cls.unavailable()
@@ -263,8 +265,17 @@ def measure(system_name: str, directory: Path, questions: generate.Questions, lo
         if not pool:
             continue
         got: list[Any] = []
-        elapsed_ns = EACH[(len(pool[0]), post[kind])](calls[kind], pool, got)
-        distinct_us[kind] = elapsed_ns / len(pool) / 1e3
+        each = EACH[(len(pool[0]), post[kind])]
+        # in chunks of 1, 2, 4, ... questions, until done or over the budget (Cedar's who_may at
+        # large takes seconds a question): the questions asked are timed, nothing in between
+        elapsed_ns, start, size = 0, 0, 1
+        deadline = pc() + distinct_budget_s * 1e9
+        while start < len(pool):
+            elapsed_ns += each(calls[kind], pool[start:start + size], got)
+            start, size = start + size, size * 2
+            if start >= MIN_WARM and pc() > deadline:
+                break
+        distinct_us[kind] = elapsed_ns / len(got) / 1e3
         distinct_answers[kind] = [system.normalise(kind, r) for r in got]
 
     # then the whole mix once: cold times and the answers
@@ -337,7 +348,7 @@ def measure(system_name: str, directory: Path, questions: generate.Questions, lo
         "cold_us": {k: _median(v) for k, v in cold.items()},
         "cold_p90_us": {k: _quantile(v, 0.9) for k, v in cold.items()},
         "cold_n": {k: len(v) for k, v in cold.items()},
-        "distinct_us": distinct_us, "distinct_n": {k: len(questions.distinct.get(k, ())) for k in KINDS},
+        "distinct_us": distinct_us, "distinct_n": {k: len(v) for k, v in distinct_answers.items()},
         "distinct_answers": distinct_answers,
         "warm_us": {k: _median(v) for k, v in warm.items()},
         "warm_p90_us": {k: _quantile(v, 0.9) for k, v in warm.items()},
@@ -419,7 +430,7 @@ def check_distinct(truth: Truth, questions: generate.Questions,
     """Compare a system's answers of the distinct-question mode with the ground truth."""
     wrong, checked = [], 0
     for kind, got in answers.items():
-        for args, value in zip(questions.distinct[kind], got, strict=True):
+        for args, value in zip(questions.distinct[kind], got, strict=False):  # a pass may stop early
             checked += 1
             value = tuple(value) if isinstance(value, list) else value
             want = expected(truth, kind, args)
