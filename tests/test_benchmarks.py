@@ -154,3 +154,11 @@ def test_scaling_mode_loads_and_fits_exponents(tmp_path):
     assert "| kdv_policy |" in table(report)
     assert exponent([1, 10, 100], [2, 20, 200]) == pytest.approx(1.0)
     assert exponent([1, 10], [5, 500]) == pytest.approx(2.0)
+
+
+def test_coldstart_measures_the_three_commands():
+    from benchmarks.coldstart import COMMANDS, measure
+
+    medians = measure(runs=1)
+    assert set(medians) == set(COMMANDS)
+    assert all(seconds > 0 for seconds in medians.values())
