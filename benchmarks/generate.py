@@ -74,6 +74,21 @@ SCALES: dict[str, Scale] = {
                    departements=9, gemeinden=15, specialists=4),
 }
 
+
+
+def scaled(persons: int) -> Scale:
+    """A canton of ``persons`` persons shaped like ``large`` (10,000 persons): units, roles and
+    bodies in proportion, objects and departements growing with the square root, for the
+    scaling runs (``python -m benchmarks --scaling``)."""
+    f = persons / SCALES["large"].persons
+    root = f ** 0.5
+    return Scale(f"{persons}p", persons=persons, units=max(20, round(2_000 * f)),
+                 bodies=max(10, round(300 * f)), top_bodies=max(2, round(12 * f)),
+                 objects=max(12, round(120 * root)),
+                 departements=max(2, round(9 * root)), gemeinden=max(1, round(15 * f)),
+                 specialists=max(1, round(4 * root)))
+
+
 COMPETENCES_PER_TOP_BODY = 20
 MAX_DELEGATION_DEPTH = 5
 
@@ -697,19 +712,23 @@ class Questions:
     who_serves: tuple[tuple[str], ...]
     who_may: tuple[tuple[str, str], ...]
     mix: tuple[tuple[str, tuple[str, ...]], ...]  # every question once, shuffled: (kind, args)
+    # per kind, questions asked once each, none of them in the mix: the distinct-question mode
+    distinct: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
 
     def by_kind(self) -> dict[str, tuple[tuple[str, ...], ...]]:
         return {"may": self.may, "who_serves": self.who_serves, "who_may": self.who_may}
 
     def to_json(self) -> dict:
-        return {"may": self.may, "who_serves": self.who_serves, "who_may": self.who_may, "mix": self.mix}
+        return {"may": self.may, "who_serves": self.who_serves, "who_may": self.who_may, "mix": self.mix,
+                "distinct": self.distinct}
 
     @classmethod
     def from_json(cls, data: dict) -> Questions:
         def rows(key: str) -> tuple:
             return tuple(tuple(r) for r in data[key])
+        distinct = {k: tuple(tuple(a) for a in v) for k, v in data.get("distinct", {}).items()}
         return cls(rows("may"), rows("who_serves"), rows("who_may"),
-                   tuple((k, tuple(a)) for k, a in data["mix"]))
+                   tuple((k, tuple(a)) for k, a in data["mix"]), distinct)
 
 
 def make_questions(truth, seed: int = 1, counts: dict[str, int] | None = None) -> Questions:
@@ -750,6 +769,34 @@ def make_questions(truth, seed: int = 1, counts: dict[str, int] | None = None) -
           [("who_may", q) for q in who_may]
     rng.shuffle(mix)
     return Questions(tuple(may), tuple((u,) for u in who_serves), tuple(who_may), tuple(mix))
+
+
+def make_distinct(truth, questions: Questions, seed: int = 1,
+                  counts: dict[str, int] | None = None) -> dict[str, tuple[tuple[str, ...], ...]]:
+    """Questions for the distinct-question mode: per kind up to ``counts`` questions, each asked
+    once and none asked in ``questions``' mix, so every one is a first asking. ``may``: half
+    allowed, half denied (random triples of actors, actions and objects), where the organisation
+    has enough; ``who_serves``: units; ``who_may``: (action, object) pairs."""
+    counts = {**QUESTION_COUNTS, **(counts or {})}
+    rng = random.Random(f"kdv-bench/distinct/{seed}")
+    asked = set(questions.mix)
+    allowed = [r for r in sorted(truth.may) if ("may", r) not in asked]
+    yes = rng.sample(allowed, min(len(allowed), counts["may"] // 2))
+    actors, actions, objects = sorted(truth.kind_of), sorted(truth.actions), sorted(truth.objects)
+    denied: set[tuple[str, str, str]] = set()
+    tries = 0
+    while len(denied) < counts["may"] - len(yes) and tries < 100 * counts["may"]:
+        tries += 1
+        q = (rng.choice(actors), rng.choice(actions), rng.choice(objects))
+        if q not in truth.may and ("may", q) not in asked:
+            denied.add(q)
+    may = yes + sorted(denied)
+    rng.shuffle(may)
+    units = [(u,) for u in sorted(truth.units) if ("who_serves", (u,)) not in asked]
+    pairs = [(a, o) for a in actions for o in objects if ("who_may", (a, o)) not in asked]
+    return {"may": tuple(may),
+            "who_serves": tuple(rng.sample(units, min(len(units), counts["who_serves"]))),
+            "who_may": tuple(rng.sample(pairs, min(len(pairs), counts["who_may"])))}
 
 
 def _sample(rng: random.Random, pool: Sequence, n: int) -> list:

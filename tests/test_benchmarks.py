@@ -3,13 +3,15 @@ and every system's answers equal the ground truth (no timing is asserted)."""
 
 from __future__ import annotations
 
+import dataclasses
 import filecmp
+import json
 from collections import Counter
 from pathlib import Path
 
 import pytest
 from benchmarks import generate
-from benchmarks.run import DEFAULT_SYSTEMS, run_scale, table
+from benchmarks.run import DEFAULT_SYSTEMS, first_askings, run_scale, table, targets
 from benchmarks.systems import registry
 from benchmarks.systems.floor import load_truth, read_organisation
 
@@ -98,3 +100,65 @@ def test_benchmark_runs_at_small_scale(tmp_path):
     assert explanation["n"] > 0 and explanation["verify_problems"] == 0
     assert explanation["with_delegation_chain"] > 0
     assert "| small | kdv_policy |" in table({"scales": {"small": report}})
+    # the distinct-question mode: questions never asked before, each once, checked like the mix
+    for name in available:
+        result = systems[name]
+        assert result["check_distinct"]["checked"] > 0
+        assert result["check_distinct"]["mismatches"] == 0, result["check_distinct"]["examples"]
+        assert result["distinct_us"]["may"] is not None and result["distinct_us"]["who_may"] is not None
+    assert systems["kdv_policy"]["distinct_ratio"]["may"] is not None
+    assert systems["kdv_policy"]["load_ratio"] > 0
+    shown = first_askings({"scales": {"small": report}})
+    assert "| small | kdv_policy | " in shown and "| small | plain Python (floor) | " in shown
+    assert "asked for the first time (distinct questions)" in targets({"scales": {"small": report}})
+
+
+def test_distinct_questions_are_new_and_distinct(small):
+    truth = load_truth(small)
+    questions = generate.make_questions(truth, seed=1)
+    distinct = generate.make_distinct(truth, questions, seed=1)
+    asked = set(questions.mix)
+    for kind, pool in distinct.items():
+        assert len(set(pool)) == len(pool)
+        assert not any((kind, q) in asked for q in pool)
+    assert distinct["may"] and distinct["who_may"]  # (every unit of the small canton is in the mix)
+    unasked = [r for r in truth.may if ("may", r) not in asked]  # none at small: the mix asks every one
+    assert sum(q in truth.may for q in distinct["may"]) == min(len(unasked), 1_000)
+    assert any(q not in truth.may for q in distinct["may"])
+    again = generate.Questions.from_json(json.loads(json.dumps(
+        dataclasses.replace(questions, distinct=distinct).to_json())))
+    assert again.distinct == distinct
+
+
+def test_clingo_reads_the_rules_as_they_are(small):
+    from benchmarks.systems.clingo_system import rules_text
+
+    text = rules_text(small)
+    assert "may(X, A, O) :- competence(X, A, O), acting(X)." in text
+    assert "@id" not in text and ".decl" not in text and "%" not in text
+
+
+def test_scaling_mode_loads_and_fits_exponents(tmp_path):
+    """The scaling mode at two tiny sizes: every system loads (within the worker's bounds) and
+    answers a question that holds; the exponents are fitted."""
+    from benchmarks.scaling import exponent, run, table
+
+    systems = [s for s in ("floor", "kdv_policy", "clingo") if registry()[s].unavailable() is None]
+    report = run([60, 120], systems, tmp_path, memory_limit_mib=2_000, timeout_s=300, log=lambda _: None)
+    ran = {(r["persons"], r["system"]) for r in report["runs"]}
+    assert ran == {(n, s) for n in (60, 120) for s in systems}
+    for r in report["runs"]:
+        assert "error" not in r, r
+        assert r["answer"] is True and r["rss_peak_mib"] >= r["rss_import_mib"] > 0
+    assert all(report["exponents"][s]["load_cpu"] is not None for s in systems)
+    assert "| kdv_policy |" in table(report)
+    assert exponent([1, 10, 100], [2, 20, 200]) == pytest.approx(1.0)
+    assert exponent([1, 10], [5, 500]) == pytest.approx(2.0)
+
+
+def test_coldstart_measures_the_three_commands():
+    from benchmarks.coldstart import COMMANDS, measure
+
+    medians = measure(runs=1)
+    assert set(medians) == set(COMMANDS)
+    assert all(seconds > 0 for seconds in medians.values())

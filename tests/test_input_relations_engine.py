@@ -380,3 +380,34 @@ def test_the_rows_a_request_derives_are_bounded(directory: Path) -> None:
     policy = Policy.load(directory, limits=Limits(max_rows_per_relation=8))
     with pytest.raises(EngineError, match="rule `pair` derives more than 8 rows of `pair`"):
         policy.with_input({"granted": [(f"u{n}", "read") for n in range(3)]})
+
+
+MAY_POLICY = """\
+.input blocked(user)
+.decl user(u)
+.decl doc(d)
+.decl may(actor, action, object)
+
+@id(u_alice) @source("x")
+user(alice).
+@id(u_bob) @source("x")
+user(bob).
+@id(d_report) @source("x")
+doc(report).
+@id(may_read) @source("x")
+may(U, read, D) :- user(U), doc(D), not blocked(U).
+@id(may_note) @source("x")
+may(U, note, D) :- user(U), doc(D).
+"""
+
+
+def test_the_question_methods_of_a_request_answer_from_the_requests_model(tmp_path: Path) -> None:
+    """The first askings a materialised policy answers from prepared tables: a request that
+    changes ``may`` gets its own answers, never the tables of the policy without its rows."""
+    (tmp_path / "rules.dl").write_text(MAY_POLICY, encoding="utf-8")
+    policy = Policy.load(tmp_path).materialise()
+    scoped = policy.with_input({"blocked": [("alice",)]})
+    assert not scoped.may("alice", "read", "report").allowed
+    assert [e.id for e in scoped.who_may("read", "report")] == ["bob"]
+    assert policy.may("alice", "read", "report").allowed
+    assert [e.id for e in policy.who_may("read", "report")] == ["alice", "bob"]

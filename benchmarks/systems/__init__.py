@@ -55,7 +55,8 @@ def registry() -> dict[str, type[System]]:
     """Every system by name, in the order of the report."""
     from .casbin_system import CasbinSystem
     from .cedar_system import CedarSystem
+    from .clingo_system import ClingoSystem
     from .floor import Floor
     from .kdv import KdvPolicy, KdvPolicyUncached
 
-    return {s.name: s for s in (Floor, KdvPolicy, KdvPolicyUncached, CedarSystem, CasbinSystem)}
+    return {s.name: s for s in (Floor, KdvPolicy, KdvPolicyUncached, CedarSystem, CasbinSystem, ClingoSystem)}

@@ -139,19 +139,25 @@ def _toml(text: str, display: str, max_nesting: int) -> dict:
 
 def _depth(value: object, bound: int) -> int:
     """How deep tables and arrays nest in ``value`` (its top table not counted), counted up
-    to ``bound + 1`` (without recursion: a deep document must not exhaust the stack)."""
-    deepest = 0
-    stack: list[tuple[object, int]] = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
-        for child in children:
-            if isinstance(child, dict | list):
-                deepest = max(deepest, depth + 1)
-                if deepest > bound:
-                    return deepest
-                stack.append((child, depth + 1))
-    return deepest
+    to ``bound + 1`` (level by level, without recursion: a deep document must not exhaust the
+    stack; only tables and arrays are kept, so a level costs a pass over its values)."""
+    depth = 0
+    level: list[object] = [value]
+    while level:
+        below: list[object] = []
+        for item in level:
+            children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+            below += [child for child in children if isinstance(child, _CONTAINERS)]
+        if not below:
+            return depth
+        depth += 1
+        if depth > bound:
+            return depth
+        level = below
+    return depth
+
+
+_CONTAINERS = (dict, list)
 
 
 def _too_deep(display: str, max_nesting: int) -> PolicyLoadError:

@@ -16,16 +16,16 @@ they work on any policy directory that declares them. A Policy is immutable:
 
 from __future__ import annotations
 
+import collections
 import copy
 import datetime
 import functools
+import gc
 import os
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
-
-from cachetools import FIFOCache
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from kdv_policy.data.facts import Forms
 from kdv_policy.engine.requests import RequestEvaluator, RequestModel
@@ -33,7 +33,7 @@ from kdv_policy.errors import ArgumentError, Diagnostic, PolicyLoadError, QueryE
 from kdv_policy.gcpause import paused
 from kdv_policy.language.checker import check_query
 from kdv_policy.language.parser import parse_query
-from kdv_policy.language.printer import format_atom
+from kdv_policy.language.printer import format_atom, format_value
 from kdv_policy.language.program import Program
 from kdv_policy.language.source import Source
 from kdv_policy.language.syntax import Atom, Constant, Declaration, Value, ground_values
@@ -56,7 +56,9 @@ from kdv_policy.policy.results import (
     Interpretation,
     OpenQuestion,
     Permission,
+    prebuilt,
 )
+from kdv_policy.policy.results import entity as make_entity
 from kdv_policy.policy.version import content_digest, policy_version
 from kdv_policy.policy.vocabulary import Vocabulary
 from kdv_policy.policy.wording import Named, check_language, say
@@ -174,7 +176,8 @@ class Policy:
         self._open_readings: Readings | object | None = _MISSING  # built on first use
         self._model = self._engine.model
         self._prover = Prover(self._program, self._model, self._engine.steps, loaded.origin)
-        self._name_table: NameIndex | None = None  # built on first use: a large directory costs a while
+        self._name_table: NameIndex | None = None  # built by materialise() or on first use
+        self._fast: _Fast | object | None = _MISSING  # the hot questions' tables, with the name index
         self._vocabulary: Vocabulary | None = None  # the verbs of questions, on first use
         self._actors: frozenset[Value] | None = None  # the values that act, on first use (_actor_values)
         self._version = policy_version(self._content, self._at, self._added, self._removed, self._adopted)
@@ -185,7 +188,7 @@ class Policy:
         self._cache_size = cache_size
         self._hits = self._misses = 0
         self._lock = threading.RLock()
-        self._hot_hits = _install_hot_paths(self)
+        self._hot_counts = _install_hot_paths(self)
 
     # -- loading and deriving policies ----------------------------------------------------------
 
@@ -342,8 +345,9 @@ class Policy:
         view._indexes = {}
         view._lock = threading.RLock()
         view._cache = _DecisionCache(maxsize=max(1, base._cache_size))
+        view._fast = None  # the hot questions' tables hold the model without the request's rows
         view._hits = view._misses = 0
-        view._hot_hits = _install_hot_paths(view)
+        view._hot_counts = _install_hot_paths(view)
         return view
 
     def _input_rows(self, rows: object) -> dict[str, list[Row]]:
@@ -394,7 +398,7 @@ class Policy:
         other._text_policy = None
         other._cache = _DecisionCache(maxsize=max(1, self._cache_size))
         other._hits = other._misses = 0
-        other._hot_hits = _install_hot_paths(other)
+        other._hot_counts = _install_hot_paths(other)
         return other
 
     @property
@@ -517,10 +521,68 @@ class Policy:
         :class:`~kdv_policy.store.PolicyStore` calls it before it swaps a new policy in. A policy
         with input relations also prepares what :meth:`with_input` reads.
         """
-        self._engine.materialise()
-        if self._program.inputs and self._base is self:  # and what the first request would prepare
-            self._request_evaluator().prepare()
+        collect = gc.isenabled()
+        with paused():  # one pause for all of it: each resumption scans what was built meanwhile
+            self._engine.materialise()
+            if self._program.inputs and self._base is self:  # and what the first request would prepare
+                self._request_evaluator().prepare()
+            self._fast_tables()  # the name index and the hot questions' tables: no question waits for them
+            # Building allocated up to millions of objects with the cyclic collector paused; left
+            # young, they would be scanned by the next young, middle and full collections in turn,
+            # all during the first questions. One full collection now (before the pause ends, which
+            # would start a young one) moves them to the oldest generation at once, which later
+            # collections only scan again once it has grown by a quarter.
+            if collect:
+                gc.collect()
         return self
+
+    def _fast_tables(self) -> _Fast | None:
+        """The tables the hot questions answer a first asking with ids from (:class:`_Fast`), built
+        once, with the name index; None when this policy's answers weigh readings of what the text
+        leaves open or adopted interpretations (the general path handles those)."""
+        if self._fast is _MISSING:
+            with self._lock:
+                if self._fast is _MISSING:
+                    self._fast = self._build_fast()
+        return self._fast  # type: ignore[return-value]
+
+    def _build_fast(self) -> _Fast | None:
+        names = self.names
+        with paused():
+            return self._build_fast_tables(names)
+
+    def _build_fast_tables(self, names: NameIndex) -> _Fast | None:
+        if self._adopted or self._readings() is not None:
+            return None
+        fast = _Fast(names._by_id, self._limits.max_length, self._actor_values)
+        fast.version = self._version
+        for value in names._by_id:  # every id now: a question asked for the first time only looks up
+            fast.fill(value)
+        if self._declares("may"):
+            fast.may = self._model["may"]
+            fast.who_may = self._answer_table("may", (1, 2), 0)
+        if self._declares("serves"):
+            fast.serves = self._answer_table("serves", (1,), 0)
+        return fast
+
+    def _answer_table(self, predicate: str, positions: tuple[int, ...], answer_at: int
+                      ) -> dict[Row, tuple[tuple[Entity, ...], list[Row]]]:
+        """For each value of ``positions``, the answers of a list question (ordered as ``_list``
+        orders them) and the rows they come from."""
+        if not self._model.get(predicate):
+            return {}
+        first = next(iter(self._model[predicate]))
+        self._rows(predicate, {i: first[i] for i in positions})  # builds the index
+        table = {}
+        for key, rows in self._indexes[(predicate, positions)].items():
+            entities = {r[answer_at]: self.entity(r[answer_at]) for r in rows}
+            table[key] = (tuple(sorted(entities.values(), key=lambda e: (_KIND_ORDER.get(e.kind, 99), e.id))),
+                          rows)
+        return table
+
+    def _declares(self, predicate: str) -> bool:
+        decl = self._program.declarations.get(predicate)
+        return decl is not None and decl.arity == len(INTERFACE[predicate])
 
     def relation(self, predicate: str) -> frozenset[tuple[Value, ...]]:
         """Every tuple of a predicate in the computed model."""
@@ -538,9 +600,9 @@ class Policy:
     def cache_info(self) -> CacheInfo:
         """Hit and miss counts and the size of the decision cache."""
         with self._lock:
-            hits = self._hits + self._hot_hits()
-            # the cache's maxsize is typed float (cachetools allows weighted sizes); ours counts entries
-            return CacheInfo(hits, self._misses, len(self._cache), int(self._cache.maxsize))
+            hot_hits, hot_misses = self._hot_counts()
+            return CacheInfo(self._hits + hot_hits, self._misses + hot_misses, len(self._cache),
+                             self._cache.maxsize)
 
     # -- questions ------------------------------------------------------------------------------
 
@@ -841,15 +903,17 @@ class Policy:
             undetermined=ordered(undetermined), open_questions=questions,
             interpretations=total, answer_interpretations=each)
 
-        def explain() -> Explanation:
-            if rows:
-                return self._explain_rows(predicate, rows, "")
-            why = self._prover.why_not(predicate, pattern, self._lang)
-            return Explanation(lang=self._lang, summary=self._say("no answers: nothing satisfies {goal}",
-                                                                  goal=why.goal), why_not=why)
-
-        result._explain = explain
+        result._explain = functools.partial(self._explain_list, predicate, rows, pattern)
         return result
+
+    def _explain_list(self, predicate: str, rows: Sequence[Row], pattern: tuple[Value | None, ...]
+                      ) -> Explanation:
+        """The explanation of a list answer: a proof of each answer, or why nothing matches ``pattern``."""
+        if rows:
+            return self._explain_rows(predicate, rows, "")
+        why = self._prover.why_not(predicate, pattern, self._lang)
+        return Explanation(lang=self._lang, summary=self._say("no answers: nothing satisfies {goal}",
+                                                              goal=why.goal), why_not=why)
 
     def _decision(self, predicate: str, row: tuple[Value, ...], subject: Entity | None = None,
                   yes: Callable[[], str] | None = None, no: Callable[[], str] | None = None) -> Decision:
@@ -1143,7 +1207,7 @@ class Policy:
         index = self._indexes.get(key)
         if index is None:
             index = {}
-            for row in sorted(self._model.get(predicate, ()), key=_row_key):
+            for row in _sorted_rows(self._model.get(predicate, ())):
                 index.setdefault(tuple(row[i] for i in positions), []).append(row)
             with self._lock:
                 self._indexes[key] = index
@@ -1164,16 +1228,18 @@ class Policy:
         if stored is not None:
             return stored
         index = NameIndex()
-        for entry in self._loaded.names:
-            entity = Entity(id=entry.id, name=entry.name, kind=entry.kind)
-            index.add(entity, *entry.abbreviations, *entry.aliases)
-        for value in sorted(self._engine.constants()):
-            if index.by_id(value) is None:
-                index.add(Entity(id=value, name=value, kind="constant"))
+        add = index.add_checked
+        with paused():  # tens of thousands of entities at scale: see kdv_policy.gcpause
+            for entry in self._loaded.names:  # validated data: plain strings
+                add(make_entity(entry.id, entry.name, entry.kind), (*entry.abbreviations, *entry.aliases))
+            known = index._by_id  # read in one pass
+            for value in sorted(self._engine.constants()):
+                if not known.get(value):
+                    add(make_entity(value, value, "constant"))
         functions = index.entities("function")
         if functions:  # a function names the group of roles that have it ("alle Generalsekretäre", "DV")
             holders: dict[str, list[str]] = {}
-            for row in sorted(self._declared_rows("role_of", 3), key=_row_key):
+            for row in _sorted_rows(self._declared_rows("role_of", 3)):
                 holders.setdefault(str(row[2]), []).append(str(row[0]))
             for group in functions:
                 index.add_group(group, [index.by_id(r, ("role",)) or Entity(id=r, name=r, kind="role")
@@ -1254,85 +1320,269 @@ _MISSING = object()
 
 
 
-class _DecisionCache(FIFOCache[tuple[Any, ...], Any]):
-    """A bounded FIFO cache that keeps plain dicts of its entries, for lock-free lookups: ``mirror``
-    by key, and for the hot questions ``by_question[question]`` by its arguments (one argument:
-    the argument itself, whose hash a string keeps; more: their tuple)."""
+class _DecisionCache:
+    """A bounded FIFO cache of answers, kept as plain dicts for lock-free lookups: ``mirror`` by
+    key (method, *arguments), and for the hot questions ``by_question[question]`` by its
+    arguments (one argument: the argument itself, whose hash a string keeps; more: their tuple).
+    Inserts take the caller's lock; the oldest entry goes when the cache is full."""
 
     HOT = ("may", "who_may", "who_serves")
 
     def __init__(self, maxsize: int) -> None:
-        super().__init__(maxsize)
+        self.maxsize = maxsize
         self.mirror: dict[tuple[Any, ...], Any] = {}
         self.by_question: dict[str, dict[Any, Any]] = {question: {} for question in self.HOT}
+        self._order: collections.deque[tuple[Any, ...]] = collections.deque()
+
+    def __len__(self) -> int:
+        return len(self.mirror)
 
     def __setitem__(self, key: tuple[Any, ...], value: Any) -> None:
-        super().__setitem__(key, value)  # may evict the oldest entry through popitem()
-        self.mirror[key] = value
+        mirror = self.mirror
+        if key not in mirror:
+            if len(mirror) >= self.maxsize:
+                self._evict()
+            self._order.append(key)
+        mirror[key] = value
         hot = self.by_question.get(key[0])
         if hot is not None:
             hot[key[1] if len(key) == 2 else key[1:]] = value
 
-    def popitem(self) -> tuple[tuple[Any, ...], Any]:
-        key, value = super().popitem()
+    def put_hot(self, key: tuple[Any, ...], hot: dict[Any, Any], args: Any, value: Any) -> None:
+        """``self[key] = value`` for a hot question whose dict is ``hot`` and arguments ``args``.
+
+        Takes no lock: each step is one atomic operation on a dict or deque, and threads racing
+        on inserts can at worst evict an entry early or keep one a little longer (the bound on
+        the cache's size holds but for the racing inserts)."""
+        mirror = self.mirror
+        if key not in mirror:
+            if len(mirror) >= self.maxsize:
+                self._evict()
+            self._order.append(key)
+        mirror[key] = value
+        hot[args] = value
+
+    def _evict(self) -> None:
+        try:
+            key = self._order.popleft()
+        except IndexError:  # another thread emptied it meanwhile
+            return
         self.mirror.pop(key, None)
         hot = self.by_question.get(key[0])
         if hot is not None:
             hot.pop(key[1] if len(key) == 2 else key[1:], None)
-        return key, value
 
 
-def _install_hot_paths(policy: Policy) -> Callable[[], int]:
+_Entry = tuple[Entity, str] | Literal[False]
+
+
+_NO_ENTRIES: tuple[_Entry, _Entry, _Entry, _Entry] = (False, False, False, False)
+_ACTOR_KINDS = frozenset(ACTOR_KINDS)
+_ACTION_KINDS = frozenset({"action", "constant"})
+_OBJECT_KINDS = frozenset({"object", "constant"})
+
+
+def _entry(entity: Entity | None, text: str) -> _Entry:
+    return False if entity is None else (entity, text)
+
+
+class _Fast:
+    """What the hot questions asked for the first time need, prepared once per policy
+    (:meth:`Policy._fast_tables`): for each id (filled on its first use, from the name index's
+    table of ids) the entity it names as an actor, an action, an object and a unit, with the
+    text the rule language writes it in; and the answers of the list questions by their bound
+    values. Names other than ids, and policies whose answers weigh readings or
+    interpretations, take the general path."""
+
+    __slots__ = ("_actor_values", "_by_id", "_longest", "actions", "actors", "may", "objects", "serves",
+                 "units", "version", "who_may")
+
+    def __init__(self, by_id: Mapping[str, list[Entity]], longest: int,
+                 actor_values: Callable[[], frozenset[Value]]) -> None:
+        self._by_id, self._longest, self._actor_values = by_id, longest, actor_values
+        # id -> (entity, text), or False when the id names nothing of that kind (ids only: bounded)
+        self.actors: dict[str, _Entry] = {}
+        self.actions: dict[str, _Entry] = {}
+        self.objects: dict[str, _Entry] = {}
+        self.units: dict[str, _Entry] = {}
+        self.may: frozenset[Row] | None = None
+        self.who_may: dict[Row, tuple[tuple[Entity, ...], list[Row]]] = {}
+        self.serves: dict[Row, tuple[tuple[Entity, ...], list[Row]]] | None = None
+        self.version = ""
+
+    def fill(self, value: str) -> tuple[_Entry, _Entry, _Entry, _Entry]:
+        """The entries of ``value`` as (unit, actor, action, object), each False when it names no
+        such entity (or is no id the fast path takes); kept when ``value`` is an id."""
+        entities = self._by_id.get(value) if type(value) is str else None
+        if not entities or len(value) > self._longest or not value.strip():
+            return _NO_ENTRIES
+        text = format_value(value)
+        entries: tuple[_Entry, _Entry, _Entry, _Entry]
+        if '"?"' in text:
+            entries = _NO_ENTRIES
+        elif len(entities) == 1:  # most ids name one entity
+            entity = entities[0]
+            kind, named = entity.kind, (entity, text)
+            acts = kind in _ACTOR_KINDS and (kind != "constant" or value in self._actor_values())
+            entries = (named, named if acts else False, named if kind in _ACTION_KINDS else False,
+                       named if kind in _OBJECT_KINDS else False)
+        else:
+            actor = next((e for e in entities if e.kind in _ACTOR_KINDS), None)
+            if actor is not None and actor.kind == "constant" and value not in self._actor_values():
+                actor = None
+            action = next((e for e in entities if e.kind in _ACTION_KINDS), None)
+            obj = next((e for e in entities if e.kind in _OBJECT_KINDS), None)
+            entries = (_entry(entities[0], text), _entry(actor, text), _entry(action, text),
+                       _entry(obj, text))
+        self.units[value], self.actors[value], self.actions[value], self.objects[value] = entries
+        return entries
+
+
+_DECISION_SET = frozenset({"question", "allowed", "actor", "action", "object", "version", "determined",
+                           "open_questions", "interpretations"})
+_ANSWERS_SET = frozenset({"question", "answers", "version", "undetermined", "open_questions",
+                          "interpretations", "answer_interpretations"})
+
+
+def _install_hot_paths(policy: Policy) -> Callable[[], tuple[int, int]]:
     """Give ``policy`` its own ``may``, ``who_may`` and ``who_serves``: closures that answer a
-    cache hit with a call, a dict lookup and a count, and leave a miss to the method.
+    cache hit with a call, a dict lookup and a count, and a question asked for the first time
+    with ids from the prepared tables (:class:`_Fast`), leaving anything else to the method.
 
     Apps ask these on every request, so a hit must cost little more than the plain-Python
     floor of docs/performance.md: no method binding, no attribute reads, no key tuple for one
-    argument. (The closures and the policy refer to each other: the cyclic collector frees
-    a policy no one uses any more.) Returns a function that tells the hits they counted.
+    argument; and a miss no name search, no validation of values made here, and no
+    explanation until it is read. (The closures and the policy refer to each other: the
+    cyclic collector frees a policy no one uses any more.) Returns a function that tells the
+    hits and misses they counted.
     """
-    by_question = policy._cache.by_question
+    cache = policy._cache
+    put = cache.put_hot
+    by_question = cache.by_question
     may_hits, who_may_hits, who_serves_hits = (by_question[q] for q in _DecisionCache.HOT)
+    may_get, who_may_get, who_serves_get = may_hits.get, who_may_hits.get, who_serves_hits.get
     audit_logger = AUDIT_LOGGER
-    hits = 0
+    hits = misses = 0
+    answers_type = Answers[Entity]
+
+    def fast() -> _Fast | None:
+        tables = policy._fast
+        return policy._fast_tables() if tables is _MISSING else tables  # type: ignore[return-value]
 
     def may(actor: str, action: str, object: str) -> Decision:
-        nonlocal hits
+        nonlocal hits, misses
+        args = (actor, action, object)
         try:
-            found = may_hits[(actor, action, object)]
-        except (KeyError, TypeError):  # a miss, or an argument that is no string (may() refuses it)
+            found = may_get(args)
+        except TypeError:  # an argument that is no string (may() refuses it)
             return Policy.may(policy, actor, action, object)
+        if found is None:
+            tables = fast()
+            if tables is None or tables.may is None:
+                return Policy.may(policy, actor, action, object)
+            a = tables.actors.get(actor)
+            if a is None:
+                a = tables.fill(actor)[1]
+            ac = tables.actions.get(action)
+            if ac is None:
+                ac = tables.fill(action)[2]
+            ob = tables.objects.get(object)
+            if ob is None:
+                ob = tables.fill(object)[3]
+            if not a or not ac or not ob:
+                return Policy.may(policy, actor, action, object)
+            held = args in tables.may
+            found = prebuilt(Decision, {
+                "question": f"may({a[1]}, {ac[1]}, {ob[1]})", "allowed": held, "actor": a[0],
+                "action": ac[0], "object": ob[0], "subject": None, "version": tables.version,
+                "interpretations": (), "determined": True, "open_questions": ()}, _DECISION_SET,
+                functools.partial(policy._explain_may, a[0], ac[0], ob[0], held))
+            key = ("may", actor, action, object)
+            misses += 1
+            put(key, may_hits, args, found)
+            if audit_logger.handlers:
+                policy._audit(key, found)
+            return found
         hits += 1
         if audit_logger.handlers:
             policy._audit(("may", actor, action, object), found)
         return found
 
     def who_may(action: str, object: str) -> Answers[Entity]:
-        nonlocal hits
+        nonlocal hits, misses
+        args = (action, object)
         try:
-            found = who_may_hits[(action, object)]
-        except (KeyError, TypeError):
+            found = who_may_get(args)
+        except TypeError:
             return Policy.who_may(policy, action, object)
+        if found is None:
+            tables = fast()
+            if tables is None or tables.may is None:
+                return Policy.who_may(policy, action, object)
+            ac = tables.actions.get(action)
+            if ac is None:
+                ac = tables.fill(action)[2]
+            ob = tables.objects.get(object)
+            if ob is None:
+                ob = tables.fill(object)[3]
+            if not ac or not ob:
+                return Policy.who_may(policy, action, object)
+            answers, rows = tables.who_may.get(args, _NONE)
+            found = prebuilt(answers_type, {
+                "question": f"may(X, {ac[1]}, {ob[1]})", "answers": answers, "version": tables.version,
+                "undetermined": (), "open_questions": (), "interpretations": (),
+                "answer_interpretations": {}, "marks": {}}, _ANSWERS_SET,
+                functools.partial(policy._explain_list, "may", rows, (None, action, object)))
+            key = ("who_may", action, object)
+            misses += 1
+            put(key, who_may_hits, args, found)
+            if audit_logger.handlers:
+                policy._audit(key, found)
+            return found
         hits += 1
         if audit_logger.handlers:
             policy._audit(("who_may", action, object), found)
         return found
 
     def who_serves(unit: str) -> Answers[Entity]:
-        nonlocal hits
+        nonlocal hits, misses
         try:
-            found = who_serves_hits[unit]
-        except (KeyError, TypeError):
+            found = who_serves_get(unit)
+        except TypeError:
             return Policy.who_serves(policy, unit)
+        if found is None:
+            tables = fast()
+            if tables is None or tables.serves is None:
+                return Policy.who_serves(policy, unit)
+            u = tables.units.get(unit)
+            if u is None:
+                u = tables.fill(unit)[0]
+            if not u:
+                return Policy.who_serves(policy, unit)
+            answers, rows = tables.serves.get((unit,), _NONE)
+            found = prebuilt(answers_type, {
+                "question": f"serves(X, {u[1]})", "answers": answers, "version": tables.version,
+                "undetermined": (), "open_questions": (), "interpretations": (),
+                "answer_interpretations": {}, "marks": {}}, _ANSWERS_SET,
+                functools.partial(policy._explain_list, "serves", rows, (None, unit)))
+            key = ("who_serves", unit)
+            misses += 1
+            put(key, who_serves_hits, unit, found)
+            if audit_logger.handlers:
+                policy._audit(key, found)
+            return found
         hits += 1
         if audit_logger.handlers:
             policy._audit(("who_serves", unit), found)
         return found
 
-    for fast in (may, who_may, who_serves):
-        functools.update_wrapper(fast, getattr(Policy, fast.__name__))
-        setattr(policy, fast.__name__, fast)
-    return lambda: hits
+    for hot in (may, who_may, who_serves):
+        functools.update_wrapper(hot, getattr(Policy, hot.__name__))
+        setattr(policy, hot.__name__, hot)
+    return lambda: (hits, misses)
+
+
+_NONE: tuple[tuple[Entity, ...], list[Row]] = ((), [])
 
 
 def _shown(text: object, limit: int = 120) -> str:
@@ -1394,6 +1644,18 @@ def _key(atom: Atom) -> tuple[str, tuple[Value, ...]]:
 
 def _row_key(row: Row) -> tuple[tuple[int, Value], ...]:
     return tuple((0 if isinstance(v, int) else 1 if isinstance(v, datetime.date) else 2, v) for v in row)
+
+
+def _sorted_rows(rows: Iterable[Row]) -> list[Row]:
+    """``sorted(rows, key=_row_key)``, cheaper where it can be: rows whose compared values have
+    one type at each position sort alike with or without the key (the key orders types, then
+    values), and rows of a relation are distinct. A sort that meets two types at a position it
+    decides on raises TypeError, and then the key sorts them (a sorted list has compared each
+    adjacent pair, so a sort that raised nothing ordered them as the key would)."""
+    try:
+        return sorted(rows)
+    except TypeError:
+        return sorted(rows, key=_row_key)
 
 
 def _first_citation(proof: ProofNode) -> str | None:

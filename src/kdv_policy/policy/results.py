@@ -214,6 +214,7 @@ class Decision(_Explained):
 
 
 T = TypeVar("T", Entity, Permission, Delegation)
+_M = TypeVar("_M", bound=BaseModel)
 
 
 class Answers(_Explained, Generic[T]):
@@ -268,3 +269,43 @@ class Answers(_Explained, Generic[T]):
     def first(self) -> T | None:
         """The first answer, or None when there is none."""
         return self.answers[0] if self.answers else None
+
+
+_new = object.__new__
+# the setters of the slots every pydantic model has (what BaseModel.model_construct sets, called directly)
+_slots = BaseModel.__dict__
+_set_dict = _slots["__dict__"].__set__
+_set_fields_set = _slots["__pydantic_fields_set__"].__set__
+_set_extra = _slots["__pydantic_extra__"].__set__
+_set_private = _slots["__pydantic_private__"].__set__
+
+
+def prebuilt(cls: type[_M], values: dict[str, object], fields_set: frozenset[str],
+             explain: Callable[[], Explanation] | None = None) -> _M:
+    """A result model from values the API has already checked (entities it made, booleans, ids),
+    without validating them again: what a question asked for the first time costs matters.
+
+    ``values`` must hold every field of ``cls`` (defaults included) with a value of its type;
+    ``fields_set`` the fields a validated construction would mark as set. The result equals the
+    validated one (``tests/test_hot_paths.py`` compares them).
+    """
+    model = _new(cls)
+    _set_dict(model, values)
+    _set_fields_set(model, set(fields_set))
+    _set_extra(model, None)
+    _set_private(model, {"_explain": explain})
+    return model
+
+
+_ENTITY_SET = frozenset({"id", "name", "kind"})
+
+
+def entity(id: str, name: str, kind: str) -> Entity:
+    """``Entity(id=id, name=name, kind=kind)`` for plain strings the policy's data already
+    validated, without validating them again (the name index makes one per entity)."""
+    model = _new(Entity)
+    _set_dict(model, {"id": id, "name": name, "kind": kind})
+    _set_fields_set(model, set(_ENTITY_SET))
+    _set_extra(model, None)
+    _set_private(model, None)
+    return model

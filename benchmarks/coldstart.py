@@ -1,0 +1,68 @@
+"""CPU cost of a cold start of the command line: ``python -m benchmarks.coldstart``.
+
+Runs ``python -c pass``, ``python -c "import kdv_policy"`` and a ``query`` on the bundled
+policy (``python -m kdv_policy query "may Regierungsrat verabschieden Strategie"``), each
+``--runs`` times in a fresh process started from an empty directory (so no ``./rules`` is
+picked up), and reports the median CPU time (user + system, ``RUSAGE_CHILDREN``) of each and
+its ratio to ``python -c pass``. CPU time, not wall time: other work on a busy machine
+stretches the second, barely the first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+QUESTION = "may Regierungsrat verabschieden Strategie"
+COMMANDS = {
+    "python -c pass": ["-c", "pass"],
+    "import kdv_policy": ["-c", "import kdv_policy"],
+    f'query "{QUESTION}"': ["-m", "kdv_policy", "query", QUESTION],
+}
+TARGET = 8.0  # the query's CPU, as a multiple of `python -c pass`
+
+
+def cpu_seconds(argv: list[str], cwd: Path, env: dict[str, str]) -> float:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = subprocess.run(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          text=True, check=False)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise SystemExit(f"`{' '.join(argv)}` failed: {done.stderr.strip()[-500:]}")
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def measure(runs: int = 9) -> dict[str, float]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src"), env.get("PYTHONPATH", "")])
+    with tempfile.TemporaryDirectory(prefix="kdv-cold-") as empty:
+        return {name: statistics.median(cpu_seconds([sys.executable, *args], Path(empty), env)
+                                        for _ in range(runs))
+                for name, args in COMMANDS.items()}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.coldstart", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=9)
+    args = parser.parse_args(argv)
+    medians = measure(max(1, args.runs))
+    base = medians["python -c pass"]
+    print("| command | CPU ms (median) | × `python -c pass` |\n|---|---|---|")
+    for name, seconds in medians.items():
+        print(f"| `{name}` | {seconds * 1e3:.1f} | {seconds / base:.1f}× |")
+    query = medians[f'query "{QUESTION}"'] / base
+    print(f"\nquery ≤ {TARGET:.0f}× `python -c pass`: {'yes' if query <= TARGET else 'no'} ({query:.1f}×)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+"""A hot question asked for the first time with ids is answered from tables prepared with the
+name index (``Policy._fast_tables``), building its result without validating it again. Those
+answers, their explanations and their fields must equal the general path's, question by
+question; names that are not ids, and policies that weigh readings, take the general path."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from pathlib import Path
+
+import pytest
+from benchmarks import generate
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kdv_policy import Policy
+from kdv_policy.policy.api import _row_key, _sorted_rows
+from kdv_policy.policy.audit import AUDIT_LOGGER
+from kdv_policy.policy.names import UnknownNameError
+
+
+@pytest.fixture(scope="module")
+def canton(tmp_path_factory) -> Path:
+    return generate.generate("small", seed=3, out=tmp_path_factory.mktemp("canton") / "policy")
+
+
+def _general(directory: Path) -> Policy:
+    """A policy whose hot questions always take the general path."""
+    policy = Policy.load(directory).materialise()
+    policy._fast = None
+    return policy
+
+
+def _same(one, two) -> None:
+    assert type(one) is type(two)
+    assert one.model_dump() == two.model_dump()
+    assert one.model_fields_set == two.model_fields_set
+    assert one == two or one.model_dump() == two.model_dump()
+    assert one.explanation.render() == two.explanation.render()
+    assert one.explanation.model_dump() == two.explanation.model_dump()
+
+
+def test_first_answers_equal_the_general_paths(canton):
+    fast = Policy.load(canton).materialise()
+    general = _general(canton)
+    assert fast._fast is not None and fast._fast.may is not None
+    actors = [*sorted({r[0] for r in fast.model["may"]})[:12], "p0001", "u0001", "nobody"]
+    pairs = [*sorted({(r[1], r[2]) for r in fast.model["may"]})[:8], ("approve", "x_missing")]
+    asked = 0
+    for actor in actors:
+        for action, obj in pairs:
+            try:
+                want = general.may(actor, action, obj)
+            except UnknownNameError as err:
+                with pytest.raises(UnknownNameError, match=str(err).split(";")[0][:30]):
+                    fast.may(actor, action, obj)
+                continue
+            _same(fast.may(actor, action, obj), want)
+            asked += 1
+    assert asked > 50
+    for action, obj in pairs[:-1]:
+        _same(fast.who_may(action, obj), general.who_may(action, obj))
+    for unit in [*sorted({r[1] for r in fast.model["serves"]}), "u0001", "u0019"]:
+        _same(fast.who_serves(unit), general.who_serves(unit))
+    assert fast.cache_info().misses == general.cache_info().misses
+
+
+def test_nobody_may_and_no_provider_have_their_why_nots(canton):
+    fast = Policy.load(canton).materialise()
+    general = _general(canton)
+    actions = sorted({r[1] for r in fast.model["may"]})
+    objects = sorted({r[2] for r in fast.model["may"]})
+    empty = next((a, o) for a in actions for o in objects
+                 if not any(r[1] == a and r[2] == o for r in fast.model["may"]))
+    _same(fast.who_may(*empty), general.who_may(*empty))
+    units = sorted({r[0] for r in fast.model["unit"]}) if "unit" in fast.model else []
+    served = {r[1] for r in fast.model["serves"]}
+    lonely = next(u for u in units if u not in served)
+    _same(fast.who_serves(lonely), general.who_serves(lonely))
+
+
+def test_first_answers_are_cached_counted_and_audited(canton):
+    policy = Policy.load(canton).materialise()
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    row = sorted(policy.model["may"])[0]
+    AUDIT_LOGGER.addHandler(handler)
+    old_level = AUDIT_LOGGER.level
+    AUDIT_LOGGER.setLevel(logging.INFO)
+    try:
+        first = policy.may(*row)
+        assert policy.may(*row) is first
+    finally:
+        AUDIT_LOGGER.removeHandler(handler)
+        AUDIT_LOGGER.setLevel(old_level)
+    assert first.allowed and len(records) == 2
+    info = policy.cache_info()
+    assert (info.hits, info.misses, info.size) == (1, 1, 1)
+
+
+def test_names_and_wrong_arguments_take_the_general_path(canton):
+    policy = Policy.load(canton).materialise()
+    row = sorted(policy.model["may"])[0]
+    by_name = policy.may(policy.entity(row[0]).name, row[1], row[2])
+    assert by_name.allowed and by_name.actor.id == row[0]
+    with pytest.raises(Exception, match="must be a string"):
+        policy.may(1, row[1], row[2])  # type: ignore[arg-type]
+    with pytest.raises(Exception, match="must be a string"):
+        policy.who_may([row[1]], row[2])  # type: ignore[arg-type]
+
+
+def test_the_name_index_is_built_by_materialise(canton):
+    policy = Policy.load(canton)
+    assert policy._name_table is None
+    policy.materialise()
+    assert policy._name_table is not None
+
+
+values = st.one_of(st.integers(-5, 5), st.dates(datetime.date(2020, 1, 1), datetime.date(2020, 1, 5)),
+                   st.sampled_from(["a", "b", "B", "ä"]))
+
+
+@given(st.sets(st.tuples(values, values, values), max_size=30))
+def test_rows_sort_as_the_key_sorts_them(rows):
+    """The index's short cut (a plain sort, the key only when types meet) orders rows as the key does."""
+    assert _sorted_rows(rows) == sorted(rows, key=_row_key)
