@@ -30,6 +30,7 @@ from kdv_policy.cli.authoring import cmd_check, cmd_fmt, cmd_graph, cmd_interpre
 from kdv_policy.cli.diff import cmd_diff
 from kdv_policy.cli.loading import add_interpretation_options, add_limit_option
 from kdv_policy.cli.output import EXIT_BAD_INPUT, PROG, reader_gone
+from kdv_policy.cli.serve import add_serve_command
 from kdv_policy.cli.trace import add_trace_command
 from kdv_policy.policy.questions import FORMS
 from kdv_policy.policy.wording import LANGUAGES
@@ -264,6 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
                                  help="text (default) or the list as JSON")
     interpretations.set_defaults(func=cmd_interpretations)
     add_trace_command(sub, DEFAULT_POLICY)
+    add_serve_command(sub, DEFAULT_POLICY)
     return parser
 
 
