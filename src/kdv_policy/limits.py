@@ -72,6 +72,11 @@ class Limits:
     # -- asking --------------------------------------------------------------------------------
     max_line_length: int = 4_000
     """One line of a query batch (``query --file``, standard input)."""
+    max_input_rows: int = 1_000
+    """Rows of one request's input relations together (``Policy.with_input``; the properties and
+    context of an AuthZEN request)."""
+    max_input_value_length: int = 1_000
+    """Characters of one string value of a request's input rows."""
     query: QueryLimits = QueryLimits()
     """Bounds on an ad-hoc query (:class:`QueryLimits`)."""
 

@@ -25,7 +25,7 @@ from kdv_policy.errors import (
     shorten,
 )
 from kdv_policy.language.printer import format_atom
-from kdv_policy.language.program import Program, stratify
+from kdv_policy.language.program import Program, Stratum, depending_on, stratify
 from kdv_policy.language.quotes import SOURCE_TEXT, GoverningText
 from kdv_policy.language.source import Source, Span
 from kdv_policy.language.syntax import (
@@ -96,6 +96,7 @@ class _Context:
     governing: GoverningText | None = None  # the policy's source-text.txt, when it has one
     # clauses whose every atom names a declared predicate with the declared arity
     well_formed: list[Clause] = field(default_factory=list)
+    strata: tuple[Stratum, ...] = ()  # of the well-formed clauses, once stratification has run
 
     @property
     def clauses(self) -> list[Clause]:
@@ -322,6 +323,7 @@ def _singletons(ctx: _Context, clause: Clause) -> None:
 def _stratification(ctx: _Context) -> Program | None:
     """Negation may not pass through recursion: the program must be stratifiable."""
     strata, violations = stratify(ctx.declarations, ctx.well_formed)
+    ctx.strata = strata
     for head, negated in violations:
         for clause in ctx.well_formed:
             if clause.head.predicate != head:
@@ -335,6 +337,38 @@ def _stratification(ctx: _Context) -> Program | None:
                               lit.span, "negation through recursion has no single meaning; "
                                         "split the predicate so the negated part does not depend on the head")
     return Program(dict(ctx.declarations), tuple(ctx.well_formed), strata, dict(ctx.interpretations))
+
+
+def _inputs(ctx: _Context) -> None:
+    """Input relations are filled by a request only, and a request is evaluated with one join per
+    rule: no fact or rule of the policy states an input relation, and no predicate that depends
+    on one is recursive (its work per request could not be bounded before it runs)."""
+    inputs = {p for p, d in ctx.declarations.items() if d.input}
+    if not inputs:
+        return
+    for clause in ctx.clauses:
+        head = clause.head.predicate
+        if head in inputs:
+            kind = "fact" if clause.is_fact else "rule"
+            ctx.error("input-defined", f"`{shorten(head)}` is an input relation, so no {kind} of the policy "
+                      "may state it", clause.head.span or clause.span,
+                      f"a request fills `{shorten(head)}`; to state its rows in the policy, declare it with "
+                      "`.decl` instead, or state them in a relation of their own and join both in a rule")
+    dependent = depending_on(inputs, ctx.well_formed)
+    for stratum in ctx.strata:
+        members = set(stratum.predicates)
+        if not stratum.recursive or not members & dependent:
+            continue
+        clause = next(c for c in ctx.well_formed if c.head.predicate in members
+                      and any(a is not None and a.predicate in members for a in map(literal_atom, c.body)))
+        lit = next(lit for lit in clause.body
+                   if (a := literal_atom(lit)) is not None and a.predicate in members)
+        head = clause.head.predicate
+        ctx.error("recursive-input",
+                  f"`{shorten(head)}` depends on an input relation and is recursive", lit.span or clause.span,
+                  "a request is evaluated with one join per rule over the evaluated policy, so a predicate a "
+                  "request can change cannot be recursive; compute the recursion over the policy's own "
+                  "relations and join the request's rows in a rule after it")
 
 
 def _unused(ctx: _Context) -> None:
@@ -428,6 +462,7 @@ STAGES: tuple[tuple[str, Callable[[_Context], object]], ...] = (
     ("predicates", _predicates),
     ("safety", _safety),
     ("stratification", _stratification),  # last among errors: only well-formed clauses
+    ("inputs", _inputs),  # after stratification: reads its strata
     ("unused", _unused),
     ("bases", _bases),
     ("quotes", _quotes),

@@ -129,7 +129,7 @@ def _format_item(item: Item) -> list[str]:
     lines = [f"%% {line}".rstrip() for line in item.doc.split("\n")] if item.doc is not None else []
     lines += [format_annotation(a) for a in item.annotations]
     if isinstance(item, Declaration):
-        lines.append(f".decl {item.predicate}({', '.join(item.params)})")
+        lines.append(f"{item.keyword} {item.predicate}({', '.join(item.params)})")
         return lines
     if isinstance(item, Interpretation):
         lines.append(f".interpretation {item.name}.")

@@ -28,6 +28,7 @@ STRING = "string"
 INTEGER = "integer"
 DATE = "date"
 DECL = ".decl"
+INPUT = ".input"  # the declaration of an input relation, which a request fills
 INTERPRETATION = ".interpretation"
 DOC = "doc comment"
 COMMENT = "comment"  # only with tokenize(..., keep_comments=True): the formatter keeps them
@@ -41,15 +42,15 @@ _SKIP = rf"(?:{_WS}++|%(?!%)[^\n]*+)*+"
 """Whitespace and `%` comments (a `%%` doc comment is a token). Possessive: what is skipped is
 never given back, so a failed match costs no backtracking."""
 
-# Most frequent first; the alternatives never compete for the same text (`.decl` and
+# Most frequent first; the alternatives never compete for the same text (`.decl`, `.input` and
 # `.interpretation` are not `.`, a `%` comment is not a `%%` doc comment, and a date is tried
 # before an integer).
 _PATTERNS = [
-    ("punct", r":-|!=|<=|>=|[(),=<>@]|\.(?!(?:decl|interpretation)\b)"),
+    ("punct", r":-|!=|<=|>=|[(),=<>@]|\.(?!(?:decl|input|interpretation)\b)"),
     ("ident", r"[^\W\d]\w*"),
     ("string", r'"(?:[^"\\\n\r\v\f]|\\[^\n\r\v\f])*"'),
     ("doc", r"%%[^\n]*"),
-    ("decl", r"\.(?:decl|interpretation)\b"),
+    ("decl", r"\.(?:decl|input|interpretation)\b"),
     ("date", r"-?\d{4}-\d\d-\d\d(?![\w-])"),
     ("integer", r"-?\d+(?![\w])"),
 ]
@@ -59,6 +60,9 @@ _TOKEN_RE = re.compile(f"{_SKIP}(?:{_ALTERNATIVES})")
 """The next token, after whitespace and comments."""
 _TOKEN_OR_COMMENT_RE = re.compile(rf"{_WS}*+(?:{_ALTERNATIVES}|(?P<comment>%[^\n]*))")
 """The next token or `%` comment, after whitespace (for ``keep_comments``)."""
+
+_DECLARATION_KINDS = {DECL: DECL, INPUT: INPUT, INTERPRETATION: INTERPRETATION}
+"""The token kind of each declaration keyword (the keyword itself)."""
 
 _ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", '"': '"'}
 
@@ -169,7 +173,7 @@ def _simple_fact_pattern() -> str:
     for i in reversed(range(1, _MAX_FACT_ARGS)):
         args = f"(?:{w},{w}(?P<x{i}>{constant}){args})?"
     atom = rf"(?P<atom>(?P<pred>{name}){w}\({w}(?P<x0>{constant}){args}{w}\))"
-    return rf"{_SKIP}(?P<fact>{annotations}{atom}{w}\.(?!(?:decl|interpretation)\b))"
+    return rf"{_SKIP}(?P<fact>{annotations}{atom}{w}\.(?!(?:decl|input|interpretation)\b))"
 
 
 _SIMPLE_FACT_RE = re.compile(_simple_fact_pattern())
@@ -361,7 +365,7 @@ class _Scanner:
         if kind == "comment":
             return Token(COMMENT, lexeme, start, end, lexeme)
         if kind == "decl":
-            return Token(DECL if lexeme == DECL else INTERPRETATION, lexeme, start, end)
+            return Token(_DECLARATION_KINDS[lexeme], lexeme, start, end)
         if kind == "date":
             try:
                 return Token(DATE, lexeme, start, end, datetime.date.fromisoformat(lexeme))

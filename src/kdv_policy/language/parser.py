@@ -168,7 +168,7 @@ class _Parser:
             self.pos += 1
             if tok.kind == lexer.PUNCT and tok.text == ".":
                 return
-            if self.tokens[self.pos].kind in (lexer.DECL, lexer.INTERPRETATION, lexer.DOC) \
+            if self.tokens[self.pos].kind in (lexer.DECL, lexer.INPUT, lexer.INTERPRETATION, lexer.DOC) \
                     or self.tokens[self.pos].text == "@":
                 return
 
@@ -191,7 +191,7 @@ class _Parser:
                                  "put annotations directly above the fact, rule, `.decl` or "
                                  "`.interpretation` they describe")
             return None
-        if self.at(lexer.DECL):
+        if self.at(lexer.DECL) or self.at(lexer.INPUT):
             return self.declaration(doc, tuple(annotations))
         if self.at(lexer.INTERPRETATION):
             return self.interpretation(doc, tuple(annotations))
@@ -240,10 +240,13 @@ class _Parser:
         return Clause(head, (), tuple(annotations), None, span(start, m.end()))
 
     def declaration(self, doc: str | None, annotations: tuple[Annotation, ...]) -> Declaration:
-        start = self.advance()  # .decl
+        """``.decl name(param, ...)``, or ``.input name(param, ...)`` for an input relation."""
+        start = self.advance()  # .decl or .input
+        keyword = start.kind
         if not self.at(lexer.NAME):
-            raise self.error(f"expected a predicate name after `.decl`, found {self.tok.describe()}",
-                             "predicate names start with a lowercase letter, e.g. `.decl member(body, role)`")
+            raise self.error(f"expected a predicate name after `{keyword}`, found {self.tok.describe()}",
+                             "predicate names start with a lowercase letter, e.g. "
+                             f"`{keyword} member(body, role)`")
         name = self.advance().text
         self.expect_punct("(", "after the predicate name in a declaration",
                           "a declaration names each argument, e.g. `.decl member(body, role)`")
@@ -261,7 +264,8 @@ class _Parser:
         self.expect_punct(")", "to close the declaration's arguments")
         if self.at_punct("."):
             self.advance()
-        return Declaration(name, tuple(params), doc, annotations, self.span_from(start))
+        return Declaration(name, tuple(params), doc, annotations, self.span_from(start),
+                           input=keyword == lexer.INPUT)
 
     def interpretation(self, doc: str | None, annotations: tuple[Annotation, ...]) -> Interpretation:
         """``.interpretation name.``: the declaration of a named interpretation."""
@@ -335,7 +339,7 @@ class _Parser:
             return self.atom()
         if self.at(lexer.NAME) and not self._next_is_comparison():
             return self.atom()
-        if start.kind in (lexer.PUNCT, lexer.EOF, lexer.DECL, lexer.INTERPRETATION, lexer.DOC):
+        if start.kind in (lexer.PUNCT, lexer.EOF, lexer.DECL, lexer.INPUT, lexer.INTERPRETATION, lexer.DOC):
             raise self.error(f"expected a body literal, found {start.describe()}",
                              "a body literal is an atom `p(X)`, `not p(X)` or a comparison such as `X != Y`")
         left = self.term("in a body literal")

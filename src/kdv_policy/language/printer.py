@@ -97,7 +97,7 @@ def format_clause(clause: Clause) -> str:
 
 def format_declaration(decl: Declaration) -> str:
     lines = _doc_lines(decl.doc) + [format_annotation(a) for a in decl.annotations]
-    lines.append(f".decl {decl.predicate}({', '.join(decl.params)})")
+    lines.append(f"{decl.keyword} {decl.predicate}({', '.join(decl.params)})")
     return "\n".join(lines)
 
 

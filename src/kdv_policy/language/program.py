@@ -5,12 +5,19 @@ file in load order, and the strata: groups of predicates in the order the
 engine must evaluate them. Each stratum is a strongly connected component of
 the predicate dependency graph; a predicate only depends negatively on
 predicates of earlier strata (the checker guarantees it).
+
+Input relations (``.input``) are empty when the program is evaluated; a request fills
+them. The predicates whose rows can change with a request — the input relations and every
+predicate with a rule that reads one, directly or through other predicates, positively or
+under ``not`` — are the program's :attr:`Program.request_dependent` predicates; the checker
+guarantees they are not recursive, so a request is evaluated with one join per rule.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from kdv_policy.language.syntax import Atom, Clause, Declaration, Interpretation, Negation
 
@@ -54,6 +61,24 @@ class Program:
     def arity(self, predicate: str) -> int:
         return self.declarations[predicate].arity
 
+    @cached_property
+    def inputs(self) -> frozenset[str]:
+        """The input relations: declared ``.input``, filled by a request."""
+        return frozenset(p for p, d in self.declarations.items() if d.input)
+
+    @cached_property
+    def request_dependent(self) -> frozenset[str]:
+        """The predicates a request can change: the input relations and every predicate that
+        depends on one (:func:`depending_on`)."""
+        return depending_on(self.inputs, self.clauses)
+
+    @cached_property
+    def request_strata(self) -> tuple[int, ...]:
+        """The indices of the strata evaluated per request, in evaluation order: those with a
+        request-dependent predicate that rules derive (input relations have no rules)."""
+        return tuple(i for i, s in enumerate(self.strata)
+                     if any(p in self.request_dependent and p not in self.inputs for p in s.predicates))
+
 
 def dependency_edges(clauses: Iterable[Clause]) -> dict[str, set[tuple[str, bool]]]:
     """head predicate -> {(body predicate, negated)} over all rules."""
@@ -66,6 +91,23 @@ def dependency_edges(clauses: Iterable[Clause]) -> dict[str, set[tuple[str, bool
             elif isinstance(lit, Negation):
                 deps.add((lit.atom.predicate, True))
     return edges
+
+
+def depending_on(sources: Iterable[str], clauses: Iterable[Clause]) -> frozenset[str]:
+    """``sources`` and every predicate with a rule whose body reads one of them, directly or
+    through other predicates, positively or under ``not``."""
+    readers: dict[str, set[str]] = {}  # body predicate -> the heads of the rules that read it
+    for head, deps in dependency_edges(clauses).items():
+        for dep, _negated in deps:
+            readers.setdefault(dep, set()).add(head)
+    found = set(sources)
+    todo = list(found)
+    while todo:
+        for head in readers.get(todo.pop(), ()):
+            if head not in found:
+                found.add(head)
+                todo.append(head)
+    return frozenset(found)
 
 
 def components(nodes: Iterable[str], edges: dict[str, set[tuple[str, bool]]]) -> list[list[str]]:

@@ -5,7 +5,7 @@ Grammar (``docs/rule-language.md`` has the full reference)::
     program     ::= item*
     item        ::= annotation* (declaration | interpretation | clause)
     annotation  ::= "@" NAME ( "(" constant ("," constant)* ")" )?
-    declaration ::= ".decl" NAME "(" NAME ("," NAME)* ")"      -- doc: "%%" lines above it
+    declaration ::= (".decl" | ".input") NAME "(" NAME ("," NAME)* ")"  -- doc: "%%" lines above it
     interpretation ::= ".interpretation" NAME "."              -- @de, @en, @rationale above it
     clause      ::= atom ( ":-" literal ("," literal)* )? "."
     literal     ::= atom | "not" atom | term CMP term
@@ -14,6 +14,10 @@ Grammar (``docs/rule-language.md`` has the full reference)::
     constant    ::= NAME | STRING | INTEGER | DATE
     CMP         ::= "=" | "!=" | "<" | "<=" | ">" | ">="
     query       ::= literal ("," literal)* "."?
+
+An ``.input`` declaration declares an *input relation*: a relation no fact or rule of the
+policy fills, empty when the policy is evaluated, and filled by each request
+(:attr:`Declaration.input`; ``Policy.with_input``).
 
 Every fact and rule has one *basis* (see :attr:`Clause.basis`): the text (``@source``), the
 structure of the policy (``@structure("...")``) or a named interpretation
@@ -112,13 +116,23 @@ class Annotation:
 
 @dataclass(frozen=True, slots=True)
 class Declaration:
-    """``.decl name(param, ...)``: a predicate's arity and argument names."""
+    """``.decl name(param, ...)``: a predicate's arity and argument names.
+
+    ``input`` marks an input relation, declared ``.input name(param, ...)``: a request fills it
+    (the policy itself states no fact of it and no rule derives it).
+    """
 
     predicate: str
     params: tuple[str, ...]
     doc: str | None = None
     annotations: tuple[Annotation, ...] = ()
     span: Span | None = field(default=None, compare=False, repr=False)
+    input: bool = False
+
+    @property
+    def keyword(self) -> str:
+        """``.input`` for an input relation, else ``.decl``."""
+        return ".input" if self.input else ".decl"
 
     @property
     def arity(self) -> int:

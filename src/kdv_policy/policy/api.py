@@ -29,6 +29,7 @@ from cachetools import FIFOCache
 
 from kdv_policy.data.facts import Forms
 from kdv_policy.engine.evaluation import Engine
+from kdv_policy.engine.requests import RequestEvaluator, RequestModel
 from kdv_policy.errors import ArgumentError, Diagnostic, PolicyLoadError, QueryError
 from kdv_policy.gcpause import paused
 from kdv_policy.language.checker import check_query
@@ -164,7 +165,10 @@ class Policy:
                 raise QueryError("this policy has no dated facts: it declares no `as_of/1`, "
                                  "so it cannot be asked as of a date")
             facts.setdefault("as_of", []).append((at,))
-        self._engine = Engine(self._program, facts, self._all_limits)
+        self._engine: Engine | RequestModel = Engine(self._program, facts, self._all_limits)
+        self._base: Policy = self  # the policy without a request's rows (with_input)
+        self._input: Mapping[str, frozenset[Row]] = {}
+        self._requests: RequestEvaluator | None = None  # made on the first with_input
         self._facts = facts  # the other readings of what the text leaves open start from them
         self._open_readings: Readings | object | None = _MISSING  # built on first use
         self._model = self._engine.model
@@ -268,10 +272,96 @@ class Policy:
     def _derive(self, at: datetime.date | None, add: tuple[tuple[str, Row], ...],
                 remove: tuple[tuple[str, Row], ...], interpretations: tuple[str, ...] | None = None
                 ) -> Policy:
-        """A policy of the same files with another date, what-if changes or adopted interpretations."""
-        return Policy(self._loaded, at=at, add=add, remove=remove, cache_size=self._cache_size,
-                      limits=self._all_limits, _content=self._content, lang=self._lang,
-                      interpretations=self._adopted if interpretations is None else interpretations)
+        """A policy of the same files with another date, what-if changes or adopted interpretations
+        (and the same request's rows, for a policy scoped to a request)."""
+        derived = Policy(self._loaded, at=at, add=add, remove=remove, cache_size=self._cache_size,
+                         limits=self._all_limits, _content=self._content, lang=self._lang,
+                         interpretations=self._adopted if interpretations is None else interpretations)
+        return derived.with_input(self._input) if self._input else derived
+
+    # -- request facts (input relations) --------------------------------------------------------
+
+    @property
+    def input_relations(self) -> dict[str, tuple[str, ...]]:
+        """The policy's input relations (declared ``.input``), each with its argument names."""
+        return {p: d.params for p, d in sorted(self._program.declarations.items()) if d.input}
+
+    @property
+    def input(self) -> Mapping[str, frozenset[Row]]:
+        """The request's rows this policy answers with, by input relation (empty unless it comes
+        from :meth:`with_input`)."""
+        return self._input
+
+    def with_input(self, rows: Mapping[str, Iterable[Sequence[Value]]]) -> Policy:
+        """This policy for one request: ``rows`` fill its input relations, e.g.
+        ``policy.with_input({"subject_property": [("bob", "role", "admin")]})``.
+
+        Every question method, :meth:`holds`, :meth:`ask` and the explanations then answer for
+        that request; a proof cites a request's row as ``from the request``. Only the rules that
+        depend on the input relations are evaluated, over the model this policy has evaluated
+        once; the request's rows are bounded (``Limits.max_input_rows``,
+        ``max_input_value_length``). The rows replace those of an earlier ``with_input``; empty
+        ``rows`` give the policy without a request. This policy is unchanged. Raises
+        :class:`~kdv_policy.errors.QueryError` for a relation that is not an input relation, a
+        row of the wrong arity or a limit passed, :class:`~kdv_policy.errors.ArgumentError` for a
+        value the rule language cannot write.
+        """
+        base = self._base
+        checked = base._input_rows(rows)
+        if not checked:
+            return base
+        request = base._request_evaluator().evaluate(checked)
+        view = copy.copy(base)
+        view._base = base
+        view._engine = request
+        view._input = request.input
+        view._model = request.model
+        view._prover = Prover(view._program, request.model, request.steps, base._loaded.origin)
+        view._name_table = base._name_table if base._knows(request) else None
+        view._actors = None
+        view._open_readings = None  # the readings of what the text leaves open are not weighed per request
+        view._text_policy = None
+        view._indexes = {}
+        view._lock = threading.RLock()
+        view._cache = _DecisionCache(maxsize=max(1, base._cache_size))
+        view._hits = view._misses = 0
+        view._hot_hits = _install_hot_paths(view)
+        return view
+
+    def _input_rows(self, rows: object) -> dict[str, list[Row]]:
+        """A request's rows, their types checked (the engine checks relations, arities and limits)."""
+        if not isinstance(rows, Mapping):
+            raise ArgumentError("the request's rows must be a mapping of input relation to rows, "
+                                f"not {type(rows).__qualname__}")
+        limit = ("max_input_rows", self._all_limits.max_input_rows)
+        checked: dict[str, list[Row]] = {}
+        for predicate, given in rows.items():
+            predicate = check.text(predicate, "an input relation")
+            what = f"a row of `{_shown(predicate)}`"
+            found = [check.row(r, what) for r in check.many(given, f"the rows of `{_shown(predicate)}`",
+                                                           "rows", limit)]
+            if found:
+                checked[predicate] = found
+        if checked and not self._program.inputs:
+            raise QueryError("this policy declares no input relations, so a request cannot fill "
+                             f"`{_shown(next(iter(checked)))}`")
+        return checked
+
+    def _request_evaluator(self) -> RequestEvaluator:
+        if self._requests is None:
+            with self._lock:
+                if self._requests is None:
+                    assert isinstance(self._engine, Engine)  # a policy not scoped to a request
+                    self._requests = RequestEvaluator(self._engine, self._program, self._all_limits)
+        return self._requests
+
+    def _knows(self, request: RequestModel) -> bool:
+        """Whether this policy's name index, if built, holds every string of a request's relations."""
+        table = self._name_table
+        if table is None:
+            return False
+        return all(table.by_id(v) is not None for p in request.evaluated for row in request.model[p]
+                   for v in row if isinstance(v, str))
 
     def in_language(self, lang: str) -> Policy:
         """The same policy answering in ``lang`` (``"de"`` or ``"en"``): the same model and answers,

@@ -61,9 +61,10 @@ class ProofNode(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    kind: Literal["fact", "data", "rule", "negation", "comparison"] = Field(
+    kind: Literal["fact", "data", "rule", "negation", "comparison", "request"] = Field(
         description="fact: stated in a rule file; data: stated by a data file; rule: derived; "
-                    "negation: a `not` that holds; comparison: a comparison that holds")
+                    "negation: a `not` that holds; comparison: a comparison that holds; request: a row "
+                    "of an input relation, from the request (Policy.with_input)")
     atom: str = Field(description="the instantiated atom or literal, in rule-language syntax")
     predicate: str | None = Field(default=None, description="the predicate of the atom")
     args: tuple[JsonValue, ...] = Field(default=(), description="the values of the atom")
@@ -94,6 +95,8 @@ class ProofNode(BaseModel):
         label = self.atom
         if self.kind == "negation":
             label += "   " + phrase(lang, "(no such fact)")
+        elif self.kind == "request":
+            label += "   " + phrase(lang, "[from the request]")
         elif self.kind == "data":
             label += ("   " + say(lang, "[data {location}]", location=self.location) if self.location
                       else "   " + phrase(lang, "[data]"))
@@ -206,8 +209,12 @@ class Prover:
         if fact is not None:
             return _node("fact", fact.head, fact, {}, program=self._program)
         if step == 0:
+            location = self._data_origin(predicate, row)
+            if location is None and predicate in self._program.inputs:  # a row the request gave
+                return ProofNode(kind="request", atom=_atom_text(predicate, row), predicate=predicate,
+                                 args=row)
             return ProofNode(kind="data", atom=_atom_text(predicate, row), predicate=predicate, args=row,
-                             location=self._data_origin(predicate, row))
+                             location=location)
         for clause in self._rules.get(predicate, ()):
             bindings = _unify(clause.head, row)
             if bindings is None:
@@ -369,7 +376,7 @@ def verify(node: ProofNode, program: Program, model: Mapping[str, frozenset[tupl
     problems: list[str] = []
     clauses = {c.id: name_wildcards(c) for c in program.clauses if c.id}
     for n in node.walk():
-        if n.kind in ("fact", "data"):
+        if n.kind in ("fact", "data", "request"):
             if n.predicate is None or tuple(n.args) not in model.get(n.predicate, frozenset()):
                 problems.append(f"{n.atom}: not in the model")
             if n.kind == "fact" and n.id and (clauses.get(n.id) is None or not clauses[n.id].is_fact):
