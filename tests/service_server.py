@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -14,6 +15,34 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, made with the openssl command."""
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
 
 
 def free_port() -> int:
@@ -32,9 +61,14 @@ class Server:
         token: str | None = None,
         ready_timeout: float = 90.0,
         env: dict[str, str] | None = None,
+        tls: tuple[Path, Path] | None = None,
     ) -> None:
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
+        self.verify: ssl.SSLContext | bool = True
+        if tls is not None:
+            args = (*args, "--ssl-certfile", str(tls[0]), "--ssl-keyfile", str(tls[1]))
+            self.verify = ssl.create_default_context(cafile=str(tls[0]))
         self.audit_path = workdir / f"audit-{self.port}.jsonl"
         self.log_path = workdir / f"server-{self.port}.log"
         command = [
@@ -54,13 +88,13 @@ class Server:
             command, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
         )
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self.client = httpx.Client(base_url=self.url, headers=headers, timeout=30.0)
+        self.client = httpx.Client(base_url=self.url, headers=headers, timeout=30.0, verify=self.verify)
         deadline = time.monotonic() + ready_timeout
         while True:
             if self.process.poll() is not None:
                 raise RuntimeError(f"the server ended with {self.process.returncode}:\n{self.log()}")
             try:
-                if httpx.get(self.url + "/health", timeout=2.0).status_code == 200:
+                if httpx.get(self.url + "/health", timeout=2.0, verify=self.verify).status_code == 200:
                     break
             except httpx.TransportError:
                 pass

@@ -131,6 +131,12 @@ def add_serve_command(sub: argparse._SubParsersAction, default_policy: str) -> N
         metavar="URL",
         help="the base URL the AuthZEN metadata names (default: the URL a request used)",
     )
+    serve.add_argument(
+        "--ssl-certfile",
+        metavar="FILE",
+        help="serve HTTPS with this certificate (PEM; AuthZEN requires HTTPS, or a proxy that terminates it)",
+    )
+    serve.add_argument("--ssl-keyfile", metavar="FILE", help="the private key of --ssl-certfile (PEM)")
     serve.add_argument("--people", metavar="FILE", help="people file: persons and the roles they hold")
     serve.add_argument(
         "--no-access-log",
@@ -188,6 +194,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.token_file is not None and not os.path.isfile(args.token_file):
         error(f"the token file `{args.token_file}` does not exist")
         return EXIT_BAD_INPUT
+    if (args.ssl_certfile is None) != (args.ssl_keyfile is None):
+        error("`--ssl-certfile` and `--ssl-keyfile` go together")
+        return EXIT_BAD_INPUT
+    for given in (args.ssl_certfile, args.ssl_keyfile):
+        if given is not None and not os.path.isfile(given):
+            error(f"the file `{given}` does not exist")
+            return EXIT_BAD_INPUT
     config = ServiceConfig(
         policy=str(location.path),
         people=args.people,
@@ -222,6 +235,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "timeout_graceful_shutdown": 10,
         "log_config": _log_config(),
         "access_log": not args.no_access_log,
+        "ssl_certfile": args.ssl_certfile,
+        "ssl_keyfile": args.ssl_keyfile,
     }
     try:
         if app is not None:

@@ -74,7 +74,6 @@ class Service:
         self.path = Path(config.policy) if config.policy is not None else bundled_rules()
         self.metrics = Metrics()
         self.state = self._state_of_store()
-        self.adapter = authzen.CantonAdapter()
         self.token = _read_token(config.token_file)
         self.audit = False  # on once the application starts (after the server has set up its logging)
         self.last_reload_error: str | None = None
@@ -86,6 +85,7 @@ class Service:
         state = PolicyState(
             self.store.current, cache_size=self.config.cache_size, derived_size=self.config.derived_policies
         )
+        state.adapter = authzen.adapter_for(state.policy)
         self.metrics.show_version(state.version)
         return state
 
@@ -208,10 +208,11 @@ class Service:
             ev.resource.id,
             options.as_of,
             options.lang if options.explain else None,
+            state.adapter.key(ev),
         )
         verdict: authzen.Verdict | None = state.decisions.get(key)
         if verdict is None:
-            if options.as_of is not None or options.explain:
+            if options.as_of is not None or options.explain or state.adapter.slow(ev):
                 verdict = await self.offload(self._verdict, state, ev, options)
             else:
                 verdict = self._verdict(state, ev, options)
@@ -242,7 +243,7 @@ class Service:
         self, state: PolicyState, ev: authzen.Evaluation, options: authzen.Options
     ) -> authzen.Verdict:
         policy = state.derived(options.as_of, None, options.lang)
-        return self.adapter.evaluate(policy, ev)
+        return state.adapter.evaluate(policy, ev)
 
 
 # -- the envelope: request ids, the version, authentication, metrics, errors ---------------------------
@@ -419,9 +420,10 @@ def _authzen_routes(service: Service) -> list[Route]:
 
             def run() -> tuple[list[dict[str, Any]], authzen.Refused | None]:
                 policy = state.derived(options.as_of, None, options.lang)
-                return service.adapter.search(policy, found)
+                return state.adapter.search(policy, found)
 
-            results, refused = await service.offload(run) if options.as_of is not None else run()
+            slow = options.as_of is not None or state.adapter.slow_search(found)
+            results, refused = await service.offload(run) if slow else run()
             try:
                 page, chunk = authzen.page_of(results, found, digest, config.max_page)
             except authzen.Invalid as err:

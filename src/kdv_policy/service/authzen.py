@@ -310,6 +310,17 @@ class CantonAdapter:
     SUBJECT_TYPES = ("body", "role", "person")
     RESOURCE_TYPES = ("object", "unit")
 
+    def key(self, ev: Evaluation) -> None:
+        """What of a request beyond its ids decides: nothing (the canton's rules take no properties)."""
+        return None
+
+    def slow(self, ev: Evaluation) -> bool:
+        """Whether answering needs work off the event loop: no, a lookup in the evaluated model."""
+        return False
+
+    def slow_search(self, search: Search) -> bool:
+        return False
+
     def _resolve(self, policy: Policy, name: str, kind: str, what: str) -> Entity:
         try:
             return policy.names.resolve(name, (kind,), what)
@@ -392,6 +403,133 @@ class CantonAdapter:
             return [], err
         except PolicyError as err:
             return [], Refused(str(err).split("\n", 1)[0])
+
+
+class InputAdapter:
+    """A policy that takes an AuthZEN request's ``properties`` as request facts: it declares the
+    input relations ``subject_property(subject, key, value)``, ``resource_property(resource, key,
+    value)`` and ``action_property(action, key, value)`` (any of them), decides with
+    ``may(subject, action, resource)``, and names its entities with ``subject(id, type)``,
+    ``resource(id, type)`` and ``action(name)`` (examples/authzen-fixture is one).
+
+    A property's value becomes a value of the rule language: a string as it is, a JSON boolean the
+    atom ``true`` or ``false``, an integer as it is; a value the language cannot write (a
+    fraction, null, an array, an object) is left out, as unknown fields are. Only the rules that
+    depend on the request's rows are evaluated per request, over the model evaluated once.
+    """
+
+    RELATIONS = ("subject_property", "resource_property", "action_property")
+
+    def __init__(self, policy: Policy) -> None:
+        self.declared = set(policy.program.declarations)
+
+    @classmethod
+    def fits(cls, policy: Policy) -> bool:
+        relations = policy.input_relations
+        return any(r in relations for r in cls.RELATIONS)
+
+    @staticmethod
+    def rows(
+        subject: Thing | None, action: Action | None, resource: Thing | None
+    ) -> dict[str, list[tuple[Any, ...]]]:
+        """The request's rows: each property of an identified entity, keyed by its id (name)."""
+        found: dict[str, list[tuple[Any, ...]]] = {}
+        for relation, ident, properties in (
+            ("subject_property", subject and subject.id, subject.properties if subject else {}),
+            ("action_property", action and action.name, action.properties if action else {}),
+            ("resource_property", resource and resource.id, resource.properties if resource else {}),
+        ):
+            if ident is None:
+                continue
+            for key, value in properties.items():
+                if isinstance(value, bool):
+                    value = "true" if value else "false"
+                elif not isinstance(value, (str, int)) or (isinstance(value, int) and abs(value) >= 10**18):
+                    continue
+                found.setdefault(relation, []).append((ident, key, value))
+        return found
+
+    def key(self, ev: Evaluation) -> str:
+        """What of a request beyond its ids decides: its properties."""
+        return json.dumps(
+            [ev.subject.properties, ev.action.properties, ev.resource.properties], sort_keys=True, default=str
+        )
+
+    def slow(self, ev: Evaluation) -> bool:
+        """Whether the request fills input relations (evaluated per request: off the event loop)."""
+        return bool(ev.subject.properties or ev.action.properties or ev.resource.properties)
+
+    def slow_search(self, search: Search) -> bool:
+        action = search.action.properties if search.action is not None else {}
+        return bool(search.subject.properties or search.resource.properties or action)
+
+    def _scoped(
+        self, policy: Policy, subject: Thing | None, action: Action | None, resource: Thing | None
+    ) -> Policy:
+        declared = policy.input_relations
+        rows = {r: v for r, v in self.rows(subject, action, resource).items() if r in declared}
+        return policy.with_input(rows) if rows else policy
+
+    def _known(self, policy: Policy, relation: str, row: tuple[str | None, ...]) -> bool:
+        return relation not in self.declared or row in policy.relation(relation)
+
+    def evaluate(self, policy: Policy, ev: Evaluation) -> Verdict:
+        assert ev.subject.id is not None and ev.resource.id is not None
+        if not self._known(policy, "subject", (ev.subject.id, ev.subject.type)):
+            return Verdict(False, reason=f"unknown {ev.subject.type[:60]} `{ev.subject.id[:120]}`")
+        if not self._known(policy, "resource", (ev.resource.id, ev.resource.type)):
+            return Verdict(False, reason=f"unknown {ev.resource.type[:60]} `{ev.resource.id[:120]}`")
+        if not self._known(policy, "action", (ev.action.name,)):
+            return Verdict(False, reason=f"unknown action `{ev.action.name[:120]}`")
+        try:
+            scoped = self._scoped(policy, ev.subject, ev.action, ev.resource)
+            decision = scoped.holds(("may", (ev.subject.id, ev.action.name, ev.resource.id)))
+        except PolicyError as err:
+            return Verdict(False, reason=str(err).split("\n", 1)[0])
+        return Verdict(decision.allowed, decision.question, decision)
+
+    def search(self, policy: Policy, search: Search) -> tuple[list[dict[str, Any]], Refused | None]:
+        try:
+            if search.target == "subject":
+                scoped = self._scoped(policy, None, search.action, search.resource)
+                assert search.action is not None
+                found = {
+                    s
+                    for s, a, r in scoped.relation("may")
+                    if a == search.action.name and r == search.resource.id
+                }
+                typed = {i for i, t in policy.relation("subject") if t == search.subject.type}
+                return [{"type": search.subject.type, "id": i} for i in sorted(found & typed, key=str)], None
+            if search.target == "resource":
+                scoped = self._scoped(policy, search.subject, search.action, None)
+                assert search.action is not None
+                found = {
+                    r
+                    for s, a, r in scoped.relation("may")
+                    if s == search.subject.id and a == search.action.name
+                }
+                typed = {i for i, t in policy.relation("resource") if t == search.resource.type}
+                return [{"type": search.resource.type, "id": i} for i in sorted(found & typed, key=str)], None
+            scoped = self._scoped(policy, search.subject, None, search.resource)
+            if not self._known(
+                policy, "subject", (search.subject.id, search.subject.type)
+            ) or not self._known(policy, "resource", (search.resource.id, search.resource.type)):
+                return [], None
+            names = {
+                a for s, a, r in scoped.relation("may") if s == search.subject.id and r == search.resource.id
+            }
+            return [{"name": a} for a in sorted(names, key=str)], None
+        except PolicyError as err:
+            return [], Refused(str(err).split("\n", 1)[0])
+
+
+Adapter = CantonAdapter | InputAdapter
+
+
+def adapter_for(policy: Policy) -> Adapter:
+    """The adapter of a policy: request facts when it declares the AuthZEN input relations, else
+    the canton's questions."""
+    return InputAdapter(policy) if InputAdapter.fits(policy) else CantonAdapter()
 
 
 # -- pagination -----------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ class PolicyState:
         self._lock = threading.Lock()
         self.decisions: dict[tuple[Any, ...], Any] = {}
         self.cache_size = max(1, cache_size)
+        self.adapter: Any = None  # how AuthZEN requests are asked of this version (service.authzen)
 
     def remember(self, key: tuple[Any, ...], value: Any) -> None:
         """Keep a decision (first in, first out once the cache is full)."""
