@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import hmac
+import itertools
 import logging
+import secrets
 import sys
 import time
 import uuid
@@ -49,6 +52,8 @@ VERSION_HEADER = "X-KDV-Policy-Version"
 EXPLAIN_HEADER = "X-KDV-Explain"
 DECISION_HEADER = "X-KDV-Decision-ID"
 OPEN_PATHS = frozenset({"/health", "/ready"})
+_ID_PREFIX = secrets.token_hex(6)
+"""Decision ids are this process's random prefix and a count: unique across workers and restarts."""
 _R = TypeVar("_R")
 
 
@@ -78,6 +83,7 @@ class Service:
         self.audit = False  # on once the application starts (after the server has set up its logging)
         self.last_reload_error: str | None = None
         self._outcomes: dict[tuple[str, str], Any] = {}
+        self._ids = itertools.count(1)
 
     # -- the policy version ------------------------------------------------------------------------
 
@@ -173,11 +179,10 @@ class Service:
         if counter is None:
             counter = self._outcomes[(api, outcome)] = self.metrics.decisions.labels(api, outcome)
         counter.inc()
-        decision_id = uuid.uuid4().hex
+        decision_id = f"{_ID_PREFIX}{next(self._ids):010x}"
         if self.audit and audit.enabled():
             entry: dict[str, Any] = {
-                "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
-                + f".{int(time.time() % 1 * 1e6):06d}Z",
+                "time": datetime.datetime.now(datetime.UTC).isoformat(timespec="microseconds"),
                 "decision_id": decision_id,
                 "request_id": request_id,
                 "version": state.version,
@@ -193,7 +198,19 @@ class Service:
             if error is not None:
                 entry["error"] = error
             entry["rule_ids"] = rule_ids() if rule_ids is not None and error is None else []
-            AUDIT_LOGGER.info("%s %s -> %s", question, resolved, outcome, extra={"audit": entry})
+            # handed to the audit logger's handlers as logger.info would, without looking up the caller
+            AUDIT_LOGGER.handle(
+                AUDIT_LOGGER.makeRecord(
+                    AUDIT_LOGGER.name,
+                    logging.INFO,
+                    __file__,
+                    0,
+                    "%s %s -> %s",
+                    (question, resolved, outcome),
+                    None,
+                    extra={"audit": entry},
+                )
+            )
         return decision_id
 
     async def evaluate(
@@ -234,7 +251,7 @@ class Service:
             },
             resolved=verdict.question,
             error=verdict.reason,
-            rule_ids=None if decision is None else lambda: list(decision.explanation.rule_ids),
+            rule_ids=None if decision is None else lambda: verdict.rule_ids,
             request_id=request_id,
         )
         return {"decision": verdict.allowed, "context": context}

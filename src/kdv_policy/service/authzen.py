@@ -21,6 +21,7 @@ import datetime
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 from kdv_policy.errors import PolicyError
@@ -253,6 +254,11 @@ class Verdict:
     decision: Decision | None = None
     reason: str | None = None
     suggestions: tuple[dict[str, str], ...] = ()
+
+    @cached_property
+    def rule_ids(self) -> list[str]:
+        """The ids of the rules and facts of the proof (for the audit log; computed once)."""
+        return [] if self.decision is None else list(self.decision.explanation.rule_ids)
 
     def context(self, explain: bool) -> dict[str, Any]:
         out: dict[str, Any] = {}
