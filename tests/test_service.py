@@ -538,3 +538,56 @@ def test_importing_the_package_does_not_load_the_service():
             "'kdv_policy.service') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def curl_examples() -> list[str]:
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "service.md").read_text(encoding="utf-8")
+    commands = []
+    for block in re.findall(r"```sh\n(.*?)```", text, re.S):
+        for command in block.replace("\\\n", " ").splitlines():
+            if command.startswith("curl "):
+                commands.append(command)
+    return commands
+
+
+@pytest.mark.parametrize("command", curl_examples())
+def test_the_curl_examples_of_the_docs_answer(server, command):
+    """Every curl example of docs/service.md, sent as curl would send it, is answered with 200."""
+    import shlex
+    from urllib.parse import parse_qsl, urlsplit
+
+    words = shlex.split(command)[1:]
+    headers: dict[str, str] = {}
+    data = None
+    get = False
+    params: list[tuple[str, str]] = []
+    url = None
+    while words:
+        word = words.pop(0)
+        if word == "-s":
+            continue
+        if word == "-G":
+            get = True
+        elif word == "-H":
+            name, _, value = words.pop(0).partition(":")
+            headers[name.strip()] = value.strip()
+        elif word == "-d":
+            data = words.pop(0)
+        elif word == "--data-urlencode":
+            params.append(tuple(words.pop(0).split("=", 1)))  # type: ignore[arg-type]
+        else:
+            url = word
+    assert url is not None and url.startswith("localhost:8181/")
+    parts = urlsplit("http://" + url)
+    params += parse_qsl(parts.query)
+    if data is not None and not get:
+        response = server.client.post(parts.path, content=data.encode(), headers=headers, params=params)
+    else:
+        if data is not None:
+            params += parse_qsl(data)
+        response = server.client.get(parts.path, headers=headers, params=params)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/json"
