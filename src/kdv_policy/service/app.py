@@ -19,7 +19,6 @@ import logging
 import secrets
 import sys
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -276,6 +275,9 @@ class Envelope:
         self.service = service
         self.routes = routes
         self.token = service.token
+        self._ids = itertools.count(1)
+        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._timers: dict[str, Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -290,7 +292,7 @@ class Envelope:
             elif name == b"authorization":
                 authorization = value
         if not request_id:
-            request_id = uuid.uuid4().hex.encode()
+            request_id = f"{_ID_PREFIX}r{next(self._ids):010x}".encode()
         scope.setdefault("state", {})["request_id"] = request_id.decode("latin-1")
         version = self.service.state.version.encode()
         status = 500
@@ -320,9 +322,17 @@ class Envelope:
             else:
                 await self.app(scope, receive, send_wrapped)
         finally:
-            metrics = self.service.metrics
-            metrics.requests.labels(route, scope["method"], str(status)).inc()
-            metrics.latency.labels(route).observe(time.perf_counter() - started)
+            key = (route, scope["method"], status)
+            counter = self._counters.get(key)
+            if counter is None:
+                counter = self._counters[key] = self.service.metrics.requests.labels(
+                    route, key[1], str(status)
+                )
+            timer = self._timers.get(route)
+            if timer is None:
+                timer = self._timers[route] = self.service.metrics.latency.labels(route)
+            counter.inc()
+            timer.observe(time.perf_counter() - started)
 
 
 def _authorised(header: bytes, token: bytes) -> bool:
@@ -358,11 +368,25 @@ def _flag(value: str | None) -> bool:
 
 
 def _request_options(request: Request, context: dict[str, Any]) -> authzen.Options:
-    return authzen.read_options(
-        context,
-        _flag(request.headers.get(EXPLAIN_HEADER)),
-        preferred_language(request.headers.get("accept-language")),
-    )
+    """The options of one evaluation: its context's keys and the request's headers (read once)."""
+    scope_state = request.scope["state"]
+    headers = scope_state.get("options_headers")
+    if headers is None:
+        headers = scope_state["options_headers"] = (
+            _flag(request.headers.get(EXPLAIN_HEADER)),
+            preferred_language(request.headers.get("accept-language")),
+        )
+    if not context and not headers[0] and headers[1] is None:
+        return _NO_OPTIONS
+    return authzen.read_options(context, *headers)
+
+
+_NO_OPTIONS = authzen.Options()
+
+
+def request_id_of(request: Request) -> str:
+    """The request's id (the caller's X-Request-ID, or the one the envelope made)."""
+    return str(request.scope["state"]["request_id"])
 
 
 def _json(data: Any, state: PolicyState, headers: dict[str, str] | None = None) -> Response:
@@ -385,7 +409,7 @@ def _authzen_routes(service: Service) -> list[Route]:
             options = _request_options(request, ev.context)
         except authzen.Invalid as err:
             raise HTTPProblem(400, err.message) from None
-        item = await service.evaluate(state, ev, options, request.state.request_id)
+        item = await service.evaluate(state, ev, options, request_id_of(request))
         return _json(item, state, {DECISION_HEADER: item["context"]["decision_id"]})
 
     async def evaluations(request: Request) -> Response:
@@ -395,7 +419,7 @@ def _authzen_routes(service: Service) -> list[Route]:
             batch = authzen.read_batch(body, config.max_batch)
         except authzen.Invalid as err:
             raise HTTPProblem(400, err.message) from None
-        request_id = request.state.request_id
+        request_id = request_id_of(request)
         if isinstance(batch, authzen.Evaluation):  # no evaluations: a single evaluation
             try:
                 options = _request_options(request, batch.context)
@@ -458,7 +482,7 @@ def _authzen_routes(service: Service) -> list[Route]:
                 asked=body.get(target) if target != "action" else None,
                 answers=len(results),
                 error=None if refused is None else refused.reason,
-                request_id=request.state.request_id,
+                request_id=request_id_of(request),
             )
             return _json({"page": page, "context": context, "results": chunk}, state)
 

@@ -284,7 +284,7 @@ def routes(service: Any) -> list[Route]:
                 policy = state.derived(at, interpretations, lang)
                 return _serialise(question.call(policy, **given), explain)
 
-            request_id = request.state.request_id
+            request_id = str(request.scope["state"]["request_id"])
             try:
                 data, allowed, resolved, answers, rule_ids = await service.offload(run)
             except (PolicyError, QuestionError) as err:

@@ -7,10 +7,10 @@ exception ever reaches a response.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
-import anyio
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -69,7 +69,7 @@ async def read_body(request: Request, max_bytes: int, timeout: float) -> bytes:
             )
     body = bytearray()
     try:
-        with anyio.fail_after(timeout):
+        async with asyncio.timeout(timeout):  # lighter than a cancel scope; the server runs asyncio
             async for chunk in request.stream():
                 body += chunk
                 if len(body) > max_bytes:
