@@ -696,7 +696,7 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch, capsys):
 # -- help and version ----------------------------------------------------------------------------------
 
 
-COMMANDS = ("query", "explain", "check", "test", "graph", "fmt", "diff", "trace", "interpretations")
+COMMANDS = ("query", "explain", "check", "test", "graph", "fmt", "diff", "trace", "interpretations", "serve")
 
 
 def test_every_command_is_listed_and_has_help_with_examples(capsys):
