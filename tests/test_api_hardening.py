@@ -180,7 +180,7 @@ def test_the_property_test_covers_every_public_method():
     assert set(public_methods()) == {
         "load", "at", "with_facts", "relation", "resolve", "entity", "may", "who_may", "what_may",
         "who_serves", "members", "chair", "responsible_for", "is_consumer", "holds", "ask", "explain",
-        "diff", "with_interpretations", "delegations", "answer", "in_language"}
+        "diff", "with_interpretations", "delegations", "answer", "in_language", "with_input"}
 
 
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,

@@ -184,3 +184,9 @@ def test_the_fixture_checks_clean() -> None:
     from kdv_policy.cli.main import main
 
     assert main(["check", str(FIXTURE)]) == 0
+
+
+def test_the_fixture_is_in_the_canonical_layout() -> None:
+    from kdv_policy.cli.main import main
+
+    assert main(["fmt", "--check", str(FIXTURE)]) == 0

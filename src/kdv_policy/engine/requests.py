@@ -13,22 +13,25 @@ predicates, each bounded before pyDatalog runs, like the engine's steps:
 * each rule's join is estimated from the relations' fan-outs (engine/bounds.py) and refused over
   ``max_rule_work``; a relation over ``max_rows_per_relation`` is refused (engine/refusals.py).
 
-The request-independent relations are never evaluated again: the ones the request-dependent rules
-read are stored once in a pyDatalog ``Logic`` of this module's own (on the first request). Each
-request binds a *copy* of that Logic to its thread and stores its rows and what the rules derive
-under names the original never holds: pyDatalog's copy shares the original's predicates but has
-its own table of them, so whatever the request stores dies with the copy, and the original is as
-it was before (``tests/test_input_relations_engine.py`` checks it). Requests on one policy are
-serialised by a lock; pyDatalog's state is per thread, so requests on different policies do not
-meet.
+The request-independent relations are never evaluated again. On the first request, every
+relation the request-dependent rules read is stored, as the engine evaluated it, in a pyDatalog
+``Logic`` of this module's own, and each of those rules is fired once to note what it derives
+from the evaluated model. Each request then binds a *copy* of that Logic to its thread and
+stores the relations it changes under names the original never holds: pyDatalog's copy shares
+the original's predicates but has its own table of them, so whatever the request stores dies with
+the copy, and the original is as it was before (``tests/test_input_relations_engine.py`` checks
+it). Requests on one policy are serialised by a lock; pyDatalog's state is per thread, so
+requests on different policies do not meet.
 
-A request-dependent relation is evaluated anew from its stated rows for every request (not
-added to): a rule may read a request-dependent relation under ``not``, so a request can take
-rows away as well as add them. The result equals the model of the whole policy evaluated with
-the request's rows added as stated facts (``tests/test_input_relations_engine.py`` checks it
-against such a full evaluation on random programs). Input rows are numbered step 0, like stated
-facts; the rows of a request-dependent stratum ``i`` get the engine's step numbers of that
-stratum, so every proof over the request's model is well-founded.
+A request-dependent relation is evaluated anew for every request (not added to): a rule may
+read a request-dependent relation under ``not``, so a request can take rows away as well as add
+them. Only the rules that read a relation the request changes fire; the others contribute what
+they derived for the engine, and a relation that comes out as the engine has it changes nothing
+after it. The result equals the model of the whole policy evaluated with the request's rows
+added as stated facts (``tests/test_input_relations_engine.py`` checks it against such a full
+evaluation on random programs). Input rows are numbered step 0, like stated facts; the rows of
+a request-dependent stratum ``i`` get the engine's step numbers of that stratum, so every proof
+over the request's model is well-founded.
 """
 
 from __future__ import annotations
@@ -188,7 +191,11 @@ class RequestEvaluator:
         self._inputs = program.inputs
         self._dependent = program.request_dependent
         self._strata = program.request_strata
-        self._names = {p: f"p{i}" for i, p in enumerate(sorted(program.declarations))}
+        ordered = sorted(program.declarations)
+        # pyDatalog names: a relation as the engine evaluated it, and as a request changes it (a
+        # name our own Logic never holds, so a request's rows never touch it)
+        self._names = {p: f"p{i}" for i, p in enumerate(ordered)}
+        self._changed_names = {p: f"r{i}" for i, p in enumerate(ordered)}
         by_stratum: dict[int, list[Rule]] = {i: [] for i in self._strata}
         stratum_of = {p: i for i, s in enumerate(program.strata) for p in s.predicates}
         for clause in program.rules:
@@ -196,14 +203,17 @@ class RequestEvaluator:
             if i in by_stratum:
                 by_stratum[i].append(compile_rule(clause, program, limits.max_body_literals))
         self._rules = by_stratum
-        reads = {p for rules in by_stratum.values() for r in rules
-                 for p, _ in r.body.positives + r.body.negations}
-        self._reads = frozenset(reads)
-        self._base_reads = frozenset(reads - self._dependent)  # stored once in our Logic
+        self._rule_reads = {id(r): frozenset(p for p, _ in r.body.positives + r.body.negations)
+                            for rules in by_stratum.values() for r in rules}
+        self._reads = frozenset(p for reads in self._rule_reads.values() for p in reads)
         self._lock = threading.Lock()
         self._logic: object | None = None  # our Logic, made on the first request
         self._base_sizes: dict[str, int] = {}
-        self._stated: dict[str, frozenset[Row]] | None = None  # stated rows of request-dependent relations
+        # made on the first request (_prepare), from the engine's model: each request-dependent
+        # relation's stated rows and all its rows, and the rows each of their rules derives
+        self._stated: dict[str, frozenset[Row]] = {}
+        self._base: dict[str, frozenset[Row]] = {}
+        self._base_out: dict[int, frozenset[Row]] = {}
 
     # -- checking a request's rows --------------------------------------------------------------
 
@@ -257,81 +267,94 @@ class RequestEvaluator:
             pyDatalog.Logic(self._logic)  # a copy: what this request stores dies with it
             return self._evaluate(checked)
 
+    def prepare(self) -> None:
+        """Do now what the first request would do (:meth:`_prepare`), so no request waits for it."""
+        with self._lock, paused():
+            self._prepare()
+
     def _prepare(self) -> None:
-        """Store the request-independent relations the rules read in our own Logic (once), and
-        note the stated rows of the request-dependent relations."""
+        """Once: store in our own Logic every relation the request-dependent rules read, as the
+        engine evaluated it, and note what each of those rules derives from it."""
         if self._logic is not None:
             return
         engine = self.engine
-        engine.materialise(self._base_reads | self._dependent)
-        stated = {p: frozenset(tuple(map(encode, row)) for row, step in engine.steps[p].items() if step == 0)
-                  for p in self._dependent}
+        engine.materialise(self._reads | self._dependent)
+        for p in self._dependent:
+            self._base[p] = frozenset(tuple(map(encode, row)) for row in engine.model[p])
+            self._stated[p] = frozenset(tuple(map(encode, row)) for row, step in engine.steps[p].items()
+                                        if step == 0)
         pyDatalog.Logic()  # a fresh Logic, bound to this thread while we fill it
-        for p in sorted(self._base_reads):
+        for p in sorted(self._reads):
             name = self._names[p]
             rows = engine.model[p]
             for row in rows:
                 _assert(name, tuple(map(encode, row)))
             self._base_sizes[name] = len(rows)
-        self._stated = stated
-        self._logic = pyDatalog.Logic(True)
+        logic = pyDatalog.Logic(True)
+        pyDatalog.Logic(logic)  # the rules fire on a copy: the queries they leave die with it
+        stats = Statistics(lambda p: engine.model[p])
+        base_out = {id(rule): frozenset(self._fire(rule, stats, self._names, self._base_sizes))
+                    for rules in self._rules.values() for rule in rules}
+        self._base_out = base_out
+        self._logic = logic
 
     def _evaluate(self, checked: Mapping[str, frozenset[tuple[Value, ...]]]) -> RequestModel:
-        assert self._stated is not None  # _prepare ran
+        """Evaluate the rules that read a relation the request changes, in stratum order; a
+        relation that comes out as the engine evaluated it stops the change there."""
         engine = self.engine
         sizes = dict(self._base_sizes)
-        current: dict[str, set[Row]] = {}
+        names = dict(self._names)
+        changed: dict[str, set[Row]] = {}  # the relations this request changes, as tokens
         steps: dict[str, dict[Row, int]] = {}
 
         def rows_of(predicate: str) -> set[Row] | frozenset[tuple[Value, ...]]:
-            found = current.get(predicate)
+            found = changed.get(predicate)
             return found if found is not None else engine.model[predicate]
 
-        def store(predicate: str) -> None:
+        def change(predicate: str, rows: set[Row], step: int) -> None:
+            if rows == self._base[predicate]:
+                return  # as the engine evaluated it: nothing after it changes through it
+            changed[predicate] = rows
+            stated = self._stated[predicate]
+            steps[predicate] = {row: 0 if row in stated else step for row in rows}
             if predicate in self._reads:
-                name = self._names[predicate]
-                for row in current[predicate]:
+                name = names[predicate] = self._changed_names[predicate]
+                for row in rows:
                     _assert(name, row)
-                sizes[name] = len(current[predicate])
+                sizes[name] = len(rows)
 
         for p in self._inputs:
-            request = {tuple(map(encode, row)) for row in checked.get(p, ())}
-            current[p] = set(self._stated[p]) | request
-            steps[p] = dict.fromkeys(current[p], 0)
-            store(p)
+            change(p, set(self._stated[p]) | {tuple(map(encode, row)) for row in checked.get(p, ())}, 0)
         stats = Statistics(rows_of)
+        most = self._limits.max_rows_per_relation
         for i in self._strata:
             stratum = self._program.strata[i]
             step = (i + 1) * STRATUM_STEPS
-            derived: dict[str, set[Row]] = {}
-            for p in stratum.predicates:
-                current[p] = set(self._stated[p])
-                steps[p] = dict.fromkeys(current[p], 0)
-                derived[p] = set()
+            derived = {p: set(self._stated[p]) for p in stratum.predicates}
             for rule in self._rules[i]:
-                new = self._fire(rule, stats, sizes) - current[rule.predicate]
-                derived[rule.predicate] |= new
-                most = self._limits.max_rows_per_relation
-                if len(current[rule.predicate]) + len(derived[rule.predicate]) > most:
+                if self._rule_reads[id(rule)].isdisjoint(changed):
+                    derived[rule.predicate] |= self._base_out[id(rule)]  # what it derived for the engine
+                else:
+                    derived[rule.predicate] |= self._fire(rule, stats, names, sizes)
+                if len(derived[rule.predicate]) > most:
                     raise too_many_rows(rule.clause, rule.predicate, most)
-            for p, new in derived.items():
-                current[p] |= new
-                for row in new:
-                    steps[p][row] = step
+            for p, rows in derived.items():
+                change(p, rows, step)
                 stats.changed(p)
-                store(p)
-        relations = {p: frozenset(tuple(map(decode, row)) for row in rows) for p, rows in current.items()}
+        relations = {p: frozenset(tuple(map(decode, row)) for row in rows) for p, rows in changed.items()}
         row_steps = {p: {tuple(map(decode, row)): s for row, s in found.items()}
                      for p, found in steps.items()}
         return RequestModel(self, dict(checked), relations, row_steps)
 
-    def _fire(self, rule: Rule, stats: Statistics, sizes: Mapping[str, int]) -> set[Row]:
-        """The head rows a rule derives, its join bounded before pyDatalog runs."""
+    def _fire(self, rule: Rule, stats: Statistics, names: Mapping[str, str],
+              sizes: Mapping[str, int]) -> set[Row]:
+        """The head rows a rule derives, reading each relation under ``names``; its join is
+        bounded before pyDatalog runs."""
         order, estimate = stats.plan(rule.body.positives)
         if estimate > self._limits.max_rule_work:
             raise too_much_work(rule.clause, estimate, self._limits.max_rule_work)
-        positives = [(self._names[p], args) for p, args in order]
-        negations = [(self._names[p], args) for p, args in rule.body.negations]
+        positives = [(names[p], args) for p, args in order]
+        negations = [(names[p], args) for p, args in rule.body.negations]
         wanted = tuple(dict.fromkeys(t for t in rule.head if isinstance(t, Var)))
         rows = _solve(positives, rule.body.comparisons, negations, wanted, sizes)
         head = [(wanted.index(t), "") if isinstance(t, Var) else (None, t) for t in rule.head]
@@ -356,25 +379,26 @@ class RequestEvaluator:
                 f"the query could build up to {bound:,} intermediate rows, more than the limit of "
                 f"{limits.max_intermediate:,}; bind more variables to constants or join its atoms "
                 "through shared variables")
-        names = tuple(body.variables)
-        wanted = tuple(body.variables[n] for n in names)
+        wanted_names = tuple(body.variables)
+        wanted = tuple(body.variables[n] for n in wanted_names)
         with self._lock, paused():
             self._prepare()
             pyDatalog.Logic(self._logic)  # a copy: what the query stores dies with it
             sizes = dict(self._base_sizes)
+            names = dict(self._names)
             for p in sorted(read):
-                name = self._names[p]
-                if name in sizes and p not in view.evaluated:
-                    continue  # stored once in our Logic, the same for every request
+                if p in self._reads and p not in view.evaluated:
+                    continue  # stored once in our Logic as the engine evaluated it
+                name = names[p] = self._changed_names[p]
                 for row in model[p]:
                     _assert(name, tuple(map(encode, row)))
                 sizes[name] = len(model[p])
-            rows = _solve([(self._names[p], a) for p, a in order], body.comparisons,
-                          [(self._names[p], a) for p, a in body.negations], wanted, sizes)
+            rows = _solve([(names[p], a) for p, a in order], body.comparisons,
+                          [(names[p], a) for p, a in body.negations], wanted, sizes)
         if len(rows) > limits.max_answers:
             raise QueryError(f"the query has {len(rows):,} answers, more than the limit of "
                              f"{limits.max_answers:,}; narrow it down")
-        return tuple(dict(zip(names, map(decode, row), strict=True)) for row in sorted(rows))
+        return tuple(dict(zip(wanted_names, map(decode, row), strict=True)) for row in sorted(rows))
 
     def stored(self) -> dict[str, int]:
         """What our own Logic holds: each pyDatalog name and its number of facts (for tests that

@@ -316,7 +316,7 @@ class Policy:
         view._engine = request
         view._input = request.input
         view._model = request.model
-        view._prover = Prover(view._program, request.model, request.steps, base._loaded.origin)
+        view._prover = base._prover.over(request.model, request.steps)
         view._name_table = base._name_table if base._knows(request) else None
         view._actors = None
         view._open_readings = None  # the readings of what the text leaves open are not weighed per request
@@ -476,9 +476,12 @@ class Policy:
         """Evaluate every relation now (otherwise each is evaluated on its first use); returns self.
 
         A server calls it before it starts answering, so no request waits for an evaluation;
-        :class:`~kdv_policy.store.PolicyStore` calls it before it swaps a new policy in.
+        :class:`~kdv_policy.store.PolicyStore` calls it before it swaps a new policy in. A policy
+        with input relations also prepares what :meth:`with_input` reads.
         """
         self._engine.materialise()
+        if self._program.inputs and self._base is self:  # and what the first request would prepare
+            self._request_evaluator().prepare()
         return self
 
     def relation(self, predicate: str) -> frozenset[tuple[Value, ...]]:

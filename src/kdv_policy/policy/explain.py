@@ -12,6 +12,7 @@ each step against the program and the model on its own.
 
 from __future__ import annotations
 
+import copy
 import datetime
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -196,6 +197,14 @@ class Prover:
         for clause in program.rules:
             self._rules.setdefault(clause.head.predicate, []).append(name_wildcards(clause))
         self._indexes: dict[tuple[str, tuple[int, ...]], dict[tuple, list[tuple[Value, ...]]]] = {}
+
+    def over(self, model: Mapping[str, frozenset[tuple[Value, ...]]],
+             steps: Mapping[str, Mapping[tuple[Value, ...], int]]) -> Prover:
+        """A prover of the same program over another model of it (a request's), sharing what
+        it prepared from the program."""
+        other = copy.copy(self)
+        other._model, other._steps, other._indexes = model, steps, {}
+        return other
 
     # -- proofs -------------------------------------------------------------------------------
 
