@@ -203,3 +203,26 @@ def test_a_fixture_decision_explains_itself_from_the_request(pdp):
     assert got["decision"] is True
     assert "soft_delete" in got["context"]["rule_ids"]
     assert "from the request" in got["context"]["explanation"]
+
+
+def test_a_date_asked_of_a_policy_without_dates_is_a_false_with_the_reason(pdp):
+    got = pdp.post(
+        "/access/v1/evaluation",
+        {
+            "subject": {"type": "user", "id": "alice"},
+            "action": {"name": "read"},
+            "resource": {"type": "record", "id": "record-1"},
+            "context": {"as_of": "2025-01-01"},
+        },
+    )
+    assert got.status_code == 200
+    assert got.json()["decision"] is False and "as_of" in got.json()["context"]["reason"]
+    search = pdp.post(
+        "/access/v1/search/action",
+        {
+            "subject": {"type": "user", "id": "alice"},
+            "resource": {"type": "record", "id": "record-1"},
+            "context": {"as_of": "2025-01-01"},
+        },
+    )
+    assert search.status_code == 200 and search.json()["results"] == []

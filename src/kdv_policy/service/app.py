@@ -258,7 +258,10 @@ class Service:
     def _verdict(
         self, state: PolicyState, ev: authzen.Evaluation, options: authzen.Options
     ) -> authzen.Verdict:
-        policy = state.derived(options.as_of, None, options.lang)
+        try:
+            policy = state.derived(options.as_of, None, options.lang)
+        except PolicyError as err:  # e.g. a date asked of a policy without dated facts
+            return authzen.Verdict(False, reason=str(err).split("\n", 1)[0])
         return state.adapter.evaluate(policy, ev)
 
 
@@ -460,7 +463,10 @@ def _authzen_routes(service: Service) -> list[Route]:
                 raise HTTPProblem(400, err.message) from None
 
             def run() -> tuple[list[dict[str, Any]], authzen.Refused | None]:
-                policy = state.derived(options.as_of, None, options.lang)
+                try:
+                    policy = state.derived(options.as_of, None, options.lang)
+                except PolicyError as err:
+                    return [], authzen.Refused(str(err).split("\n", 1)[0])
                 return state.adapter.search(policy, found)
 
             slow = options.as_of is not None or state.adapter.slow_search(found)
