@@ -226,3 +226,52 @@ def test_a_date_asked_of_a_policy_without_dates_is_a_false_with_the_reason(pdp):
         },
     )
     assert search.status_code == 200 and search.json()["results"] == []
+
+
+CONTEXT_POLICY = """\
+%% A subject, with its type.
+.decl subject(id, type)
+%% A resource, with its type.
+.decl resource(id, type)
+%% An action name.
+.decl action(name)
+%% A key of the request's context, with its value.
+.input context_property(key, value)
+%% The decision.
+.decl may(subject, action, resource)
+
+@id(alice) @structure("alice is a user")
+subject(alice, user).
+@id(doc) @structure("doc-1 is a document")
+resource("doc-1", document).
+@id(read) @structure("read is an action")
+action(read).
+@id(inside) @structure("users read documents from the internal network")
+may(S, read, R) :- subject(S, user), resource(R, document), context_property(network, internal).
+"""
+
+
+def test_a_policy_reading_the_context_takes_it_as_request_facts(tmp_path):
+    policy = tmp_path / "policy"
+    policy.mkdir()
+    (policy / "context.dl").write_text(CONTEXT_POLICY, encoding="utf-8")
+    ask = {
+        "subject": {"type": "user", "id": "alice"},
+        "action": {"name": "read"},
+        "resource": {"type": "document", "id": "doc-1"},
+    }
+    with Server(str(policy), "--poll", "0", workdir=tmp_path) as running:
+        inside = running.post("/access/v1/evaluation", {**ask, "context": {"network": "internal"}}).json()
+        outside = running.post("/access/v1/evaluation", {**ask, "context": {"network": "public"}}).json()
+        bare = running.post("/access/v1/evaluation", ask).json()
+        assert (inside["decision"], outside["decision"], bare["decision"]) == (True, False, False)
+        found = running.post(
+            "/access/v1/search/subject",
+            {
+                "subject": {"type": "user"},
+                "action": {"name": "read"},
+                "resource": {"type": "document", "id": "doc-1"},
+                "context": {"network": "internal", "explain": True},
+            },
+        ).json()
+        assert [r["id"] for r in found["results"]] == ["alice"]

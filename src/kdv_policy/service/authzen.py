@@ -414,7 +414,8 @@ class CantonAdapter:
 class InputAdapter:
     """A policy that takes an AuthZEN request's ``properties`` as request facts: it declares the
     input relations ``subject_property(subject, key, value)``, ``resource_property(resource, key,
-    value)`` and ``action_property(action, key, value)`` (any of them), decides with
+    value)``, ``action_property(action, key, value)`` and ``context_property(key, value)`` (the
+    request context's keys but ``explain`` and ``as_of``; any of the four), decides with
     ``may(subject, action, resource)``, and names its entities with ``subject(id, type)``,
     ``resource(id, type)`` and ``action(name)`` (examples/authzen-fixture is one).
 
@@ -424,10 +425,11 @@ class InputAdapter:
     depend on the request's rows are evaluated per request, over the model evaluated once.
     """
 
-    RELATIONS = ("subject_property", "resource_property", "action_property")
+    RELATIONS = ("subject_property", "resource_property", "action_property", "context_property")
 
     def __init__(self, policy: Policy) -> None:
         self.declared = set(policy.program.declarations)
+        self.uses_context = "context_property" in policy.input_relations
 
     @classmethod
     def fits(cls, policy: Policy) -> bool:
@@ -448,32 +450,64 @@ class InputAdapter:
             if ident is None:
                 continue
             for key, value in properties.items():
-                if isinstance(value, bool):
-                    value = "true" if value else "false"
-                elif not isinstance(value, (str, int)) or (isinstance(value, int) and abs(value) >= 10**18):
-                    continue
-                found.setdefault(relation, []).append((ident, key, value))
+                converted = _value(value)
+                if converted is not None:
+                    found.setdefault(relation, []).append((ident, key, converted))
         return found
 
+    def context_rows(self, context: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """``context_property(key, value)`` rows of a request's context (when the policy declares
+        it): each value the rule language can write, the service's own keys left out."""
+        if not self.uses_context:
+            return []
+        rows = []
+        for key, value in context.items():
+            converted = _value(value)
+            if converted is not None and key not in SERVICE_CONTEXT_KEYS:
+                rows.append((key, converted))
+        return rows
+
     def key(self, ev: Evaluation) -> str:
-        """What of a request beyond its ids decides: its properties."""
+        """What of a request beyond its ids decides: its properties (and its context, when the
+        policy reads it)."""
+        context = ev.context if self.uses_context else None
         return json.dumps(
-            [ev.subject.properties, ev.action.properties, ev.resource.properties], sort_keys=True, default=str
+            [ev.subject.properties, ev.action.properties, ev.resource.properties, context],
+            sort_keys=True,
+            default=str,
         )
 
     def slow(self, ev: Evaluation) -> bool:
         """Whether the request fills input relations (evaluated per request: off the event loop)."""
-        return bool(ev.subject.properties or ev.action.properties or ev.resource.properties)
+        return bool(
+            ev.subject.properties
+            or ev.action.properties
+            or ev.resource.properties
+            or self.context_rows(ev.context)
+        )
 
     def slow_search(self, search: Search) -> bool:
         action = search.action.properties if search.action is not None else {}
-        return bool(search.subject.properties or search.resource.properties or action)
+        return bool(
+            search.subject.properties
+            or search.resource.properties
+            or action
+            or self.context_rows(search.context)
+        )
 
     def _scoped(
-        self, policy: Policy, subject: Thing | None, action: Action | None, resource: Thing | None
+        self,
+        policy: Policy,
+        subject: Thing | None,
+        action: Action | None,
+        resource: Thing | None,
+        context: dict[str, Any],
     ) -> Policy:
         declared = policy.input_relations
         rows = {r: v for r, v in self.rows(subject, action, resource).items() if r in declared}
+        context_rows = self.context_rows(context)
+        if context_rows:
+            rows["context_property"] = context_rows
         return policy.with_input(rows) if rows else policy
 
     def _known(self, policy: Policy, relation: str, row: tuple[str | None, ...]) -> bool:
@@ -488,7 +522,7 @@ class InputAdapter:
         if not self._known(policy, "action", (ev.action.name,)):
             return Verdict(False, reason=f"unknown action `{ev.action.name[:120]}`")
         try:
-            scoped = self._scoped(policy, ev.subject, ev.action, ev.resource)
+            scoped = self._scoped(policy, ev.subject, ev.action, ev.resource, ev.context)
             decision = scoped.holds(("may", (ev.subject.id, ev.action.name, ev.resource.id)))
         except PolicyError as err:
             return Verdict(False, reason=str(err).split("\n", 1)[0])
@@ -497,7 +531,7 @@ class InputAdapter:
     def search(self, policy: Policy, search: Search) -> tuple[list[dict[str, Any]], Refused | None]:
         try:
             if search.target == "subject":
-                scoped = self._scoped(policy, None, search.action, search.resource)
+                scoped = self._scoped(policy, None, search.action, search.resource, search.context)
                 assert search.action is not None
                 found = {
                     s
@@ -507,7 +541,7 @@ class InputAdapter:
                 typed = {i for i, t in policy.relation("subject") if t == search.subject.type}
                 return [{"type": search.subject.type, "id": i} for i in sorted(found & typed, key=str)], None
             if search.target == "resource":
-                scoped = self._scoped(policy, search.subject, search.action, None)
+                scoped = self._scoped(policy, search.subject, search.action, None, search.context)
                 assert search.action is not None
                 found = {
                     r
@@ -516,7 +550,7 @@ class InputAdapter:
                 }
                 typed = {i for i, t in policy.relation("resource") if t == search.resource.type}
                 return [{"type": search.resource.type, "id": i} for i in sorted(found & typed, key=str)], None
-            scoped = self._scoped(policy, search.subject, None, search.resource)
+            scoped = self._scoped(policy, search.subject, None, search.resource, search.context)
             if not self._known(
                 policy, "subject", (search.subject.id, search.subject.type)
             ) or not self._known(policy, "resource", (search.resource.id, search.resource.type)):
@@ -536,6 +570,20 @@ def adapter_for(policy: Policy) -> Adapter:
     """The adapter of a policy: request facts when it declares the AuthZEN input relations, else
     the canton's questions."""
     return InputAdapter(policy) if InputAdapter.fits(policy) else CantonAdapter()
+
+
+SERVICE_CONTEXT_KEYS = frozenset({"explain", "as_of"})
+"""The context keys the service reads itself (never request facts)."""
+
+
+def _value(value: object) -> str | int | None:
+    """A JSON value as a value of the rule language: a string as it is, a boolean the atom
+    ``true`` or ``false``, an integer as it is; None for a value the language cannot write."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str) or (isinstance(value, int) and abs(value) < 10**18):
+        return value
+    return None
 
 
 # -- pagination -----------------------------------------------------------------------------------------
