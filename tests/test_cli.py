@@ -697,7 +697,7 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch, capsys):
 
 
 COMMANDS = ("query", "explain", "check", "test", "graph", "fmt", "diff", "trace", "interpretations", "report",
-            "build", "keygen", "people", "log")
+            "build", "keygen", "people", "log", "serve")
 
 
 def test_every_command_is_listed_and_has_help_with_examples(capsys):

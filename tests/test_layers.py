@@ -23,6 +23,7 @@ RANK = {
     "policy": 3,
     "authoring": 4,
     "report": 4.5,
+    "service": 4.5,  # the HTTP decision point: after the authors' tools, before the command line
     "testing": 5,
     "cli": 5,
     "__main__": 6,
@@ -89,5 +90,5 @@ def test_no_stage_imports_a_later_one(module, path):
 
 def test_the_layout_is_the_documented_one():
     folders = {p.name for p in PACKAGE.iterdir() if p.is_dir() and not p.name.startswith("__")}
-    assert folders == {"language", "engine", "data", "policy", "authoring", "report", "cli"}
+    assert folders == {"language", "engine", "data", "policy", "authoring", "report", "cli", "service"}
     assert not (PACKAGE / "ast.py").exists()  # would shadow the standard library's ast

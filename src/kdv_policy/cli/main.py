@@ -34,6 +34,7 @@ from kdv_policy.cli.log import add_log_command
 from kdv_policy.cli.output import EXIT_BAD_INPUT, PROG, reader_gone
 from kdv_policy.cli.people import add_people_command
 from kdv_policy.cli.report import add_report_command
+from kdv_policy.cli.serve import add_serve_command
 from kdv_policy.cli.trace import add_trace_command
 from kdv_policy.policy.questions import FORMS
 from kdv_policy.policy.wording import LANGUAGES
@@ -282,6 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_build_commands(sub, DEFAULT_POLICY)
     add_people_command(sub, DEFAULT_POLICY)
     add_log_command(sub)
+    add_serve_command(sub, DEFAULT_POLICY)
     return parser
 
 
