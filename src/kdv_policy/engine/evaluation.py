@@ -534,27 +534,40 @@ class Engine:
 
         Names are pyDatalog names; the caller has bound this engine's Logic in this thread.
         """
-        if any(not self._sizes.get(name) for name, _ in positives):
-            return set()  # D6: an atom over an empty relation fails; pyDatalog would raise
-        negations = [n for n in negations if self._sizes.get(n[0])]  # D6: `not` of nothing is true
+        return solve(positives, comparisons, negations, wanted, self._sizes)
 
-        def term(t: _Term) -> pyParser.Term:
-            if isinstance(t, _Var):
-                return pyParser.Term(t.name)  # an uppercase name: a pyDatalog variable
-            return pyParser.Term(t, forced_type="constant")
 
-        # D7: positive atoms first, so every comparison and negation finds its variables bound.
-        literals = [pyParser.Term(name)(*map(term, args)) for name, args in positives]
-        literals += [pyParser.Literal.make_for_comparison(term(a), op, term(b)) for op, a, b in comparisons]
-        literals += [~pyParser.Term(name)(*map(term, args)) for name, args in negations]
-        if not literals:
-            return {()}
-        body = pyParser.Body(*literals)
-        try:
-            answer = body.ask()
-        except Exception as exc:  # pyDatalog signals its own failures with assorted exceptions
-            raise EngineError(f"pyDatalog failed to evaluate a body: {exc}") from exc
-        rows = [()] if answer is True else (answer or [])
-        columns = list(body._variables())  # the names of the answer's columns, in order
-        index = [columns.index(v.name) for v in wanted]
-        return {tuple(row[i] for i in index) for row in rows}
+def solve(
+    positives: Sequence[tuple[str, _Args]],
+    comparisons: Sequence[tuple[str, _Term, _Term]],
+    negations: Sequence[tuple[str, _Args]],
+    wanted: tuple[_Var, ...],
+    sizes: Mapping[str, int],
+) -> set[_Row]:
+    """The distinct bindings of ``wanted`` satisfying a body over the Logic bound to this thread,
+    as token tuples. Names are pyDatalog names; ``sizes`` are the facts stored under each name.
+    """
+    if any(not sizes.get(name) for name, _ in positives):
+        return set()  # D6: an atom over an empty relation fails; pyDatalog would raise
+    negations = [n for n in negations if sizes.get(n[0])]  # D6: `not` of nothing is true
+
+    def term(t: _Term) -> pyParser.Term:
+        if isinstance(t, _Var):
+            return pyParser.Term(t.name)  # an uppercase name: a pyDatalog variable
+        return pyParser.Term(t, forced_type="constant")
+
+    # D7: positive atoms first, so every comparison and negation finds its variables bound.
+    literals = [pyParser.Term(name)(*map(term, args)) for name, args in positives]
+    literals += [pyParser.Literal.make_for_comparison(term(a), op, term(b)) for op, a, b in comparisons]
+    literals += [~pyParser.Term(name)(*map(term, args)) for name, args in negations]
+    if not literals:
+        return {()}
+    body = pyParser.Body(*literals)
+    try:
+        answer = body.ask()
+    except Exception as exc:  # pyDatalog signals its own failures with assorted exceptions
+        raise EngineError(f"pyDatalog failed to evaluate a body: {exc}") from exc
+    rows = [()] if answer is True else (answer or [])
+    columns = list(body._variables())  # the names of the answer's columns, in order
+    index = [columns.index(v.name) for v in wanted]
+    return {tuple(row[i] for i in index) for row in rows}

@@ -40,13 +40,14 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Protocol, TypeVar
 
-from pyDatalog import pyDatalog, pyEngine, pyParser
+from pyDatalog import pyDatalog, pyEngine
 
 from kdv_policy.engine.bounds import Statistics
-from kdv_policy.engine.compile import Args, Row, Rule, Term, Var, compile_body, compile_rule
+from kdv_policy.engine.compile import Row, Rule, Var, compile_body, compile_rule
 from kdv_policy.engine.encoding import decode, encode
+from kdv_policy.engine.evaluation import solve
 from kdv_policy.engine.refusals import too_many_rows, too_much_work
-from kdv_policy.errors import EngineError, QueryError, shorten
+from kdv_policy.errors import QueryError, shorten
 from kdv_policy.gcpause import paused
 from kdv_policy.language import syntax as ast
 from kdv_policy.language.program import Program
@@ -80,39 +81,6 @@ def _assert(name: str, row: Row) -> None:
     """Store one fact in the Logic bound to this thread (as the engine does, without pyDatalog's
     parser-level literal)."""
     pyEngine.assert_(pyEngine.Clause(pyEngine.Literal(name, [pyEngine.Term_of(t) for t in row]), []))
-
-
-def _solve(positives: Sequence[tuple[str, Args]], comparisons: Sequence[tuple[str, Term, Term]],
-           negations: Sequence[tuple[str, Args]], wanted: tuple[Var, ...],
-           sizes: Mapping[str, int]) -> set[Row]:
-    """The distinct bindings of ``wanted`` satisfying a body over the Logic bound to this thread.
-
-    ``sizes`` are the facts stored under each pyDatalog name: an atom over an empty relation
-    fails, a negation of one is true (D6); positive atoms come first (D7).
-    """
-    if any(not sizes.get(name) for name, _ in positives):
-        return set()
-    negations = [n for n in negations if sizes.get(n[0])]
-
-    def term(t: Term) -> pyParser.Term:
-        if isinstance(t, Var):
-            return pyParser.Term(t.name)
-        return pyParser.Term(t, forced_type="constant")
-
-    literals = [pyParser.Term(name)(*map(term, args)) for name, args in positives]
-    literals += [pyParser.Literal.make_for_comparison(term(a), op, term(b)) for op, a, b in comparisons]
-    literals += [~pyParser.Term(name)(*map(term, args)) for name, args in negations]
-    if not literals:
-        return {()}
-    body = pyParser.Body(*literals)
-    try:
-        answer = body.ask()
-    except Exception as exc:  # pyDatalog signals its own failures with assorted exceptions
-        raise EngineError(f"pyDatalog failed to evaluate a body: {exc}") from exc
-    rows = [()] if answer is True else (answer or [])
-    columns = list(body._variables())
-    index = [columns.index(v.name) for v in wanted]
-    return {tuple(row[i] for i in index) for row in rows}
 
 
 _T = TypeVar("_T")
@@ -370,7 +338,7 @@ class RequestEvaluator:
         positives = [(names[p], args) for p, args in order]
         negations = [(names[p], args) for p, args in rule.body.negations]
         wanted = tuple(dict.fromkeys(t for t in rule.head if isinstance(t, Var)))
-        rows = _solve(positives, rule.body.comparisons, negations, wanted, sizes)
+        rows = solve(positives, rule.body.comparisons, negations, wanted, sizes)
         head = [(wanted.index(t), "") if isinstance(t, Var) else (None, t) for t in rule.head]
         return {tuple(t if i is None else row[i] for i, t in head) for row in rows}
 
@@ -407,7 +375,7 @@ class RequestEvaluator:
                 for row in model[p]:
                     _assert(name, tuple(map(encode, row)))
                 sizes[name] = len(model[p])
-            rows = _solve([(names[p], a) for p, a in order], body.comparisons,
+            rows = solve([(names[p], a) for p, a in order], body.comparisons,
                           [(names[p], a) for p, a in body.negations], wanted, sizes)
         if len(rows) > limits.max_answers:
             raise QueryError(f"the query has {len(rows):,} answers, more than the limit of "
