@@ -260,12 +260,14 @@ def test_the_log_command_speaks_german(log_db, audited, policy, tmp_path, capsys
     policy.may("Erika Muster", "approve", "Strategie")
     assert handler.flush(timeout=60)
     today = datetime.datetime.now(datetime.UTC).date().isoformat()
-    assert main(["log", log_db, "--about", "erika_muster", "--from", today, "--to", today, "--lang", "de"]) == 0
+    assert main(["log", log_db, "--about", "erika_muster", "--from", today, "--to", today,
+                 "--lang", "de"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("1 Entscheid über `erika_muster`")
     assert "→ verweigert" in out and "Entscheid " in out and "Richtlinie " in out
     assert main(["log", log_db, "--from", "2026-13-01", "--lang", "de"]) == 2
-    assert "Fehler: --from `2026-13-01` ist kein Datum; schreiben Sie es als JJJJ-MM-TT" in capsys.readouterr().err
+    assert "Fehler: --from `2026-13-01` ist kein Datum; schreiben Sie es als JJJJ-MM-TT" in \
+        capsys.readouterr().err
     assert main(["log", f"sqlite:///{Path(tmp_path) / 'absent.db'}", "--lang", "de"]) == 2
     err = capsys.readouterr().err
     assert "Fehler: die SQLite-Datenbank" in err and "existiert nicht" in err
