@@ -156,7 +156,8 @@ def test_an_alias_that_names_another_entry_is_named_by_its_row(units_db):
     url, rules = units_db
     run(url, insert(unit_aliases).values(unit_id="obergericht", position=5, alias="Regierungsrat"))
     message = loading_error(rules, url)
-    assert "unit_aliases[unit_id=obergericht, position=5].alias: the name `Regierungsrat`" in message
+    assert "unit_aliases[unit_id=obergericht, position=5].alias: the name `Regierungsrat` is already used " \
+           "by bodies.regierungsrat; names must resolve to one entry" in message
 
 
 def test_an_alias_of_no_unit_and_an_unknown_kind_are_named_together(units_db):

@@ -121,15 +121,18 @@ def _located(entry: str, message: str, added: dict[str, Unit], names_of: dict[st
     clash = _CLASH.search(message)
     if clash:  # the row that gives the name: this entry's, or the other's if this one is the file's
         name = clash.group("name").casefold()
-        for candidate in (entry, clash.group("other")):
+        for candidate, owner in ((entry, clash.group("other")), (clash.group("other"), entry)):
             table, _, unit_id = candidate.partition(".")
             if table != "units":
                 continue
+            # the message names the entry the row's name clashes with, not the row's own unit
+            said = (f"the name `{clash.group('name')}` is already used by {owner}; names must resolve "
+                    "to one entry")
             if unit_id in added and added[unit_id].name.casefold() == name:
-                return f"{unit_key(unit_id)}.name", message
+                return f"{unit_key(unit_id)}.name", said
             for row in aliases:
                 if row.get("unit_id") == unit_id and str(row.get("alias", "")).casefold() == name:
-                    return f"{alias_key(unit_id, row.get('position'))}.alias", message
+                    return f"{alias_key(unit_id, row.get('position'))}.alias", said
     table, _, unit_id = entry.partition(".")
     if table == "units" and unit_id in added:
         column = ("kind" if message.startswith("`kind`") else
