@@ -255,3 +255,13 @@ def test_the_people_commands_speak_german(tmp_path, capsys):
     assert "erhöhen Sie sie mit" in err
     assert main(["people", "check", url, "--limit", "max_people_rows=2"]) == 2
     assert "holds 6 rows, more than the limit" in capsys.readouterr().err
+
+
+def test_an_import_without_units_must_fit_the_units_the_database_keeps(units_db, tmp_path):
+    url, rules = units_db
+    before = load_people_sql(url, load_data(rules)).data_version
+    clashing = tmp_path / "clashing.toml"
+    clashing.write_text('[[persons]]\nid = "obergericht"\nname = "Ober Gericht"\n', encoding="utf-8")
+    with pytest.raises(PolicyLoadError, match=r"persons\[id=obergericht\].id: id `obergericht` is already"):
+        import_people(clashing, url, load_data(rules))
+    assert load_people_sql(url, load_data(rules)).data_version == before  # nothing was changed

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, delete, insert
+from sqlalchemy import Connection, Table, delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from kdv_policy.data.facts import DataSet
@@ -22,8 +22,15 @@ from kdv_policy.data.sql import N_, SqlError, resolve_url, shown_url
 from kdv_policy.data.sql.connect import check_schema, make_engine, reason
 from kdv_policy.data.sql.schema import assignments, person_aliases, persons, unit_aliases
 from kdv_policy.data.sql.schema import units as units_table
-from kdv_policy.data.sql.source import CANNOT_READ, load_people_sql, overlaps, read_rows
-from kdv_policy.data.sql.units import UNIT_COLUMNS, merge_units
+from kdv_policy.data.sql.source import (
+    CANNOT_READ,
+    load_people_sql,
+    overlaps,
+    read_rows,
+    rows_error,
+    validate_rows,
+)
+from kdv_policy.data.sql.units import UNIT_COLUMNS, UNIT_KEYS, merge_units
 from kdv_policy.errors import Diagnostic, PolicyLoadError, Severity
 from kdv_policy.files import display_path, write_atomic
 from kdv_policy.limits import DEFAULT_LIMITS, Limits
@@ -38,6 +45,7 @@ def import_people(path: str | Path, location: str, organisation: DataSet | None,
     aliases too, in one transaction; return (persons, assignments) written."""
     unit_rows: list[dict[str, Any]] | None = None
     unit_alias_rows: list[dict[str, Any]] = []
+    file_organisation = organisation
     if units is not None:
         unit_rows, unit_alias_rows = read_units_file(units, limits)
         merged, unit_problems = merge_units(organisation, unit_rows, unit_alias_rows)
@@ -82,12 +90,29 @@ def import_people(path: str | Path, location: str, organisation: DataSet | None,
             for table, rows in replaced:
                 for start in range(0, len(rows), _BATCH):  # SQLAlchemy sends each batch in few statements
                     connection.execute(insert(table), rows[start:start + _BATCH])
+            if unit_rows is None:  # the units the database keeps must fit the new people too
+                _check_with_kept_units(connection, shown_url(url), file_organisation, limits)
     except SQLAlchemyError as err:
         raise SqlError(N_("cannot write the people to `{url}` (nothing was changed): {reason}"),
                        url=shown_url(url), reason=reason(err)) from None
     finally:
         engine.dispose()
     return len(person_rows), len(assignment_rows)
+
+
+def _check_with_kept_units(connection: Connection, shown: str, organisation: DataSet | None,
+                           limits: Limits) -> None:
+    """Read back, before the commit, what a policy would read when the database keeps units:
+    a person whose id one of them takes fails the import (and the transaction is rolled back)."""
+    if not any(connection.execute(select(func.count()).select_from(table)).scalar()
+               for table in (units_table, unit_aliases)):
+        return
+    raw = read_rows(connection, shown, limits)[1]
+    merged, problems = merge_units(organisation, raw.get("units", []), raw.get("unit_aliases", []))
+    if problems:
+        raise rows_error(shown, problems)
+    validate_rows({key: value for key, value in raw.items() if key not in UNIT_KEYS}, merged.organisation,
+                  shown)
 
 
 def export_people(location: str, path: str | Path, organisation: DataSet | None,
