@@ -67,3 +67,39 @@ def test_the_wheel_is_typed_licensed_and_carries_the_rules(dist):
     for version in ("3.11", "3.12", "3.13"):
         assert f"Programming Language :: Python :: {version}" in classifiers
     assert "Typing :: Typed" in classifiers
+
+
+def _tracked(folder: str) -> set[str]:
+    """The files of the checkout under ``src/kdv_policy/<folder>``, as the wheel names them."""
+    out = subprocess.run(["git", "ls-files", f"src/kdv_policy/{folder}"], cwd=ROOT, capture_output=True,
+                         text=True, check=True)
+    found = {name.removeprefix("src/") for name in out.stdout.split()}
+    if not found:  # not a git checkout (the sdist's own tests): the files on disk
+        base = ROOT / "src"
+        found = {str(p.relative_to(base)) for p in (base / "kdv_policy" / folder).rglob("*")
+                 if p.is_file() and "__pycache__" not in p.parts}
+    return found
+
+
+@pytest.mark.parametrize("folder", ["data/sql/migrations", "report/static", "report/templates"])
+def test_the_wheel_carries_the_migrations_and_the_reports_files(dist, folder):
+    expected = _tracked(folder)
+    assert expected, folder
+    with _wheel(dist) as wheel:
+        names = set(wheel.namelist())
+        assert expected <= names, sorted(expected - names)
+        for name in expected:  # the files themselves, not only their names
+            assert wheel.read(name) == (ROOT / "src" / name).read_bytes(), name
+
+
+def test_the_wheels_migrations_end_at_the_revision_the_reader_expects(dist):
+    from kdv_policy.data.sql.schema import HEAD
+
+    with _wheel(dist) as wheel:
+        names = set(wheel.namelist())
+        assert "kdv_policy/data/sql/migrations/env.py" in names
+        assert "kdv_policy/data/sql/migrations/script.py.mako" in names
+        revisions = [wheel.read(n).decode() for n in names
+                     if n.startswith("kdv_policy/data/sql/migrations/versions/v") and n.endswith(".py")]
+    assert any(f'revision = "{HEAD}"' in text for text in revisions)
+    assert len(revisions) == int(HEAD)  # one file a revision, from 0001 on

@@ -241,7 +241,7 @@ def test_the_log_command_answers_what_was_decided_about_x(log_db, audited, polic
     today = datetime.datetime.now(datetime.UTC).date().isoformat()
     assert main(["log", log_db, "--about", "erika_muster", "--from", today, "--to", today]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("1 decision(s) about `erika_muster`")
+    assert out.startswith("1 decision about `erika_muster`")
     assert "may(erika_muster, approve, strategie) → denied" in out
     assert main(["log", log_db, "--about", "Regierungsrat", "--from", today, "--to", today, "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
@@ -253,3 +253,21 @@ def test_the_log_command_answers_what_was_decided_about_x(log_db, audited, polic
     assert main(["log", log_db, "--from", "2026-13-01"]) == 2
     assert "is not a date" in capsys.readouterr().err
     assert main(["log", f"sqlite:///{Path(tmp_path) / 'absent.db'}"]) == 2
+
+
+def test_the_log_command_speaks_german(log_db, audited, policy, tmp_path, capsys):
+    handler = audited(DecisionLogHandler(log_db, spill=tmp_path / "spill.jsonl"))
+    policy.may("Erika Muster", "approve", "Strategie")
+    assert handler.flush(timeout=60)
+    today = datetime.datetime.now(datetime.UTC).date().isoformat()
+    assert main(["log", log_db, "--about", "erika_muster", "--from", today, "--to", today,
+                 "--lang", "de"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("1 Entscheid über `erika_muster`")
+    assert "→ verweigert" in out and "Entscheid " in out and "Richtlinie " in out
+    assert main(["log", log_db, "--from", "2026-13-01", "--lang", "de"]) == 2
+    assert "Fehler: --from `2026-13-01` ist kein Datum; schreiben Sie es als JJJJ-MM-TT" in \
+        capsys.readouterr().err
+    assert main(["log", f"sqlite:///{Path(tmp_path) / 'absent.db'}", "--lang", "de"]) == 2
+    err = capsys.readouterr().err
+    assert "Fehler: die SQLite-Datenbank" in err and "existiert nicht" in err

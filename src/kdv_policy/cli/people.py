@@ -3,7 +3,8 @@
 ``people migrate URL`` creates or migrates the schema (Alembic, one transaction);
 ``people import FILE URL`` replaces the database's people with those of a people file (one
 transaction); ``people export URL FILE`` writes them to a people file (atomically);
-``people check URL`` reads them as a policy would and says what it found.
+``people check URL`` reads them as a policy would and says what it found. ``--units FILE``
+moves the optional units and unit aliases with the people; ``--lang de`` speaks German.
 
 Exit status: 0 when done, 2 when the file, the database or the policy does not load (nothing
 is changed then).
@@ -15,8 +16,9 @@ import argparse
 from typing import TYPE_CHECKING
 
 from kdv_policy.cli.loading import add_limit_option, limits_from, locate
-from kdv_policy.cli.output import EXIT_BAD_INPUT, EXIT_OK, PROG, policy_error
+from kdv_policy.cli.output import EXIT_BAD_INPUT, EXIT_OK, PROG, error, policy_error
 from kdv_policy.errors import PolicyError
+from kdv_policy.policy.wording import LANGUAGES, N_, say
 
 if TYPE_CHECKING:
     from kdv_policy.data import DataSet
@@ -40,18 +42,25 @@ def add_people_command(sub: argparse._SubParsersAction, default_policy: str) -> 
                f"  {PROG} people import examples/people.toml sqlite:///people.db\n"
                f"  {PROG} people export env:KDV_PEOPLE_URL people.toml\n"
                f"  {PROG} people check postgresql://kdv@db.example/kdv\n"
+               f"  {PROG} people import people.toml sqlite:///people.db --units units.toml\n"
                f"  {PROG} query --people sqlite:///people.db who is responsible for DIV\n",
     )
     actions = people.add_subparsers(dest="action", metavar="ACTION", required=True)
     migrate = actions.add_parser("migrate", help="create or migrate the schema to the newest revision")
     migrate.add_argument("url", metavar="URL", help=_URL_HELP)
+    _lang_option(migrate)
     migrate.set_defaults(func=cmd_migrate)
     do_import = actions.add_parser("import", help="replace the database's people with a people file's")
     do_import.add_argument("file", metavar="FILE", help="the people file (TOML)")
     do_import.add_argument("url", metavar="URL", help=_URL_HELP)
+    do_import.add_argument("--units", metavar="UNITS_FILE",
+                           help="also replace the database's units and unit aliases with a units file's "
+                                "(units organisation.toml does not define; see docs/operations.md)")
     export = actions.add_parser("export", help="write the database's people to a people file")
     export.add_argument("url", metavar="URL", help=_URL_HELP)
     export.add_argument("file", metavar="FILE", help="the people file to write (replaced at once)")
+    export.add_argument("--units", metavar="UNITS_FILE",
+                        help="also write the database's units and unit aliases to this units file")
     check = actions.add_parser("check", help="read the database's people as a policy would")
     check.add_argument("url", metavar="URL", help=_URL_HELP)
     for parser, func in ((do_import, cmd_import), (export, cmd_export), (check, cmd_check)):
@@ -59,7 +68,25 @@ def add_people_command(sub: argparse._SubParsersAction, default_policy: str) -> 
                             help="the policy whose organisation directory the roles must be in "
                                  f"({default_policy})")
         add_limit_option(parser)
+        _lang_option(parser)
         parser.set_defaults(func=func)
+
+
+def _lang_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lang", choices=LANGUAGES, default="en",
+                        help="the language of the output and of errors: de or en (default: en)")
+
+
+def fail(err: PolicyError, lang: str) -> int:
+    """A file or database that does not load, said in ``lang``; the exit status for it."""
+    from kdv_policy.data.sql import SqlError
+
+    if isinstance(err, SqlError):
+        hint = say(lang, err.hint_id, **err.values) if err.hint_id else None
+        error(say(lang, err.message_id, **err.values), hint, lang=lang)
+    else:
+        policy_error(err, lang)
+    return EXIT_BAD_INPUT
 
 
 def _organisation(args: argparse.Namespace) -> DataSet | None:
@@ -75,9 +102,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     try:
         revision = migrate(args.url)
     except PolicyError as err:
-        policy_error(err)
-        return EXIT_BAD_INPUT
-    print(f"the database `{_shown(args.url)}` is at schema revision {revision}")
+        return fail(err, args.lang)
+    print(say(args.lang, _MIGRATED, url=_shown(args.url), revision=revision))
     return EXIT_OK
 
 
@@ -86,12 +112,13 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     try:
         persons, assignments = import_people(args.file, args.url, _organisation(args),
-                                             limits_from(args.limit))
+                                             limits_from(args.limit), units=args.units)
     except PolicyError as err:
-        policy_error(err)
-        return EXIT_BAD_INPUT
-    print(f"imported {persons:,} persons and {assignments:,} assignments from `{args.file}` into "
-          f"`{_shown(args.url)}`")
+        return fail(err, args.lang)
+    print(say(args.lang, _IMPORTED, persons=f"{persons:,}", assignments=f"{assignments:,}", file=args.file,
+              url=_shown(args.url)))
+    if args.units:
+        print(say(args.lang, _UNITS_IMPORTED, file=args.units))
     return EXIT_OK
 
 
@@ -100,12 +127,13 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     try:
         persons, assignments = export_people(args.url, args.file, _organisation(args),
-                                             limits_from(args.limit))
+                                             limits_from(args.limit), units=args.units)
     except PolicyError as err:
-        policy_error(err)
-        return EXIT_BAD_INPUT
-    print(f"exported {persons:,} persons and {assignments:,} assignments from `{_shown(args.url)}` "
-          f"to `{args.file}`")
+        return fail(err, args.lang)
+    print(say(args.lang, _EXPORTED, persons=f"{persons:,}", assignments=f"{assignments:,}", file=args.file,
+              url=_shown(args.url)))
+    if args.units:
+        print(say(args.lang, _UNITS_EXPORTED, file=args.units))
     return EXIT_OK
 
 
@@ -115,13 +143,24 @@ def cmd_check(args: argparse.Namespace) -> int:
     try:
         people = load_people_sql(args.url, _organisation(args), limits_from(args.limit))
     except PolicyError as err:
-        policy_error(err)
-        return EXIT_BAD_INPUT
+        return fail(err, args.lang)
     persons = len(people.facts.get("person", ()))
     assignments = len(people.facts.get("assignment", ()))
-    print(f"`{people.url}`: {persons:,} persons, {assignments:,} assignments, data version "
-          f"{people.data_version}")
+    units = len(people.facts.get("unit", ()))
+    message = _CHECKED_UNITS if units else _CHECKED
+    print(say(args.lang, message, url=people.url, persons=f"{persons:,}", assignments=f"{assignments:,}",
+              units=f"{units:,}", version=people.data_version))
     return EXIT_OK
+
+
+_MIGRATED = N_("the database `{url}` is at schema revision {revision}")
+_IMPORTED = N_("imported {persons} persons and {assignments} assignments from `{file}` into `{url}`")
+_UNITS_IMPORTED = N_("and the units and unit aliases of `{file}`")
+_EXPORTED = N_("exported {persons} persons and {assignments} assignments from `{url}` to `{file}`")
+_UNITS_EXPORTED = N_("and the units and unit aliases to `{file}`")
+_CHECKED = N_("`{url}`: {persons} persons, {assignments} assignments, data version {version}")
+_CHECKED_UNITS = N_("`{url}`: {persons} persons, {assignments} assignments, {units} units beside the "
+                    "organisation file's, data version {version}")
 
 
 def _shown(location: str) -> str:

@@ -42,6 +42,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from kdv_policy.policy import wording
+
 DECISIONLOG_LOGGER = logging.getLogger("kdv_policy.policy.decisionlog")
 
 DEFAULT_BUFFER = 10_000
@@ -341,10 +343,9 @@ def decisions_about(url: str, about: str | None, start: datetime.date | None, en
     from sqlalchemy import select
     from sqlalchemy.exc import SQLAlchemyError
 
-    from kdv_policy.data.sql import shown_url
+    from kdv_policy.data.sql import SqlError, shown_url
     from kdv_policy.data.sql.connect import check_schema, make_engine, reason
     from kdv_policy.data.sql.schema import decisions
-    from kdv_policy.errors import PolicyLoadError
 
     query = select(decisions).order_by(decisions.c.decided_at, decisions.c.decision_id).limit(limit)
     if about:
@@ -360,7 +361,8 @@ def decisions_about(url: str, about: str | None, start: datetime.date | None, en
             check_schema(connection, shown)
             rows = [dict(row._mapping) for row in connection.execute(query)]
     except SQLAlchemyError as err:
-        raise PolicyLoadError(f"cannot read the decision log `{shown}`: {reason(err)}") from None
+        raise SqlError(wording.N_("cannot read the decision log `{url}`: {reason}"), url=shown,
+                       reason=reason(err)) from None
     finally:
         engine.dispose()
     return [_shown_row(row) for row in rows]

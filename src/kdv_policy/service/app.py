@@ -59,7 +59,7 @@ _R = TypeVar("_R")
 def make_store(config: ServiceConfig) -> PolicyStore:
     """The store of the configured policy. Its own tests check a new version under the policy's
     limits; the query limits bound the requests' ad-hoc queries, not the policy's tests."""
-    people = Path(config.people) if config.people else None
+    people = people_file(config)
     test_limits = Limits().replace(**config.limits)
     return PolicyStore(
         config.policy,
@@ -67,6 +67,15 @@ def make_store(config: ServiceConfig) -> PolicyStore:
         limits=config.policy_limits(),
         validate=lambda policy: run_policy_tests(policy, people, test_limits),
     )
+
+
+def people_file(config: ServiceConfig) -> Path | None:
+    """The people file whose changes reload the policy and that its tests run with; None for a
+    people database (the store watches its change counter, and the policy's tests keep their own
+    people: a change of the HR data is checked by loading it, not by the rules' tests)."""
+    from kdv_policy.data.sql import is_url
+
+    return Path(config.people) if config.people and not is_url(config.people) else None
 
 
 class Service:
@@ -107,7 +116,7 @@ class Service:
         interval = self.config.poll_interval
         settling: tuple | None = None
         rejected: tuple | None = None
-        people = Path(self.config.people) if self.config.people else None
+        people = people_file(self.config)
         while True:
             await asyncio.sleep(interval)
             try:

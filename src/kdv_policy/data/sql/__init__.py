@@ -27,8 +27,30 @@ from __future__ import annotations
 import os
 import re
 
+from kdv_policy.errors import Diagnostic, PolicyLoadError, Severity
+
 URL_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 ENV_PREFIX = "env:"
+
+
+def N_(message: str) -> str:
+    """Marks a message for the German catalog (``kdv_policy.policy.wording``, a later stage, says it)."""
+    return message
+
+
+class SqlError(PolicyLoadError):
+    """A database that cannot be read or written. Its message is an English message id with
+    its ``values`` filled in, so the command line can say it in the user's language
+    (``say(lang, err.message_id, **err.values)``); ``hint_id`` likewise."""
+
+    def __init__(self, message_id: str, *, code: str = "data-database", hint_id: str | None = None,
+                 **values: str) -> None:
+        self.message_id = message_id
+        self.hint_id = hint_id
+        self.values = values
+        message = message_id.format_map(values)
+        hint = hint_id.format_map(values) if hint_id is not None else None
+        super().__init__(message, (Diagnostic(code, Severity.ERROR, message, None, hint),) if hint else ())
 
 
 def is_url(location: object) -> bool:
@@ -40,14 +62,12 @@ def is_url(location: object) -> bool:
 
 def resolve_url(location: str) -> str:
     """The URL a location names: ``env:NAME`` read from the environment, else ``location``."""
-    from kdv_policy.errors import PolicyLoadError
-
     if location.startswith(ENV_PREFIX):
         name = location[len(ENV_PREFIX):]
         value = os.environ.get(name)
         if not value:
-            raise PolicyLoadError(f"the environment variable `{name}` that should hold the people "
-                                  "database's URL is not set")
+            raise SqlError(N_("the environment variable `{name}` that should hold the people database's "
+                              "URL is not set"), name=name)
         return value
     return location
 

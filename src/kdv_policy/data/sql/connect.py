@@ -8,11 +8,12 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from kdv_policy.data.sql import driver_url, resolve_url, shown_url
+from kdv_policy.data.sql import N_, SqlError, driver_url, resolve_url, shown_url
 from kdv_policy.data.sql.schema import HEAD, VERSION_TABLE
-from kdv_policy.errors import PolicyLoadError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+_BAD_URL = N_("cannot use the database URL `{url}`: {reason}")
 
 CONNECT_TIMEOUT = 10
 """Seconds to wait for a database to accept a connection."""
@@ -29,10 +30,11 @@ def make_engine(location: str, *, create: bool = False, **options: Any) -> Engin
         try:
             database = make_url(url).database
         except (SQLAlchemyError, ValueError) as err:
-            raise PolicyLoadError(f"cannot use the database URL `{shown_url(url)}`: {reason(err)}") from None
+            raise SqlError(_BAD_URL, url=shown_url(url), reason=reason(err)) from None
         if database and database != ":memory:" and not Path(database).is_file():
-            raise PolicyLoadError(f"the SQLite database `{database}` does not exist; create it with "
-                                  f"`python -m kdv_policy people migrate {shown_url(url)}`")
+            raise SqlError(N_("the SQLite database `{database}` does not exist; create it with "
+                              "`python -m kdv_policy people migrate {url}`"), database=database,
+                           url=shown_url(url))
     connect_args: dict[str, Any] = {}
     if url.startswith("sqlite"):
         connect_args["timeout"] = 30  # seconds another writer may hold the file's lock
@@ -41,7 +43,7 @@ def make_engine(location: str, *, create: bool = False, **options: Any) -> Engin
     try:
         engine = create_engine(url, connect_args=connect_args, **options)
     except (SQLAlchemyError, ImportError, ValueError) as err:
-        raise PolicyLoadError(f"cannot use the database URL `{shown_url(url)}`: {reason(err)}") from None
+        raise SqlError(_BAD_URL, url=shown_url(url), reason=reason(err)) from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
@@ -86,8 +88,8 @@ def migrate(location: str, revision: str = "head") -> str:
             command.upgrade(config, revision)
             return schema_revision(connection) or "base"
     except SQLAlchemyError as err:
-        raise PolicyLoadError(f"cannot migrate the database `{shown_url(str(engine.url))}`: "
-                              f"{reason(err)}") from None
+        raise SqlError(N_("cannot migrate the database `{url}`: {reason}"), url=shown_url(str(engine.url)),
+                       reason=reason(err)) from None
     finally:
         engine.dispose()
 
@@ -106,7 +108,10 @@ def schema_revision(connection: Connection) -> str | None:
 def check_schema(connection: Connection, shown: str) -> None:
     """Raise unless the database is at the revision this version reads (:data:`HEAD`)."""
     revision = schema_revision(connection)
+    if revision is None:
+        raise SqlError(N_("the database `{url}` has no kdv_policy schema, not `{head}`; create or migrate it "
+                          "with `python -m kdv_policy people migrate URL`"), url=shown, head=HEAD)
     if revision != HEAD:
-        at = "has no kdv_policy schema" if revision is None else f"is at schema revision `{revision}`"
-        raise PolicyLoadError(f"the database `{shown}` {at}, not `{HEAD}`; create or migrate it with "
-                              f"`python -m kdv_policy people migrate URL`")
+        raise SqlError(N_("the database `{url}` is at schema revision `{revision}`, not `{head}`; create or "
+                          "migrate it with `python -m kdv_policy people migrate URL`"),
+                       url=shown, revision=revision, head=HEAD)

@@ -19,7 +19,7 @@ from sqlalchemy import (
     Text,
 )
 
-HEAD = "0001"
+HEAD = "0002"
 """The schema revision this version of kdv_policy reads and writes."""
 
 VERSION_TABLE = "kdv_schema_version"
@@ -58,6 +58,26 @@ people_changes = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
+units = Table(
+    "units", metadata,
+    Column("id", String(200), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("kind", String(200), nullable=False),
+    Column("parent", String(200), nullable=True),
+    Column("article", String(3), nullable=True),
+    Column("nominative", Text, nullable=True),
+    Column("genitive", Text, nullable=True),
+    Column("dative", Text, nullable=True),
+    Column("accusative", Text, nullable=True),
+)
+
+unit_aliases = Table(
+    "unit_aliases", metadata,
+    Column("unit_id", String(200), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("alias", Text, nullable=False),
+)
+
 decisions = Table(
     "decisions", metadata,
     Column("decision_id", String(36), primary_key=True),
@@ -73,3 +93,4 @@ decisions = Table(
 )
 
 PEOPLE_TABLES = ("persons", "person_aliases", "assignments")
+UNIT_TABLES = ("units", "unit_aliases")

@@ -25,11 +25,21 @@ from kdv_policy.data.model import (
     Problem,
 )
 from kdv_policy.data.origins import Origins
-from kdv_policy.data.sql import resolve_url, shown_url
+from kdv_policy.data.sql import N_, SqlError, resolve_url, shown_url
 from kdv_policy.data.sql.connect import check_schema, make_engine, reason
-from kdv_policy.data.sql.schema import assignments, people_changes, person_aliases, persons
+from kdv_policy.data.sql.schema import (
+    assignments,
+    people_changes,
+    person_aliases,
+    persons,
+    unit_aliases,
+    units,
+)
+from kdv_policy.data.sql.units import UNIT_COLUMNS, UNIT_KEYS, merge_units
 from kdv_policy.errors import Diagnostic, PolicyLoadError, Severity
 from kdv_policy.limits import DEFAULT_LIMITS, Limits
+
+CANNOT_READ = N_("cannot read the people database `{url}`: {reason}")
 
 _TABLE_OF_KIND = {kind: table for table, kind in KIND_OF_TABLE.items()}
 _ASSIGNMENT_COLUMN = {"role": "role", "from": "valid_from", "until": "valid_until"}
@@ -55,12 +65,17 @@ class SqlPeople(DataSet):
 class _RowOrigins(Origins):
     """Where a fact of a database comes from: ``URL: persons[id=...]`` (no lines to show)."""
 
-    def __init__(self, shown: str, people: PeopleDirectory) -> None:
+    def __init__(self, shown: str, people: PeopleDirectory,
+                 units: dict[tuple[str, tuple[FactValue, ...]], str] | None = None) -> None:
         self._shown = shown
         self._people = people
+        self._units = units or {}
         self._found: dict[tuple[str, tuple[FactValue, ...]], str] | None = None
 
     def get(self, key: tuple[str, tuple[FactValue, ...]]) -> str | None:
+        unit_row = self._units.get(key)
+        if unit_row is not None:
+            return f"{self._shown}: {unit_row}"
         if self._found is None:
             found: dict[tuple[str, tuple[FactValue, ...]], str] = {}
             for entry, rows in people_entries(self._people).items():
@@ -88,13 +103,25 @@ def load_people_sql(location: str, organisation: DataSet | None,
             with connection.begin():
                 counter, raw = read_rows(connection, shown, limits)
     except SQLAlchemyError as err:
-        raise PolicyLoadError(f"cannot read the people database `{shown}`: {reason(err)}") from None
+        raise SqlError(CANNOT_READ, url=shown, reason=reason(err)) from None
     finally:
         engine.dispose()
-    people = validate_rows(raw, organisation, shown)
-    return SqlPeople(Path(shown), people, people_rows(people), people_name_table(people),
-                     _RowOrigins(shown, people), url=shown, counter=counter, content=canonical(raw),
-                     location=location)
+    merged, problems = merge_units(organisation, raw.get("units", []), raw.get("unit_aliases", []))
+    people_raw = {key: value for key, value in raw.items() if key not in UNIT_KEYS}
+    try:
+        people = validate_rows(people_raw, merged.organisation, shown)
+    except PolicyLoadError as err:
+        if not problems:
+            raise
+        raise rows_error(shown, problems, err.diagnostics) from None
+    if problems:
+        raise rows_error(shown, problems)
+    facts = people_rows(people)
+    for predicate, rows in merged.facts.items():
+        facts[predicate] = [*facts.get(predicate, ()), *rows]
+    return SqlPeople(Path(shown), people, facts, [*merged.names, *people_name_table(people)],
+                     _RowOrigins(shown, people, merged.origins), url=shown, counter=counter,
+                     content=canonical(raw), location=location)
 
 
 def change_counter(connection: Connection) -> int:
@@ -107,17 +134,15 @@ def read_rows(connection: Connection, shown: str, limits: Limits) -> tuple[int, 
     persons by id, each with its aliases and assignments; each table's rows counted first."""
     check_schema(connection, shown)
     counter = change_counter(connection)
-    for table in (persons, person_aliases, assignments):
+    for table in (persons, person_aliases, assignments, units, unit_aliases):
         count = connection.execute(select(func.count()).select_from(table)).scalar() or 0
         if count > limits.max_people_rows:
-            raise PolicyLoadError(
-                f"the table `{table.name}` of the people database `{shown}` holds {count:,} rows, more "
-                f"than the limit `max_people_rows` of {limits.max_people_rows:,}",
-                (Diagnostic("data-limit", Severity.ERROR,
-                            f"the table `{table.name}` of the people database `{shown}` holds {count:,} "
-                            f"rows, more than the limit `max_people_rows` of {limits.max_people_rows:,}",
-                            None,
-                            "raise it with `Limits(max_people_rows=...)` or `--limit max_people_rows=...`"),))
+            raise SqlError(N_("the table `{table}` of the people database `{url}` holds {count} rows, more "
+                              "than the limit `max_people_rows` of {limit}"), code="data-limit",
+                           hint_id=N_("raise it with `Limits(max_people_rows=...)` or "
+                                      "`--limit max_people_rows=...`"),
+                           table=table.name, url=shown, count=f"{count:,}",
+                           limit=f"{limits.max_people_rows:,}")
     aliases: dict[str, list[str]] = {}
     for alias_row in connection.execute(
             select(person_aliases.c.person_id, person_aliases.c.alias)
@@ -141,7 +166,15 @@ def read_rows(connection: Connection, shown: str, limits: Limits) -> tuple[int, 
         if person_id in roles:
             person["roles"] = roles[person_id]
         rows.append(person)
-    return counter, {"persons": rows}
+    found: dict[str, Any] = {"persons": rows}
+    unit_rows = [dict(zip(UNIT_COLUMNS, r, strict=True)) for r in connection.execute(
+        select(*(units.c[name] for name in UNIT_COLUMNS)).order_by(units.c.id))]
+    alias_rows = [{"unit_id": r[0], "position": r[1], "alias": r[2]} for r in connection.execute(
+        select(unit_aliases.c.unit_id, unit_aliases.c.position, unit_aliases.c.alias)
+        .order_by(unit_aliases.c.unit_id, unit_aliases.c.position))]
+    if unit_rows or alias_rows:  # a database without units reads as it did before they could be given
+        found.update(units=unit_rows, unit_aliases=alias_rows)
+    return counter, found
 
 
 def _date(value: object) -> object:
@@ -177,10 +210,11 @@ def validate_rows(raw: dict[str, Any], organisation: DataSet | None, shown: str)
     return people
 
 
-def rows_error(shown: str, problems: Iterable[tuple[str, str]]) -> PolicyLoadError:
+def rows_error(shown: str, problems: Iterable[tuple[str, str]],
+               more: tuple[Diagnostic, ...] = ()) -> PolicyLoadError:
     found = list(problems)
     diags = tuple(Diagnostic("data-invalid", Severity.ERROR, f"{shown}: {where}: {message}")
-                  for where, message in found)
+                  for where, message in found) + more
     return PolicyLoadError("\n".join(d.message for d in diags), diags)
 
 
