@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from functools import cached_property
-from typing import Generic, TypeVar, overload
+from typing import Any, Generic, TypeVar, overload
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, computed_field
 
@@ -167,13 +167,17 @@ class _Explained(BaseModel):
 
     model_config = ConfigDict(frozen=True)
     _explain: Callable[[], Explanation] | None = PrivateAttr(default=None)
+    # or: computed from the result itself (one callable shared by many results, see `shared_private`)
+    _explain_from: Callable[[Any], Explanation] | None = PrivateAttr(default=None)
 
     @computed_field(description="why the answer is what it is")  # type: ignore[prop-decorator]
     @cached_property
     def explanation(self) -> Explanation:
-        if self._explain is None:
-            return Explanation(summary="no explanation available")
-        return self._explain()
+        if self._explain is not None:
+            return self._explain()
+        if self._explain_from is not None:
+            return self._explain_from(self)
+        return Explanation(summary="no explanation available")
 
 
 class Decision(_Explained):
@@ -293,8 +297,23 @@ def prebuilt(cls: type[_M], values: dict[str, object], fields_set: frozenset[str
     _set_dict(model, values)
     _set_fields_set(model, set(fields_set))
     _set_extra(model, None)
-    _set_private(model, {"_explain": explain})
+    _set_private(model, {"_explain": explain, "_explain_from": None})
     return model
+
+
+SETTERS = (_new, _set_dict, _set_fields_set, _set_extra, _set_private)
+"""``object.__new__`` and the setters of a pydantic model's slots, for the hot questions, which
+build their results inline (what :func:`prebuilt` does, without the call): a result asked for
+the first time is made with one dict of values and four slot assignments, and shares its
+``fields_set`` and private dict with the results of the same question kind (frozen models
+never change them; a copy copies them)."""
+
+
+def shared_private(explain: Callable[[], Explanation] | None = None,
+                   explain_from: Callable[[Any], Explanation] | None = None) -> dict[str, object]:
+    """The private attributes of results made by :data:`SETTERS`: an explanation callable of
+    its own, or one that computes the explanation from the result (shared by many results)."""
+    return {"_explain": explain, "_explain_from": explain_from}
 
 
 _ENTITY_SET = frozenset({"id", "name", "kind"})
