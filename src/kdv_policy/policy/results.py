@@ -316,15 +316,17 @@ def shared_private(explain: Callable[[], Explanation] | None = None,
     return {"_explain": explain, "_explain_from": explain_from}
 
 
-_ENTITY_SET = frozenset({"id", "name", "kind"})
+_ENTITY_SET = {"id", "name", "kind"}
 
 
 def entity(id: str, name: str, kind: str) -> Entity:
     """``Entity(id=id, name=name, kind=kind)`` for plain strings the policy's data already
-    validated, without validating them again (the name index makes one per entity)."""
+    validated, without validating them again (the name index makes one per entity). Entities
+    are frozen: they share one fields set (a copy copies it), so that a policy's many entities
+    are one object each for the cyclic collector to visit (their dicts hold strings only)."""
     model = _new(Entity)
     _set_dict(model, {"id": id, "name": name, "kind": kind})
-    _set_fields_set(model, set(_ENTITY_SET))
+    _set_fields_set(model, _ENTITY_SET)
     _set_extra(model, None)
     _set_private(model, None)
     return model
