@@ -48,6 +48,7 @@ from kdv_policy.policy.loader import Evaluation, LoadedProgram, Variant, load_pr
 from kdv_policy.policy.names import NameIndex, UnknownNameError
 from kdv_policy.policy.readings import OPEN, Readings, declares_readings
 from kdv_policy.policy.results import (
+    SETTERS,
     Answers,
     Decision,
     Delegation,
@@ -56,8 +57,6 @@ from kdv_policy.policy.results import (
     Interpretation,
     OpenQuestion,
     Permission,
-    SETTERS,
-    prebuilt,
     shared_private,
 )
 from kdv_policy.policy.results import entity as make_entity

@@ -218,7 +218,6 @@ class Decision(_Explained):
 
 
 T = TypeVar("T", Entity, Permission, Delegation)
-_M = TypeVar("_M", bound=BaseModel)
 
 
 class Answers(_Explained, Generic[T]):
@@ -284,29 +283,14 @@ _set_extra = _slots["__pydantic_extra__"].__set__
 _set_private = _slots["__pydantic_private__"].__set__
 
 
-def prebuilt(cls: type[_M], values: dict[str, object], fields_set: frozenset[str],
-             explain: Callable[[], Explanation] | None = None) -> _M:
-    """A result model from values the API has already checked (entities it made, booleans, ids),
-    without validating them again: what a question asked for the first time costs matters.
-
-    ``values`` must hold every field of ``cls`` (defaults included) with a value of its type;
-    ``fields_set`` the fields a validated construction would mark as set. The result equals the
-    validated one (``tests/test_hot_paths.py`` compares them).
-    """
-    model = _new(cls)
-    _set_dict(model, values)
-    _set_fields_set(model, set(fields_set))
-    _set_extra(model, None)
-    _set_private(model, {"_explain": explain, "_explain_from": None})
-    return model
-
-
 SETTERS = (_new, _set_dict, _set_fields_set, _set_extra, _set_private)
-"""``object.__new__`` and the setters of a pydantic model's slots, for the hot questions, which
-build their results inline (what :func:`prebuilt` does, without the call): a result asked for
-the first time is made with one dict of values and four slot assignments, and shares its
-``fields_set`` and private dict with the results of the same question kind (frozen models
-never change them; a copy copies them)."""
+"""``object.__new__`` and the setters of the slots every pydantic model has, for the hot
+questions, which build a result from values the policy has already checked (entities it made,
+booleans, ids) without validating them again: what ``BaseModel.model_construct`` does, inline.
+A result asked for the first time is one dict of values (every field, defaults included) and
+four slot assignments; it shares its fields set and private dict with the results of the same
+question kind (frozen models never change them; a copy copies them).
+``tests/test_first_questions.py`` checks that these results equal the validated ones."""
 
 
 def shared_private(explain: Callable[[], Explanation] | None = None,
