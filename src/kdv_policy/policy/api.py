@@ -1482,15 +1482,13 @@ def _install_hot_paths(policy: Policy) -> Callable[[], tuple[int, int]]:
         tables = policy._fast
         return policy._fast_tables() if tables is _MISSING else tables  # type: ignore[return-value]
 
-    def remember(hot: dict[Any, Any], args: Any, value: Any) -> None:
-        # ``cache[question, *args] = value`` for a hot question whose dict is ``hot``, after a
-        # miss in it, without the lock: each step is one atomic operation on a dict or deque, and
-        # threads racing on inserts can at worst evict an entry early or keep one a little longer
-        # (the bound on the cache's size holds but for the racing inserts); inlined in ``may``
-        if len(order) >= maxsize:
-            evict()
-        order_append((hot, args))
-        hot[args] = value
+    # Each closure below inserts a first answer as ``cache[question, *args] = value`` would, inline
+    # and without the lock (``if len(order) >= maxsize: evict()``, ``order_append((hot, args))``,
+    # ``hot[args] = value``): each step is one atomic operation on a dict or deque, and threads
+    # racing on inserts can at worst evict an entry early or keep one a little longer (the bound
+    # on the cache's size holds but for the racing inserts). A result is built inline too:
+    # ``new(cls)``, its dict of values (every field, defaults included; for a list, the value of
+    # the cached property ``ids`` as well), and its slots (results.SETTERS).
 
     def may(actor: str, action: str, object: str) -> Decision:
         nonlocal hits, misses
@@ -1525,7 +1523,7 @@ def _install_hot_paths(policy: Policy) -> Callable[[], tuple[int, int]]:
             set_extra(found, None)
             set_private(found, may_private)
             misses += 1
-            # remember(may_hits, args, found), inlined
+            # into the cache (see above)
             if len(order) >= maxsize:
                 evict()
             order_append((may_hits, args))
@@ -1538,23 +1536,17 @@ def _install_hot_paths(policy: Policy) -> Callable[[], tuple[int, int]]:
             policy._audit(("may", actor, action, object), found)
         return found
 
-    def listed(question: str, version: str, entry: _Listed | None, predicate: str,
-               pattern: tuple[Value | None, ...]) -> Answers[Entity]:
-        if entry is None:
-            answers: tuple[Entity, ...] = ()
-            ids: tuple[str, ...] = ()
-            private = shared_private(functools.partial(explain_list, predicate, [], pattern))
-        else:
-            answers, _, ids, private = entry
+    def nothing(question: str, version: str, predicate: str, pattern: tuple[Value | None, ...]
+                ) -> Answers[Entity]:
+        # a list question without answers (its explanation says why not)
         found: Answers[Entity] = new(answers_type)
-        # `ids` is a cached property: its value in the dict is what reading it would compute
         set_dict(found, {
-            "question": question, "answers": answers, "version": version, "undetermined": (),
+            "question": question, "answers": (), "version": version, "undetermined": (),
             "open_questions": (), "interpretations": (), "answer_interpretations": {}, "marks": {},
-            "ids": ids})
+            "ids": ()})
         set_fields(found, answers_fields)
         set_extra(found, None)
-        set_private(found, private)
+        set_private(found, shared_private(functools.partial(explain_list, predicate, [], pattern)))
         return found
 
     def who_may(action: str, object: str) -> Answers[Entity]:
@@ -1576,10 +1568,24 @@ def _install_hot_paths(policy: Policy) -> Callable[[], tuple[int, int]]:
                 ob = tables.fill(object)[3]
             if not ac or not ob:
                 return Policy.who_may(policy, action, object)
-            found = listed(f"may(X, {ac[1]}, {ob[1]})", tables.version, tables.who_may.get(args), "may",
-                           (None, action, object))
+            entry = tables.who_may.get(args)
+            if entry is None:
+                found = nothing(f"may(X, {ac[1]}, {ob[1]})", tables.version, "may", (None, action, object))
+            else:
+                found = new(answers_type)
+                set_dict(found, {
+                    "question": f"may(X, {ac[1]}, {ob[1]})", "answers": entry[0], "version": tables.version,
+                    "undetermined": (), "open_questions": (), "interpretations": (),
+                    "answer_interpretations": {}, "marks": {}, "ids": entry[2]})
+                set_fields(found, answers_fields)
+                set_extra(found, None)
+                set_private(found, entry[3])
             misses += 1
-            remember(who_may_hits, args, found)
+            # into the cache (see above)
+            if len(order) >= maxsize:
+                evict()
+            order_append((who_may_hits, args))
+            who_may_hits[args] = found
             if audit_logger.handlers:
                 policy._audit(("who_may", action, object), found)
             return found
@@ -1603,10 +1609,24 @@ def _install_hot_paths(policy: Policy) -> Callable[[], tuple[int, int]]:
                 u = tables.fill(unit)[0]
             if not u:
                 return Policy.who_serves(policy, unit)
-            found = listed(f"serves(X, {u[1]})", tables.version, tables.serves.get((unit,)), "serves",
-                           (None, unit))
+            entry = tables.serves.get((unit,))
+            if entry is None:
+                found = nothing(f"serves(X, {u[1]})", tables.version, "serves", (None, unit))
+            else:
+                found = new(answers_type)
+                set_dict(found, {
+                    "question": f"serves(X, {u[1]})", "answers": entry[0], "version": tables.version,
+                    "undetermined": (), "open_questions": (), "interpretations": (),
+                    "answer_interpretations": {}, "marks": {}, "ids": entry[2]})
+                set_fields(found, answers_fields)
+                set_extra(found, None)
+                set_private(found, entry[3])
             misses += 1
-            remember(who_serves_hits, unit, found)
+            # into the cache (see above)
+            if len(order) >= maxsize:
+                evict()
+            order_append((who_serves_hits, unit))
+            who_serves_hits[unit] = found
             if audit_logger.handlers:
                 policy._audit(("who_serves", unit), found)
             return found
