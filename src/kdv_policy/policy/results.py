@@ -173,10 +173,12 @@ class _Explained(BaseModel):
     @computed_field(description="why the answer is what it is")  # type: ignore[prop-decorator]
     @cached_property
     def explanation(self) -> Explanation:
-        if self._explain is not None:
-            return self._explain()
-        if self._explain_from is not None:
-            return self._explain_from(self)
+        private = self.__pydantic_private__ or {}
+        explain, explain_from = private.get("_explain"), private.get("_explain_from")
+        if explain is not None:
+            return explain()
+        if explain_from is not None:
+            return explain_from(self)
         return Explanation(summary="no explanation available")
 
 
