@@ -182,6 +182,39 @@ EACH: dict[tuple[int, str | None], Callable[..., int]] = {
 (a median is not moved by the time slices a busy machine takes from the process), the answers kept."""
 
 
+class _Result:
+    """The least a result object can be: five slots, set in ``__init__``."""
+
+    __slots__ = ("action", "actor", "allowed", "object", "question")
+
+    def __init__(self, question: str, allowed: bool, actor: str, action: str, object: str) -> None:
+        self.question, self.allowed = question, allowed
+        self.actor, self.action, self.object = actor, action, object
+
+
+def _references(pool: Sequence[tuple[str, ...]]) -> dict[str, float]:
+    """What a Python call costs on this machine, timed like the distinct questions (median µs):
+    a function that returns ``True`` (the call and the timer alone), and one that builds a
+    slotted result object of five fields (the least any result object costs), each over the
+    distinct ``may`` questions. They tell how close to the floor an answer object can get."""
+    if not pool:
+        return {}
+    members = set(pool)
+
+    def bare(actor: str, action: str, object: str) -> bool:
+        return True
+
+    def slotted(actor: str, action: str, object: str) -> _Result:
+        return _Result(actor, (actor, action, object) in members, actor, action, object)
+
+    out: dict[str, float] = {}
+    for name, fn, each in (("bare_bool", bare, _each3), ("slotted_result", slotted, _each3_allowed)):
+        took: list[int] = []
+        each(fn, pool, [], took)
+        out[name] = statistics.median(took) / 1e3
+    return out
+
+
 def _median(values: Sequence[float]) -> float | None:
     return statistics.median(values) if values else None
 
@@ -237,15 +270,17 @@ def measure(system_name: str, directory: Path, questions: generate.Questions, lo
     rss_import = _rss_mib()
 
     loads = []
+    loads_cpu = []  # the process's CPU time for each load: what other processes on the machine move least
     phases: dict[str, list[float]] = {}
     system: System | None = None
     for _ in range(max(1, load_repeats)):
         system = None
         gc.collect()
         candidate = cls()
-        t = pc()
+        t, cpu = pc(), time.process_time()
         candidate.load(directory)
         loads.append((pc() - t) / 1e9)
+        loads_cpu.append(time.process_time() - cpu)
         for phase, seconds in getattr(candidate, "phases", {}).items():
             phases.setdefault(phase, []).append(seconds)
         system = candidate
@@ -289,6 +324,7 @@ def measure(system_name: str, directory: Path, questions: generate.Questions, lo
         distinct_mean_us[kind] = sum(took) / len(took) / 1e3
         distinct_p90_us[kind] = _quantile([t / 1e3 for t in took], 0.9)
         distinct_answers[kind] = [system.normalise(kind, r) for r in got]
+    references = _references(questions.distinct.get("may", ())) if system_name == "floor" else {}
 
     # then the whole mix once: cold times and the answers
     seen: set[tuple[str, tuple[str, ...]]] = set()
@@ -352,7 +388,8 @@ def measure(system_name: str, directory: Path, questions: generate.Questions, lo
 
     out: dict[str, Any] = {
         "system": system_name, "label": cls.label, "src_digest": src_digest,
-        "load_s": statistics.median(loads), "loads_s": loads,
+        "load_s": statistics.median(loads), "loads_s": loads, "reference_us": references,
+        "load_cpu_s": statistics.median(loads_cpu), "loads_cpu_s": loads_cpu,
         "load_phases_s": {phase: statistics.median(v) for phase, v in phases.items()},
         "first_question": first_question, "first_of_kind_us": first_of_kind,
         "cold_pass_s": cold_pass_s, "cold_throughput_qps": len(mix) / cold_pass_s,
@@ -570,6 +607,8 @@ def run_scale(scale: str, systems: Sequence[str], workdir: Path, seed: int = 1, 
                                             for k in KINDS}
         if "load_s" in result and floor.get("load_s"):
             result["load_ratio"] = result["load_s"] / floor["load_s"]
+        if result.get("load_cpu_s") and floor.get("load_cpu_s"):
+            result["load_cpu_ratio"] = result["load_cpu_s"] / floor["load_cpu_s"]
     distinct = {k: len(set(v)) for k, v in questions.by_kind().items()}
     return {"scale": scale, "seed": seed, "stats": truth.stats,
             "questions": {k: len(v) for k, v in questions.by_kind().items()}, "distinct_questions": distinct,
@@ -715,6 +754,11 @@ def summary(report: dict[str, Any]) -> str:
         out.append(f"{scale}: {s['persons']:,} persons, {s['roles']:,} roles, {s['units']:,} units, "
                    f"{s['bodies']:,} bodies; {s['stated_facts']:,} stated facts; {s['may_rows']:,} may rows; "
                    f"questions {data['questions']} (distinct {data['distinct_questions']})")
+        references = data["systems"].get("floor", {}).get("reference_us")
+        if references:
+            out.append(f"  the cost of a call on this machine (distinct may questions, median): a function "
+                       f"returning True {references['bare_bool']:.2f} µs, one building a slotted result "
+                       f"object {references['slotted_result']:.2f} µs")
         kdv = data["systems"].get("kdv_policy", {})
         phases = kdv.get("load_phases_s")
         if phases:
@@ -761,6 +805,8 @@ def targets(report: dict[str, Any]) -> str:
                  if phases else "")
         ratio = large.get("load_ratio")
         shown = "" if ratio is None else f", {_ratio(ratio)} the floor's load"
+        if large.get("load_cpu_ratio") is not None:
+            shown += f" (CPU: {large['load_cpu_s']:.2f} s, {_ratio(large['load_cpu_ratio'])} the floor's)"
         row(f"load at large ≤ 2 s (files → every relation evaluated), or ≤ {LOAD_RATIO_TARGET}× the floor's "
             "load on a busy machine",
             f"{large['load_s']:.2f} s (median of {len(large['loads_s'])}{split}){shown}",

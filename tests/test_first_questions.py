@@ -126,3 +126,41 @@ values = st.one_of(st.integers(-5, 5), st.dates(datetime.date(2020, 1, 1), datet
 def test_rows_sort_as_the_key_sorts_them(rows):
     """The index's short cut (a plain sort, the key only when types meet) orders rows as the key does."""
     assert _sorted_rows(rows) == sorted(rows, key=_row_key)
+
+
+def test_first_answers_share_no_state_a_copy_could_change(canton):
+    """Results of first askings share their fields set and private attributes (they are frozen);
+    a copy with changes, and reading an explanation, leave the other results as they were."""
+    fast = Policy.load(canton).materialise()
+    general = _general(canton)
+    rows = sorted(fast.model["may"])[:2]
+    one, two = (fast.may(*row) for row in rows)
+    assert one.model_fields_set is two.model_fields_set  # shared, not copied per result
+    changed = one.model_copy(update={"version": "other"})
+    assert "version" in changed.model_fields_set and changed.model_fields_set is not one.model_fields_set
+    assert one.model_fields_set == general.may(*rows[0]).model_fields_set
+    assert one.explanation.render() == general.may(*rows[0]).explanation.render()
+    assert two.explanation.render() == general.may(*rows[1]).explanation.render()
+    assert one.explanation is one.explanation and one.explanation is not two.explanation
+    action, obj = rows[0][1], rows[0][2]
+    listed = fast.who_may(action, obj)
+    assert listed.ids == tuple(a.id for a in listed.answers) == general.who_may(action, obj).ids
+    assert listed.model_dump() == general.who_may(action, obj).model_dump()
+
+
+def test_first_answers_keep_the_cache_bounded_and_first_in_first_out(canton):
+    """Hot and other questions share one bound and one order of eviction."""
+    policy = Policy.load(canton, cache_size=3).materialise()
+    rows = sorted(policy.model["may"])
+    units = sorted({r[1] for r in policy.model["serves"]})
+    first = policy.may(*rows[0])
+    policy.who_serves(units[0])
+    policy.members(sorted({r[0] for r in policy.model["member"]})[0])
+    assert policy.cache_info().size == 3
+    policy.who_may(rows[1][1], rows[1][2])  # the fourth: the first answer goes
+    assert policy.cache_info().size == 3
+    assert policy.may(*rows[0]) is not first and policy.may(*rows[0]) == first
+    for row in rows[:20]:
+        policy.may(*row)
+        assert policy.cache_info().size <= 3
+    assert policy.cache_info().misses == 4 + len({*rows[:20]} - {rows[0]}) + 1

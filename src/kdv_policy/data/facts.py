@@ -32,7 +32,7 @@ FactValue = str | int | datetime.date
 Facts = dict[str, list[tuple[FactValue, ...]]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per entity: no dict of its own for each
 class NameEntry:
     """A name a user may type for an entity: its official name, abbreviations and aliases."""
 

@@ -48,6 +48,7 @@ from kdv_policy.policy.loader import Evaluation, LoadedProgram, Variant, load_pr
 from kdv_policy.policy.names import NameIndex, UnknownNameError
 from kdv_policy.policy.readings import OPEN, Readings, declares_readings
 from kdv_policy.policy.results import (
+    SETTERS,
     Answers,
     Decision,
     Delegation,
@@ -56,7 +57,7 @@ from kdv_policy.policy.results import (
     Interpretation,
     OpenQuestion,
     Permission,
-    prebuilt,
+    shared_private,
 )
 from kdv_policy.policy.results import entity as make_entity
 from kdv_policy.policy.version import content_digest, policy_version
@@ -566,18 +567,24 @@ class Policy:
         return fast
 
     def _answer_table(self, predicate: str, positions: tuple[int, ...], answer_at: int
-                      ) -> dict[Row, tuple[tuple[Entity, ...], list[Row]]]:
+                      ) -> dict[Row, _Listed]:
         """For each value of ``positions``, the answers of a list question (ordered as ``_list``
-        orders them) and the rows they come from."""
+        orders them), the rows they come from, their ids, and the private attributes of its
+        result (the explanation, not computed until read)."""
         if not self._model.get(predicate):
             return {}
         first = next(iter(self._model[predicate]))
         self._rows(predicate, {i: first[i] for i in positions})  # builds the index
-        table = {}
+        arity = len(INTERFACE[predicate])
+        explain_list = self._explain_list
+        table: dict[Row, _Listed] = {}
         for key, rows in self._indexes[(predicate, positions)].items():
             entities = {r[answer_at]: self.entity(r[answer_at]) for r in rows}
-            table[key] = (tuple(sorted(entities.values(), key=lambda e: (_KIND_ORDER.get(e.kind, 99), e.id))),
-                          rows)
+            answers = tuple(sorted(entities.values(), key=lambda e: (_KIND_ORDER.get(e.kind, 99), e.id)))
+            bound = dict(zip(positions, key, strict=True))
+            pattern = tuple(bound.get(i) for i in range(arity))
+            table[key] = (answers, rows, tuple(e.id for e in answers),
+                          shared_private(functools.partial(explain_list, predicate, rows, pattern)))
         return table
 
     def _declares(self, predicate: str) -> bool:
@@ -725,7 +732,7 @@ class Policy:
         Lookups take no lock (a read of the cache's dict is atomic); inserts do. Two threads
         missing the same key at once both compute it, and both get a correct answer.
         """
-        found = self._cache.mirror.get(key, _MISSING)
+        found = self._cache.get(key, _MISSING)
         if found is _MISSING:
             found = compute()
             with self._lock:
@@ -1067,6 +1074,11 @@ class Policy:
         return Explanation(lang=self._lang, summary=self._answers_count(len(rows)),
                            proofs=proofs)
 
+    def _explain_first_may(self, decision: Decision) -> Explanation:
+        """The explanation of a ``may`` the hot path answered, from the decision's own fields."""
+        return self._explain_may(decision.actor, decision.action, decision.object,  # type: ignore[arg-type]
+                                 decision.allowed)
+
     def _explain_may(self, a: Entity, ac: Entity, ob: Entity, allowed: bool, *,
                      questions: tuple[OpenQuestion, ...] = (), determined: bool = True) -> Explanation:
         row = (a.id, ac.id, ob.id)
@@ -1321,10 +1333,12 @@ _MISSING = object()
 
 
 class _DecisionCache:
-    """A bounded FIFO cache of answers, kept as plain dicts for lock-free lookups: ``mirror`` by
-    key (method, *arguments), and for the hot questions ``by_question[question]`` by its
-    arguments (one argument: the argument itself, whose hash a string keeps; more: their tuple).
-    Inserts take the caller's lock; the oldest entry goes when the cache is full."""
+    """A bounded FIFO cache of answers, kept as plain dicts for lock-free lookups: for the hot
+    questions ``by_question[question]`` by its arguments (one argument: the argument itself,
+    whose hash a string keeps; more: their tuple), for the others ``mirror`` by key (method,
+    *arguments). ``_order`` holds (dict, key) pairs, oldest first; the oldest entry goes when
+    the cache is full. Inserts by the general path take the caller's lock; the hot questions
+    insert without it (see ``_install_hot_paths``)."""
 
     HOT = ("may", "who_may", "who_serves")
 
@@ -1332,48 +1346,40 @@ class _DecisionCache:
         self.maxsize = maxsize
         self.mirror: dict[tuple[Any, ...], Any] = {}
         self.by_question: dict[str, dict[Any, Any]] = {question: {} for question in self.HOT}
-        self._order: collections.deque[tuple[Any, ...]] = collections.deque()
+        self._order: collections.deque[tuple[dict[Any, Any], Any]] = collections.deque()
 
     def __len__(self) -> int:
-        return len(self.mirror)
+        return len(self.mirror) + sum(len(hot) for hot in self.by_question.values())
+
+    def _place(self, key: tuple[Any, ...]) -> tuple[dict[Any, Any], Any]:
+        hot = self.by_question.get(key[0])
+        if hot is None:
+            return self.mirror, key
+        return hot, key[1] if len(key) == 2 else key[1:]
+
+    def get(self, key: tuple[Any, ...], default: Any) -> Any:
+        where, at = self._place(key)
+        return where.get(at, default)
 
     def __setitem__(self, key: tuple[Any, ...], value: Any) -> None:
-        mirror = self.mirror
-        if key not in mirror:
-            if len(mirror) >= self.maxsize:
+        where, at = self._place(key)
+        if at not in where:
+            if len(self._order) >= self.maxsize:
                 self._evict()
-            self._order.append(key)
-        mirror[key] = value
-        hot = self.by_question.get(key[0])
-        if hot is not None:
-            hot[key[1] if len(key) == 2 else key[1:]] = value
-
-    def put_hot(self, key: tuple[Any, ...], hot: dict[Any, Any], args: Any, value: Any) -> None:
-        """``self[key] = value`` for a hot question whose dict is ``hot`` and arguments ``args``.
-
-        Takes no lock: each step is one atomic operation on a dict or deque, and threads racing
-        on inserts can at worst evict an entry early or keep one a little longer (the bound on
-        the cache's size holds but for the racing inserts)."""
-        mirror = self.mirror
-        if key not in mirror:
-            if len(mirror) >= self.maxsize:
-                self._evict()
-            self._order.append(key)
-        mirror[key] = value
-        hot[args] = value
+            self._order.append((where, at))
+        where[at] = value
 
     def _evict(self) -> None:
         try:
-            key = self._order.popleft()
+            where, at = self._order.popleft()
         except IndexError:  # another thread emptied it meanwhile
             return
-        self.mirror.pop(key, None)
-        hot = self.by_question.get(key[0])
-        if hot is not None:
-            hot.pop(key[1] if len(key) == 2 else key[1:], None)
+        where.pop(at, None)
 
 
 _Entry = tuple[Entity, str] | Literal[False]
+# a list question's answers by its bound values: (answers, rows, their ids, the result's private attributes)
+_Listed = tuple[tuple[Entity, ...], list[Row], tuple[str, ...], dict[str, object]]
 
 
 _NO_ENTRIES: tuple[_Entry, _Entry, _Entry, _Entry] = (False, False, False, False)
@@ -1406,8 +1412,8 @@ class _Fast:
         self.objects: dict[str, _Entry] = {}
         self.units: dict[str, _Entry] = {}
         self.may: frozenset[Row] | None = None
-        self.who_may: dict[Row, tuple[tuple[Entity, ...], list[Row]]] = {}
-        self.serves: dict[Row, tuple[tuple[Entity, ...], list[Row]]] | None = None
+        self.who_may: dict[Row, _Listed] = {}
+        self.serves: dict[Row, _Listed] | None = None
         self.version = ""
 
     def fill(self, value: str) -> tuple[_Entry, _Entry, _Entry, _Entry]:
@@ -1457,17 +1463,32 @@ def _install_hot_paths(policy: Policy) -> Callable[[], tuple[int, int]]:
     hits and misses they counted.
     """
     cache = policy._cache
-    put = cache.put_hot
     by_question = cache.by_question
+    order, evict, maxsize = cache._order, cache._evict, cache.maxsize
+    order_append = order.append
     may_hits, who_may_hits, who_serves_hits = (by_question[q] for q in _DecisionCache.HOT)
     may_get, who_may_get, who_serves_get = may_hits.get, who_may_hits.get, who_serves_hits.get
     audit_logger = AUDIT_LOGGER
     hits = misses = 0
     answers_type = Answers[Entity]
+    # a first asking's result: one dict of values and four slot assignments (results.SETTERS); its
+    # fields_set and private attributes shared by every result the closure makes (frozen models)
+    new, set_dict, set_fields, set_extra, set_private = SETTERS
+    decision_fields, answers_fields = set(_DECISION_SET), set(_ANSWERS_SET)
+    may_private = shared_private(explain_from=policy._explain_first_may)
+    explain_list = policy._explain_list
 
     def fast() -> _Fast | None:
         tables = policy._fast
         return policy._fast_tables() if tables is _MISSING else tables  # type: ignore[return-value]
+
+    # Each closure below inserts a first answer as ``cache[question, *args] = value`` would, inline
+    # and without the lock (``if len(order) >= maxsize: evict()``, ``order_append((hot, args))``,
+    # ``hot[args] = value``): each step is one atomic operation on a dict or deque, and threads
+    # racing on inserts can at worst evict an entry early or keep one a little longer (the bound
+    # on the cache's size holds but for the racing inserts). A result is built inline too:
+    # ``new(cls)``, its dict of values (every field, defaults included; for a list, the value of
+    # the cached property ``ids`` as well), and its slots (results.SETTERS).
 
     def may(actor: str, action: str, object: str) -> Decision:
         nonlocal hits, misses
@@ -1477,7 +1498,9 @@ def _install_hot_paths(policy: Policy) -> Callable[[], tuple[int, int]]:
         except TypeError:  # an argument that is no string (may() refuses it)
             return Policy.may(policy, actor, action, object)
         if found is None:
-            tables = fast()
+            tables: _Fast | None = policy._fast  # type: ignore[assignment]
+            if tables is _MISSING:  # fast(), inlined
+                tables = policy._fast_tables()
             if tables is None or tables.may is None:
                 return Policy.may(policy, actor, action, object)
             a = tables.actors.get(actor)
@@ -1491,21 +1514,39 @@ def _install_hot_paths(policy: Policy) -> Callable[[], tuple[int, int]]:
                 ob = tables.fill(object)[3]
             if not a or not ac or not ob:
                 return Policy.may(policy, actor, action, object)
-            held = args in tables.may
-            found = prebuilt(Decision, {
-                "question": f"may({a[1]}, {ac[1]}, {ob[1]})", "allowed": held, "actor": a[0],
-                "action": ac[0], "object": ob[0], "subject": None, "version": tables.version,
-                "interpretations": (), "determined": True, "open_questions": ()}, _DECISION_SET,
-                functools.partial(policy._explain_may, a[0], ac[0], ob[0], held))
-            key = ("may", actor, action, object)
+            found = new(Decision)
+            set_dict(found, {
+                "question": f"may({a[1]}, {ac[1]}, {ob[1]})", "allowed": args in tables.may,
+                "actor": a[0], "action": ac[0], "object": ob[0], "subject": None, "version": tables.version,
+                "interpretations": (), "determined": True, "open_questions": ()})
+            set_fields(found, decision_fields)
+            set_extra(found, None)
+            set_private(found, may_private)
             misses += 1
-            put(key, may_hits, args, found)
+            # into the cache (see above)
+            if len(order) >= maxsize:
+                evict()
+            order_append((may_hits, args))
+            may_hits[args] = found
             if audit_logger.handlers:
-                policy._audit(key, found)
+                policy._audit(("may", actor, action, object), found)
             return found
         hits += 1
         if audit_logger.handlers:
             policy._audit(("may", actor, action, object), found)
+        return found
+
+    def nothing(question: str, version: str, predicate: str, pattern: tuple[Value | None, ...]
+                ) -> Answers[Entity]:
+        # a list question without answers (its explanation says why not)
+        found: Answers[Entity] = new(answers_type)
+        set_dict(found, {
+            "question": question, "answers": (), "version": version, "undetermined": (),
+            "open_questions": (), "interpretations": (), "answer_interpretations": {}, "marks": {},
+            "ids": ()})
+        set_fields(found, answers_fields)
+        set_extra(found, None)
+        set_private(found, shared_private(functools.partial(explain_list, predicate, [], pattern)))
         return found
 
     def who_may(action: str, object: str) -> Answers[Entity]:
@@ -1527,17 +1568,26 @@ def _install_hot_paths(policy: Policy) -> Callable[[], tuple[int, int]]:
                 ob = tables.fill(object)[3]
             if not ac or not ob:
                 return Policy.who_may(policy, action, object)
-            answers, rows = tables.who_may.get(args, _NONE)
-            found = prebuilt(answers_type, {
-                "question": f"may(X, {ac[1]}, {ob[1]})", "answers": answers, "version": tables.version,
-                "undetermined": (), "open_questions": (), "interpretations": (),
-                "answer_interpretations": {}, "marks": {}}, _ANSWERS_SET,
-                functools.partial(policy._explain_list, "may", rows, (None, action, object)))
-            key = ("who_may", action, object)
+            entry = tables.who_may.get(args)
+            if entry is None:
+                found = nothing(f"may(X, {ac[1]}, {ob[1]})", tables.version, "may", (None, action, object))
+            else:
+                found = new(answers_type)
+                set_dict(found, {
+                    "question": f"may(X, {ac[1]}, {ob[1]})", "answers": entry[0], "version": tables.version,
+                    "undetermined": (), "open_questions": (), "interpretations": (),
+                    "answer_interpretations": {}, "marks": {}, "ids": entry[2]})
+                set_fields(found, answers_fields)
+                set_extra(found, None)
+                set_private(found, entry[3])
             misses += 1
-            put(key, who_may_hits, args, found)
+            # into the cache (see above)
+            if len(order) >= maxsize:
+                evict()
+            order_append((who_may_hits, args))
+            who_may_hits[args] = found
             if audit_logger.handlers:
-                policy._audit(key, found)
+                policy._audit(("who_may", action, object), found)
             return found
         hits += 1
         if audit_logger.handlers:
@@ -1559,17 +1609,26 @@ def _install_hot_paths(policy: Policy) -> Callable[[], tuple[int, int]]:
                 u = tables.fill(unit)[0]
             if not u:
                 return Policy.who_serves(policy, unit)
-            answers, rows = tables.serves.get((unit,), _NONE)
-            found = prebuilt(answers_type, {
-                "question": f"serves(X, {u[1]})", "answers": answers, "version": tables.version,
-                "undetermined": (), "open_questions": (), "interpretations": (),
-                "answer_interpretations": {}, "marks": {}}, _ANSWERS_SET,
-                functools.partial(policy._explain_list, "serves", rows, (None, unit)))
-            key = ("who_serves", unit)
+            entry = tables.serves.get((unit,))
+            if entry is None:
+                found = nothing(f"serves(X, {u[1]})", tables.version, "serves", (None, unit))
+            else:
+                found = new(answers_type)
+                set_dict(found, {
+                    "question": f"serves(X, {u[1]})", "answers": entry[0], "version": tables.version,
+                    "undetermined": (), "open_questions": (), "interpretations": (),
+                    "answer_interpretations": {}, "marks": {}, "ids": entry[2]})
+                set_fields(found, answers_fields)
+                set_extra(found, None)
+                set_private(found, entry[3])
             misses += 1
-            put(key, who_serves_hits, unit, found)
+            # into the cache (see above)
+            if len(order) >= maxsize:
+                evict()
+            order_append((who_serves_hits, unit))
+            who_serves_hits[unit] = found
             if audit_logger.handlers:
-                policy._audit(key, found)
+                policy._audit(("who_serves", unit), found)
             return found
         hits += 1
         if audit_logger.handlers:
@@ -1580,9 +1639,6 @@ def _install_hot_paths(policy: Policy) -> Callable[[], tuple[int, int]]:
         functools.update_wrapper(hot, getattr(Policy, hot.__name__))
         setattr(policy, hot.__name__, hot)
     return lambda: (hits, misses)
-
-
-_NONE: tuple[tuple[Entity, ...], list[Row]] = ((), [])
 
 
 def _shown(text: object, limit: int = 120) -> str:

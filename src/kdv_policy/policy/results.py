@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from functools import cached_property
-from typing import Generic, TypeVar, overload
+from typing import Any, Generic, TypeVar, overload
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, computed_field
 
@@ -167,13 +167,19 @@ class _Explained(BaseModel):
 
     model_config = ConfigDict(frozen=True)
     _explain: Callable[[], Explanation] | None = PrivateAttr(default=None)
+    # or: computed from the result itself (one callable shared by many results, see `shared_private`)
+    _explain_from: Callable[[Any], Explanation] | None = PrivateAttr(default=None)
 
     @computed_field(description="why the answer is what it is")  # type: ignore[prop-decorator]
     @cached_property
     def explanation(self) -> Explanation:
-        if self._explain is None:
-            return Explanation(summary="no explanation available")
-        return self._explain()
+        private = self.__pydantic_private__ or {}
+        explain, explain_from = private.get("_explain"), private.get("_explain_from")
+        if explain is not None:
+            return explain()
+        if explain_from is not None:
+            return explain_from(self)
+        return Explanation(summary="no explanation available")
 
 
 class Decision(_Explained):
@@ -214,7 +220,6 @@ class Decision(_Explained):
 
 
 T = TypeVar("T", Entity, Permission, Delegation)
-_M = TypeVar("_M", bound=BaseModel)
 
 
 class Answers(_Explained, Generic[T]):
@@ -280,32 +285,34 @@ _set_extra = _slots["__pydantic_extra__"].__set__
 _set_private = _slots["__pydantic_private__"].__set__
 
 
-def prebuilt(cls: type[_M], values: dict[str, object], fields_set: frozenset[str],
-             explain: Callable[[], Explanation] | None = None) -> _M:
-    """A result model from values the API has already checked (entities it made, booleans, ids),
-    without validating them again: what a question asked for the first time costs matters.
-
-    ``values`` must hold every field of ``cls`` (defaults included) with a value of its type;
-    ``fields_set`` the fields a validated construction would mark as set. The result equals the
-    validated one (``tests/test_hot_paths.py`` compares them).
-    """
-    model = _new(cls)
-    _set_dict(model, values)
-    _set_fields_set(model, set(fields_set))
-    _set_extra(model, None)
-    _set_private(model, {"_explain": explain})
-    return model
+SETTERS = (_new, _set_dict, _set_fields_set, _set_extra, _set_private)
+"""``object.__new__`` and the setters of the slots every pydantic model has, for the hot
+questions, which build a result from values the policy has already checked (entities it made,
+booleans, ids) without validating them again: what ``BaseModel.model_construct`` does, inline.
+A result asked for the first time is one dict of values (every field, defaults included) and
+four slot assignments; it shares its fields set and private dict with the results of the same
+question kind (frozen models never change them; a copy copies them).
+``tests/test_first_questions.py`` checks that these results equal the validated ones."""
 
 
-_ENTITY_SET = frozenset({"id", "name", "kind"})
+def shared_private(explain: Callable[[], Explanation] | None = None,
+                   explain_from: Callable[[Any], Explanation] | None = None) -> dict[str, object]:
+    """The private attributes of results made by :data:`SETTERS`: an explanation callable of
+    its own, or one that computes the explanation from the result (shared by many results)."""
+    return {"_explain": explain, "_explain_from": explain_from}
+
+
+_ENTITY_SET = {"id", "name", "kind"}
 
 
 def entity(id: str, name: str, kind: str) -> Entity:
     """``Entity(id=id, name=name, kind=kind)`` for plain strings the policy's data already
-    validated, without validating them again (the name index makes one per entity)."""
+    validated, without validating them again (the name index makes one per entity). Entities
+    are frozen: they share one fields set (a copy copies it), so that a policy's many entities
+    are one object each for the cyclic collector to visit (their dicts hold strings only)."""
     model = _new(Entity)
     _set_dict(model, {"id": id, "name": name, "kind": kind})
-    _set_fields_set(model, set(_ENTITY_SET))
+    _set_fields_set(model, _ENTITY_SET)
     _set_extra(model, None)
     _set_private(model, None)
     return model
