@@ -365,7 +365,7 @@ def test_json_shape_of_what_may(capsys):
     status, (row,), _ = run_json(capsys, "what may Konferenz")
     assert (status, row["kind"]) == (0, "what_may")
     assert row["answers"][0] == {
-        "id": "coordinate laufende_projekte", "name": "koordinieren Laufende Projekte",
+        "id": "coordinate laufende_projekte", "name": "coordinate Laufende Projekte",
         "action": {"id": "coordinate", "name": "koordinieren", "kind": "action"},
         "object": {"id": "laufende_projekte", "name": "Laufende Projekte", "kind": "object"},
     }
