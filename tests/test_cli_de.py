@@ -89,6 +89,11 @@ def test_the_policy_line_speaks_the_output_language():
     assert "(Version " in de.stderr.splitlines()[0]
     en = cli("query", "--lang", "en", "--rules", str(RULES), "who may approve Strategie")
     assert en.stderr.startswith("policy: ") and "(version " in en.stderr.splitlines()[0], en.stderr
+    # without --lang the line speaks the language of the question, as the answer does
+    de = cli("query", "--rules", str(RULES), "wer hat den Vorsitz im Steuerungsausschuss?")
+    assert de.stderr.startswith("Policy: ") and "rules (Version " in de.stderr, de.stderr
+    en = cli("query", "--rules", str(RULES), "chair of StA")
+    assert en.stderr.startswith("policy: ") and "rules (version " in en.stderr, en.stderr
     listed = cli("interpretations", str(RULES))  # the authors' commands default to English
     assert listed.stderr.startswith("policy: "), listed.stderr
     listed = cli("interpretations", "--lang", "de", str(RULES))

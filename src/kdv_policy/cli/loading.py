@@ -95,8 +95,8 @@ def load_policy(args: argparse.Namespace, *, name_it: bool,
                 lang: str | None = None) -> tuple[Policy, Location] | None:
     """The policy of ``--rules`` (or the local or the bundled one) with the command's ``--at``,
     ``--people``, ``--limit`` and interpretation options; named on stderr when ``name_it``, in
-    ``lang`` (by default ``--lang``, else the policy's language). None, with the errors printed,
-    when it does not load."""
+    ``lang`` (by default :func:`line_language`). None, with the errors printed, when it does not
+    load."""
     try:
         location = locate(args.rules)
         policy = Policy.load(location.path, at=getattr(args, "at", None),
@@ -107,8 +107,27 @@ def load_policy(args: argparse.Namespace, *, name_it: bool,
         print(err.render(), file=sys.stderr)
         return None
     if name_it:
-        announce(location, policy.version, lang or policy.language)
+        announce(location, policy.version, lang or line_language(args, policy.language))
     return policy, location
+
+
+_LANGUAGE_WORDS = 200
+"""Words of the command line's questions read to tell their language."""
+
+
+def line_language(args: argparse.Namespace, default: str) -> str:
+    """The language of the ``policy:`` line: ``--lang``; else, as a question is answered in its own
+    language, the language of the questions on the command line; else ``default``."""
+    chosen = getattr(args, "lang", None)
+    if chosen:
+        return str(chosen)
+    queries = [q for q in getattr(args, "queries", None) or () if isinstance(q, str) and q != "-"]
+    if not queries:
+        return default
+    from kdv_policy.policy.grammar import language_of  # the question grammar, on first use
+
+    words = [w for q in queries for w in q[:10_000].split()][:_LANGUAGE_WORDS]
+    return language_of(words)
 
 
 # -- --interpretation ID, --no-interpretation ID, --text-only -----------------------------------------
