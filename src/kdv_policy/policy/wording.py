@@ -111,12 +111,14 @@ def phrase(lang: str, message: str) -> str:
     return catalog(lang).get(message, message)
 
 
-_DATE_PATTERNS: Final = {"de": "d. MMMM y", "en": "d MMMM y"}
-"""How prose writes a date in each language: "1. März 2020", "1 March 2020" (JSON keeps ISO)."""
+_DATE_PATTERNS: Final = {"de": "d. MMMM y"}
+"""How prose writes a date in a language: "1. März 2020"; English prose, like JSON, keeps ISO
+("on 2020-03-01"), which reads the same everywhere."""
 
 
 def spoken_date(lang: str, date: datetime.date) -> str:
-    """``date`` as a sentence writes it in ``lang`` (Babel's CLDR month names): "1. März 2020"."""
+    """``date`` as a sentence writes it in ``lang``: German in words with Babel's CLDR month names
+    ("1. März 2020"), English as ``2020-03-01``."""
     from babel.dates import format_date  # on first use: Babel costs import time
 
     pattern = _DATE_PATTERNS.get(lang)
