@@ -365,7 +365,7 @@ def test_json_shape_of_what_may(capsys):
     status, (row,), _ = run_json(capsys, "what may Konferenz")
     assert (status, row["kind"]) == (0, "what_may")
     assert row["answers"][0] == {
-        "id": "coordinate laufende_projekte", "name": "koordinieren Laufende Projekte",
+        "id": "coordinate laufende_projekte", "name": "coordinate Laufende Projekte",
         "action": {"id": "coordinate", "name": "koordinieren", "kind": "action"},
         "object": {"id": "laufende_projekte", "name": "Laufende Projekte", "kind": "object"},
     }
@@ -778,9 +778,10 @@ def _as_shown(out: str, err: str, shown: list[str]) -> list[str]:
     """What a command printed, as the docs show it: the line naming the policy (on stderr) first
     when the example shows it, and left out when it does not."""
     lines = (out + err).splitlines()
-    named = [line for line in lines if line.startswith("policy: ")]
-    rest = [line for line in lines if not line.startswith("policy: ")]
-    return named + rest if shown and shown[0].startswith("policy: ") else rest
+    line = ("policy: ", "Policy: ")  # in the output's language
+    named = [x for x in lines if x.startswith(line)]
+    rest = [x for x in lines if not x.startswith(line)]
+    return named + rest if shown and shown[0].startswith(line) else rest
 
 
 @pytest.mark.parametrize(("command", "shown"), doc_examples(), ids=lambda x: x if isinstance(x, str) else "")

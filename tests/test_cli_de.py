@@ -57,14 +57,47 @@ def test_diff_in_german(changed):
     assert de.returncode == 1, de.stderr
     lines = de.stdout.splitlines()
     assert lines[0].startswith("1 hinzugekommen, 1 weggefallen ("), lines[0]
-    assert "darf: Planungsausschuss / define" in lines
+    # the group heading names the verb in the output's language, the atom stays as it is
+    assert "darf: Planungsausschuss / definieren" in lines
+    assert "darf: Planungsausschuss / vorbereiten" in lines
+    assert not any(line.startswith("darf: ") and line.endswith((" / define", " / prepare")) for line in lines)
     assert "  + may(planungsausschuss, define, schwerpunktplanung)" in lines
     assert "  - may(planungsausschuss, prepare, schwerpunktplanung)" in lines
     en = cli("diff", str(RULES), str(changed))
     assert en.stdout.splitlines()[0].startswith("1 gained, 1 lost (")
     assert "may: Planungsausschuss / prepare" in en.stdout
+    assert "may: Planungsausschuss / define" in en.stdout
     as_json = json.loads(cli("diff", "--lang", "de", "--format", "json", str(RULES), str(changed)).stdout)
     assert {c["change"] for c in as_json["changes"]} == {"gained", "lost"}  # keys and values as before
+    assert {c["group"] for c in as_json["changes"]} == {"Planungsausschuss / define",
+                                                        "Planungsausschuss / prepare"}  # JSON: the ids
+
+
+def test_diff_explanations_follow_the_output_language(changed):
+    de = cli("diff", "--lang", "de", "--explain", str(RULES), str(changed))
+    assert "may(planungsausschuss, prepare, schwerpunktplanung) gilt" in de.stdout, de.stdout
+    assert "↳ Struktur: ein Gremium darf, wofür es die Kompetenz hat" in de.stdout
+    en = cli("diff", "--lang", "en", "--explain", str(RULES), str(changed))
+    assert "may(planungsausschuss, prepare, schwerpunktplanung) holds" in en.stdout, en.stdout
+    assert "↳ Structure: a body may what it holds the competence for" in en.stdout
+    assert "gilt" not in en.stdout and "Struktur" not in en.stdout
+
+
+def test_the_policy_line_speaks_the_output_language():
+    de = cli("query", "--lang", "de", "--rules", str(RULES), "wer darf die Strategie verabschieden?")
+    assert de.stderr.startswith("Policy: "), de.stderr
+    assert "(Version " in de.stderr.splitlines()[0]
+    en = cli("query", "--lang", "en", "--rules", str(RULES), "who may approve Strategie")
+    assert en.stderr.startswith("policy: ") and "(version " in en.stderr.splitlines()[0], en.stderr
+    # without --lang the line speaks the language of the question, as the answer does
+    de = cli("query", "--rules", str(RULES), "wer hat den Vorsitz im Steuerungsausschuss?")
+    assert de.stderr.startswith("Policy: ") and "rules (Version " in de.stderr, de.stderr
+    en = cli("query", "--rules", str(RULES), "chair of StA")
+    assert en.stderr.startswith("policy: ") and "rules (version " in en.stderr, en.stderr
+    listed = cli("interpretations", str(RULES))  # the authors' commands default to English
+    assert listed.stderr.startswith("policy: "), listed.stderr
+    listed = cli("interpretations", "--lang", "de", str(RULES))
+    assert listed.stderr.startswith("Policy: "), listed.stderr
 
 
 def test_trace_in_german():

@@ -85,3 +85,23 @@ def test_the_change_passes_its_own_tests_and_flags_the_exact_member_lists(tmp_pa
         "zusammen",
         "Die Zusammenarbeit des Kompetenzzentrums",
     ])
+
+
+def test_render_names_the_verb_in_the_language_asked_for(bundled):
+    from kdv_policy.policy.diff import group_of, heading_of
+
+    changed = bundled.with_facts(add=["competence(planungsausschuss, define, schwerpunktplanung)"])
+    d = bundled.diff(changed, explain=False)
+    (c,) = d.changes
+    assert c.group == "Planungsausschuss / define"  # the JSON field: the action's id, as before
+    assert group_of(c, "de") == "Planungsausschuss / definieren"
+    assert group_of(c, "en") == "Planungsausschuss / define"
+    assert heading_of(c, "de") == "darf: Planungsausschuss / definieren"
+    german = d.render(lang="de").splitlines()
+    assert german[0].startswith("1 hinzugekommen, 0 weggefallen (")
+    assert german[2:] == ["darf: Planungsausschuss / definieren",
+                          "  + may(planungsausschuss, define, schwerpunktplanung)"]
+    assert d.render().splitlines()[2] == "may: Planungsausschuss / define"
+    assert bundled.diff(bundled).render(lang="de").startswith("keine Entscheidung geändert (")
+    with pytest.raises(Exception, match="lang"):
+        d.render(lang="fr")

@@ -10,6 +10,7 @@ import pytest
 from kdv_policy import Policy
 from kdv_policy.authoring.graph import (
     BEGIN,
+    DOC_LANGUAGE,
     END,
     REFRESH,
     dot,
@@ -34,16 +35,16 @@ def policy() -> Policy:
 
 def test_the_picture_in_governance_md_is_current(policy, update_golden):
     text = DOC.read_text(encoding="utf-8")
-    fresh = embed(text, mermaid(policy))
+    fresh = embed(text, mermaid(policy, DOC_LANGUAGE))
     if update_golden and fresh != text:
         DOC.write_text(fresh, encoding="utf-8")
         text = fresh
     assert fresh == text, (f"the graph in docs/governance.md is stale; refresh it with `{REFRESH}` "
-                           "(it embeds the output of `python -m kdv_policy graph`)")
+                           "(it embeds the output of `python -m kdv_policy graph --lang en`)")
 
 
 def test_mermaid_shows_bodies_members_chair_delegation_and_services(policy):
-    text = mermaid(policy)
+    text = mermaid(policy, "en")
     lines = text.splitlines()
     assert lines[0] == "flowchart LR"
     assert '  n_steuerungsausschuss(["Steuerungsausschuss"])' in lines
@@ -51,7 +52,7 @@ def test_mermaid_shows_bodies_members_chair_delegation_and_services(policy):
     assert '  n_departementschef_div ==>|"chair"| n_steuerungsausschuss' in lines
     assert "  n_departementschef_div --> n_steuerungsausschuss" not in lines  # the chair edge says it
     assert "  n_staatsschreiber --> n_steuerungsausschuss" in lines
-    assert ('  n_regierungsrat -.->|"delegates: Strategie Digitale Verwaltung Thurgau umsetzen"| '
+    assert ('  n_regierungsrat -.->|"delegates: implement Strategie Digitale Verwaltung Thurgau"| '
             "n_steuerungsausschuss") in lines
     assert '  n_vtg -.-|"partner"| n_kontaktgremium' in lines
     # consumers grouped by kind: one edge per kind, not one per unit
@@ -88,7 +89,7 @@ def test_every_mermaid_edge_names_a_declared_node_or_group(policy):
 
 
 def test_dot_is_well_formed(policy):
-    text = dot(policy)
+    text = dot(policy, "en")
     assert text.startswith("digraph governance {\n") and text.endswith("}\n")
     without_strings = re.sub(r'"(?:\\.|[^"\\])*"', '""', text)
     depth = 0
@@ -119,7 +120,7 @@ def test_a_policy_without_data_draws_its_constants_and_quotes_names(tmp_path):
         '@id(c1) @source("s") chair(board, end).\n'
         '@id(s1) @source("s") serves(board, town).\n', encoding="utf-8")
     policy = Policy.load(tmp_path)
-    text = mermaid(policy)
+    text = mermaid(policy, "en")
     assert '  n_the__treasurer_["the #quot;treasurer#quot;"]' in text
     assert '  n_end ==>|"chair"| n_board' in text  # `end` is safe behind the prefix
     assert '  subgraph k_other["other units"]' in text
@@ -144,3 +145,48 @@ def test_graph_command(fmt, capsys, policy):
 def test_graph_command_with_a_bad_directory_exits_2(tmp_path, capsys):
     assert main(["graph", "--rules", str(tmp_path / "nowhere")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_the_german_graph_speaks_german_and_declines_the_delegated_object(policy):
+    lines = mermaid(policy, "de").splitlines()
+    assert '  n_departementschef_div ==>|"Vorsitz"| n_steuerungsausschuss' in lines
+    assert '  n_vtg -.-|"Partner"| n_kontaktgremium' in lines
+    # the object in the accusative, with its article from organisation.toml, before the German verb
+    assert ('  n_regierungsrat -.->|"delegiert: die Strategie Digitale Verwaltung Thurgau umsetzen"| '
+            "n_steuerungsausschuss") in lines
+    assert '  n_kompetenzzentrum -->|"erbringt Leistungen für"| k_departement' in lines
+    text = "\n".join(lines)
+    assert not re.search(r'\|"(chair|partner|serves|delegates: [^"]*)"\|', text)
+    dot_text_de = dot(policy, "de")
+    assert 'label="Vorsitz"' in dot_text_de and 'label="chair"' not in dot_text_de
+
+
+def test_the_graph_follows_the_policy_language_unless_lang_says_otherwise(policy, tmp_path):
+    assert mermaid(policy) == mermaid(policy, "de")  # the bundled policy speaks German
+    assert mermaid(policy.in_language("en")) == mermaid(policy, "en")
+    (tmp_path / "p.dl").write_text(
+        '.decl body(b)\n.decl serves(p, u)\n@id(b1) @source("s") body(board).\n'
+        '@id(s1) @source("s") serves(board, town).\n', encoding="utf-8")
+    plain = Policy.load(tmp_path)
+    assert '  subgraph k_other["weitere Einheiten"]' in mermaid(plain, "de")
+    assert '  subgraph k_other["other units"]' in mermaid(plain, "en")
+    with pytest.raises(Exception, match="lang"):
+        mermaid(policy, "fr")
+
+
+@pytest.mark.parametrize(("lang", "chair", "line"), [
+    ("de", "Vorsitz", "Policy: rules (Version "), ("en", "chair", "policy: rules (version ")])
+def test_graph_command_lang(lang, chair, line, capsys, monkeypatch):
+    monkeypatch.chdir(REPO_RULES.parent)
+    assert main(["graph", "--lang", lang]) == 0
+    captured = capsys.readouterr()
+    assert f'==>|"{chair}"| n_steuerungsausschuss' in captured.out
+    assert captured.err.startswith(line)
+
+
+def test_graph_command_defaults_to_the_policy_language(capsys, monkeypatch):
+    monkeypatch.chdir(REPO_RULES.parent)
+    assert main(["graph"]) == 0
+    captured = capsys.readouterr()
+    assert '==>|"Vorsitz"| n_steuerungsausschuss' in captured.out
+    assert captured.err.startswith("Policy: rules (Version ")

@@ -172,3 +172,67 @@ def test_a_decision_resting_on_an_adopted_interpretation_is_marked_as_such(tmp_p
     index = (out / "index.html").read_text(encoding="utf-8")
     adopted = index.split("Interpretations adopted")[1].split("</dd>")[0]
     assert "vorsitz_handelt_allein" in adopted
+
+
+def _page_text(path: Path) -> str:
+    """A page's words: without scripts and tags, entities decoded."""
+    import html as html_module
+
+    page = re.sub(r"<script.*?</script>", "", path.read_text(encoding="utf-8"), flags=re.S)
+    return html_module.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+def test_german_pages_say_structure_notes_and_reasons_in_german(bundled):
+    from kdv_policy.authoring.traceability import REASONS
+
+    explained = list((bundled / "explain").glob("*.html"))
+    words = " ".join(_page_text(p) for p in [bundled / "index.html", bundled / "changes.html", *explained])
+    assert "↳ Struktur: ein Gremium darf, wofür es die Kompetenz hat" in words
+    assert "a body may what it holds the competence for" not in words
+    # the reasons a sentence is not encoded, through the catalog as the trace says them
+    assert "Nicht codiert:" in words or "nicht codiert" in words
+    assert not any(reason in words for reason in REASONS.values())
+    index = _page_text(bundled / "index.html")
+    assert "Der Staatsschreiber ist Mitglied des Steuerungsausschusses" in index
+    assert "member(Steuerungsausschuss" not in index
+
+
+def test_english_pages_say_the_same_notes_and_reasons_in_english(tmp_path):
+    from kdv_policy.authoring.traceability import REASONS, reason_text
+
+    out = tmp_path / "en"
+    generate(Policy.load(lang="en"), out, date="2030-01-02")
+    words = " ".join(_page_text(p) for p in [out / "index.html", *(out / "explain").glob("*.html")])
+    assert "↳ structure: a body may what it holds the competence for" in words
+    assert any(reason in words for reason in REASONS.values())
+    assert reason_text("heading", "en") == REASONS["heading"]
+    assert reason_text("heading", "de") == "eine Überschrift des Texts, keine Aussage."
+    assert "Staatsschreiber is a member of Steuerungsausschuss" in words
+
+
+def test_the_governance_picture_and_the_changes_speak_the_pages_language(tmp_path):
+    policy = Policy.load(lang="de")
+    changed = policy.with_facts(add=["competence(planungsausschuss, define, schwerpunktplanung)"])
+    out = tmp_path / "de"
+    generate(changed, out, old=policy, against="what-if", date="2030-01-02")
+    governance = _page_text(out / "governance.html")
+    assert '|"Vorsitz"|' in governance and '|"chair"|' not in governance
+    assert "delegiert: die Strategie Digitale Verwaltung Thurgau umsetzen" in governance
+    changes = _page_text(out / "changes.html")
+    assert "Planungsausschuss / definieren" in changes and "Planungsausschuss / define" not in changes
+    out_en = tmp_path / "en"
+    generate(changed.in_language("en"), out_en, old=policy.in_language("en"), against="what-if",
+             date="2030-01-02")
+    assert '|"chair"|' in _page_text(out_en / "governance.html")
+    assert "Planungsausschuss / define" in _page_text(out_en / "changes.html")
+
+
+def test_clause_ref_is_public_and_the_report_uses_no_private_name():
+    from kdv_policy.authoring import traceability
+
+    clause = next(c for c in Policy.load().program.clauses if c.id == "darf_aus_kompetenz")
+    ref = traceability.clause_ref(clause)
+    assert (ref.id, ref.basis) == ("darf_aus_kompetenz", "structure")
+    report = ROOT / "src" / "kdv_policy" / "report"
+    for source in report.glob("*.py"):
+        assert not re.search(r"import .*\b_[a-z]\w*", source.read_text(encoding="utf-8")), source

@@ -6,8 +6,11 @@ list: the bodies (``body/1``), the roles that sit in them (``member/2``; the cha
 delegations (``delegates/4``) and whom each service provider serves (``serves/2``). The
 units a provider serves are grouped by their kind (``unit_kind/2``), one box per kind, and
 a provider that serves every unit of a box gets one edge to the box, so the picture stays
-readable. Labels are the official names; the output is sorted, so it is the same on every
-run. A predicate the policy does not declare is simply left out.
+readable. Nodes are labelled with the official names; the edges' words are in the language
+asked for (by default the policy's), through the catalog of :mod:`kdv_policy.policy.wording`,
+a delegation naming its object in the case the sentence needs ("delegiert: die Strategie ...
+umsetzen"). The output is sorted, so it is the same on every run. A predicate the policy does
+not declare is simply left out.
 
 >>> from kdv_policy import Policy
 >>> print(mermaid(Policy.load()).splitlines()[0])
@@ -20,11 +23,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from kdv_policy.data import load_data
+from kdv_policy.data import DataSet, load_data
+from kdv_policy.data.facts import Forms
 from kdv_policy.errors import PolicyError
 from kdv_policy.language.syntax import Value
 from kdv_policy.policy.api import Policy
 from kdv_policy.policy.results import Entity
+from kdv_policy.policy.wording import N_, Named, check_language, phrase, say
 
 _KIND_ORDER = ("body", "role", "person", "unit", "constant")
 
@@ -61,8 +66,17 @@ class Governance:
     edges: list[Edge] = field(default_factory=list)
 
 
-def governance(policy: Policy) -> Governance:
-    """The graph of a policy: nodes, clusters of served units by kind, and edges, all sorted."""
+_LABELS = {"chair": N_("chair"), "partner": N_("partner"), "serves": N_("serves")}
+"""The words of the edges that carry one, by style (message ids of the catalog)."""
+
+_DELEGATES = N_("delegates: {action} {object}")
+_OTHER_UNITS = N_("other units")
+
+
+def governance(policy: Policy, lang: str | None = None) -> Governance:
+    """The graph of a policy: nodes, clusters of served units by kind, and edges, all sorted;
+    the edges' words in ``lang`` (``de`` or ``en``; by default the policy's language)."""
+    lang = check_language(lang) if lang is not None else policy.language
     model = policy.model
     rows = lambda predicate: sorted(model.get(predicate, ()), key=lambda r: tuple(map(str, r)))  # noqa: E731
     ids = _Ids()
@@ -118,7 +132,9 @@ def governance(policy: Policy) -> Governance:
         kind = str(unit_kind.get(u, ""))
         if u not in boxes.setdefault(kind, []):
             boxes[kind].append(u)
-    kind_names = _unit_kind_names(policy)
+    data = _data(policy)
+    kind_names = _unit_kind_names(data)
+    forms = _forms(data)
 
     g = Governance()
     for value in sorted(wanted, key=lambda v: (_KIND_ORDER.index(wanted[v]), str(v))):
@@ -129,20 +145,28 @@ def governance(policy: Policy) -> Governance:
         cluster_id = ids.cluster(kind or "other")
         units = sorted(boxes[kind], key=str)
         nodes = tuple(Node(ids.node(u), name_of(u, ("unit",)), "unit") for u in units)
-        g.clusters.append(Cluster(cluster_id, kind_names.get(kind) or kind or "other units", nodes))
+        g.clusters.append(Cluster(cluster_id, kind_names.get(kind) or kind or phrase(lang, _OTHER_UNITS),
+                                  nodes))
         for u in units:
             box_of[u] = cluster_id
 
     edges: list[Edge] = []
+    word = {style: phrase(lang, message) for style, message in _LABELS.items()}
     for b, r in rows("chair"):
-        edges.append(Edge(ids.node(r), ids.node(b), "chair", "chair"))
+        edges.append(Edge(ids.node(r), ids.node(b), word["chair"], "chair"))
     for b, r in members:
         edges.append(Edge(ids.node(r), ids.node(b), "", "member"))
     for b, u in rows("partner"):
-        edges.append(Edge(ids.node(u), ids.node(b), "partner", "partner"))
+        edges.append(Edge(ids.node(u), ids.node(b), word["partner"], "partner"))
     for d, t, a, o in delegations:
-        what = f"{name_of(o, ('object', 'constant'))} {name_of(a, ('action', 'constant'))}"
-        edges.append(Edge(ids.node(d), ids.node(t), f"delegates: {what}", "delegates"))
+        action = entity(a, ("action", "constant"))
+        verb = name_of(a, ("action", "constant"))
+        if action is not None and action.kind == "action" and lang == "en":
+            verb = action.id  # an action's id is its English verb, its name the German one
+        thing = entity(o, ("object", "constant"))
+        obj = Named(thing.name, forms.get(thing.id)) if thing is not None else Named(str(o))
+        edges.append(Edge(ids.node(d), ids.node(t), say(lang, _DELEGATES, action=verb, object=obj),
+                          "delegates"))
     served: dict[Value, set[Value]] = {}
     for p, u in serves:
         served.setdefault(p, set()).add(u)
@@ -150,23 +174,32 @@ def governance(policy: Policy) -> Governance:
         for cluster in g.clusters:
             boxed = {u for u, c in box_of.items() if c == cluster.id}
             if boxed <= served[p]:
-                edges.append(Edge(ids.node(p), cluster.id, "serves", "serves", to_cluster=True))
+                edges.append(Edge(ids.node(p), cluster.id, word["serves"], "serves", to_cluster=True))
                 served[p] -= boxed
         for u in sorted(served[p], key=str):
-            edges.append(Edge(ids.node(p), ids.node(u), "serves", "serves"))
+            edges.append(Edge(ids.node(p), ids.node(u), word["serves"], "serves"))
     order = {"chair": 0, "member": 1, "partner": 2, "delegates": 3, "serves": 4}
     g.edges = sorted(edges, key=lambda e: (order[e.style], e.target, e.source, e.label))
     return g
 
 
-def _unit_kind_names(policy: Policy) -> dict[str, str]:
-    """The names of the unit kinds (``[[unit_kinds]]`` of organisation.toml), when there is one."""
+def _data(policy: Policy) -> DataSet | None:
+    """The policy's organisation directory (organisation.toml), when it has one."""
     try:
-        data = load_data(policy.directory)
+        return load_data(policy.directory)
     except PolicyError:  # pragma: no cover - the policy loaded, so its data file did
-        return {}
+        return None
+
+
+def _unit_kind_names(data: DataSet | None) -> dict[str, str]:
+    """The names of the unit kinds (``[[unit_kinds]]`` of organisation.toml), when there is one."""
     kinds = getattr(data.directory, "unit_kinds", ()) if data is not None else ()
     return {k.id: k.name for k in kinds}
+
+
+def _forms(data: DataSet | None) -> dict[str, Forms]:
+    """The German forms of the directory's names (article and cases), by id."""
+    return {e.id: e.forms for e in data.names if e.forms is not None} if data is not None else {}
 
 
 class _Ids:
@@ -213,9 +246,10 @@ def mermaid_text(text: str) -> str:
     return text.replace("#", "#35;").replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
 
 
-def mermaid(policy: Policy) -> str:
-    """The governance as a Mermaid ``flowchart LR``, sorted, ending in a newline."""
-    g = governance(policy)
+def mermaid(policy: Policy, lang: str | None = None) -> str:
+    """The governance as a Mermaid ``flowchart LR``, sorted, ending in a newline; its words in
+    ``lang`` (by default the policy's language)."""
+    g = governance(policy, lang)
     lines = ["flowchart LR"]
     for node in g.nodes:
         lines.append(f"  {node.id}{_MERMAID_SHAPE[node.kind].format(mermaid_text(node.label))}")
@@ -255,9 +289,10 @@ def dot_text(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def dot(policy: Policy) -> str:
-    """The governance as a Graphviz ``digraph``, sorted, ending in a newline."""
-    g = governance(policy)
+def dot(policy: Policy, lang: str | None = None) -> str:
+    """The governance as a Graphviz ``digraph``, sorted, ending in a newline; its words in
+    ``lang`` (by default the policy's language)."""
+    g = governance(policy, lang)
     lines = [
         "digraph governance {",
         '  graph [rankdir=LR, compound=true, fontname="Helvetica"];',
@@ -293,6 +328,8 @@ def dot(policy: Policy) -> str:
 BEGIN = "<!-- graph:begin -->"
 END = "<!-- graph:end -->"
 REFRESH = "python -m pytest tests/test_graph.py --update-golden"
+DOC_LANGUAGE = "en"
+"""The language of docs/governance.md, whose picture is ``graph --lang en``."""
 
 
 def embed(document: str, graph: str) -> str:

@@ -44,6 +44,7 @@ from kdv_policy.language.quotes import SOURCE_TEXT, nearest
 from kdv_policy.language.source import Source, Span
 from kdv_policy.language.syntax import Clause
 from kdv_policy.limits import DEFAULT_LIMITS, Limits
+from kdv_policy.policy.wording import N_, phrase
 from kdv_policy.suggest import did_you_mean
 
 """The governance text beside the rules."""
@@ -52,12 +53,19 @@ TRACE_FILE = "traceability.toml"
 """The file of a policy directory that says why a sentence is not encoded."""
 
 REASONS: dict[str, str] = {
-    "heading": "a heading of the text, not a statement.",
-    "motivation": "motivation; it states a need, no body, role, competence or duty.",
-    "background": "background; it states what exists or was done, no body, role, competence or duty.",
-    "process": "a process step without a body, role, competence, date or duty of its own.",
+    "heading": N_("a heading of the text, not a statement."),
+    "motivation": N_("motivation; it states a need, no body, role, competence or duty."),
+    "background": N_("background; it states what exists or was done, no body, role, competence or duty."),
+    "process": N_("a process step without a body, role, competence, date or duty of its own."),
 }
-"""The reasons a sentence may be left unencoded, with the words the report shows for each."""
+"""The reasons a sentence may be left unencoded, with the words the reports show for each: catalog
+message ids, so :func:`reason_text` gives them in either language."""
+
+
+def reason_text(reason: str, lang: str = "en") -> str:
+    """The words for a reason of :data:`REASONS` in ``lang`` (the key itself when it is unknown)."""
+    message = REASONS.get(reason)
+    return phrase(lang, message) if message is not None else reason
 
 BEGIN = "<!-- traceability:begin -->"
 END = "<!-- traceability:end -->"
@@ -350,7 +358,7 @@ def trace(directory: str | os.PathLike | None = None, *, run_tests: bool = False
     uncited: list[ClauseRef] = []
     for clause in loaded.program.clauses:
         quotes = _annotation_values(clause, "source")
-        ref = _clause_ref(clause)
+        ref = clause_ref(clause)
         if not quotes:
             uncited.append(ref)
         for quote in quotes:
@@ -461,7 +469,9 @@ def _annotation_values(clause: Clause, name: str) -> tuple[str, ...]:
     return tuple(str(a.args[0].value) for a in clause.annotations if a.name == name and a.args)
 
 
-def _clause_ref(clause: Clause) -> ClauseRef:
+def clause_ref(clause: Clause) -> ClauseRef:
+    """What a trace says of a clause: its id, predicate, ``file:line`` and basis (text, structure or
+    interpretation, with the interpretation's id); its quote is left empty."""
     interpretation = next(iter(_annotation_values(clause, "interpretation")), None)
     if interpretation is not None:
         basis = "interpretation"

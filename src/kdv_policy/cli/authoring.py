@@ -130,7 +130,7 @@ def cmd_test(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(report.model_dump_json())
     else:
-        announce(location, report.version)
+        announce(location, report.version, report.lang)
         print(report.render(args.verbose))
     return EXIT_FAILED if report.failed else EXIT_OK
 
@@ -138,7 +138,7 @@ def cmd_test(args: argparse.Namespace) -> int:
 def cmd_interpretations(args: argparse.Namespace) -> int:
     """``interpretations``: the interpretations the policy declares, and which it adopts."""
     args.rules = args.dir
-    loaded = load_policy(args, name_it=args.format == "text")
+    loaded = load_policy(args, name_it=args.format == "text", lang=getattr(args, "lang", None) or "en")
     if loaded is None:
         return EXIT_BAD_INPUT
     policy, location = loaded
@@ -170,14 +170,16 @@ def _interpretation(i: Interpretation, lang: str) -> str:
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
-    """``graph``: the governance as Mermaid or DOT."""
+    """``graph``: the governance as Mermaid or DOT, its words in ``--lang`` (by default the policy's
+    language, as for answers)."""
     from kdv_policy.authoring.graph import dot, mermaid
 
     loaded = load_policy(args, name_it=True)
     if loaded is None:
         return EXIT_BAD_INPUT
     policy, _ = loaded
-    print(dot(policy) if args.format == "dot" else mermaid(policy), end="")
+    lang = policy.language  # `--lang`, else the policy's
+    print(dot(policy, lang) if args.format == "dot" else mermaid(policy, lang), end="")
     return EXIT_OK
 
 

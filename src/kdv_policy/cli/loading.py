@@ -20,6 +20,7 @@ from kdv_policy.files import display_path
 from kdv_policy.limits import Limits
 from kdv_policy.policy.api import Policy
 from kdv_policy.policy.loader import RULE_SUFFIX, bundled_rules
+from kdv_policy.policy.wording import say
 from kdv_policy.suggest import did_you_mean
 
 LOCAL_RULES = "rules"
@@ -41,10 +42,12 @@ class Location:
         """The directory as text output names it (relative to the working directory when inside)."""
         return display_path(self.path)
 
-    def describe(self, version: str | None = None) -> str:
-        """``rules (version 1a2b3c4d5e6f)``; the bundled policy says so."""
-        where = f"{self.display}, the bundled policy" if self.how == "bundled" else self.display
-        return f"{where} (version {version[:SHORT_VERSION]})" if version else where
+    def describe(self, version: str | None = None, lang: str = "en") -> str:
+        """``rules (version 1a2b3c4d5e6f)``; the bundled policy says so; the words in ``lang``."""
+        where = (say(lang, "{directory}, the bundled policy", directory=self.display) if self.how == "bundled"
+                 else self.display)
+        return say(lang, "{where} (version {version})", where=where, version=version[:SHORT_VERSION]) \
+            if version else where
 
     def json(self, version: str) -> dict[str, str]:
         """The ``policy`` field of JSON output."""
@@ -82,15 +85,18 @@ def locate(given: str | None) -> Location:
     return Location(bundled_rules(), "bundled")
 
 
-def announce(location: Location, version: str | None = None) -> None:
-    """``policy: rules (version 1a2b3c4d5e6f)`` on stderr: text output names the policy it read."""
-    print(f"policy: {location.describe(version)}", file=sys.stderr, flush=True)
+def announce(location: Location, version: str | None = None, lang: str = "en") -> None:
+    """``policy: rules (version 1a2b3c4d5e6f)`` on stderr: text output names the policy it read,
+    in ``lang`` (German: ``Policy: rules (Version 1a2b3c4d5e6f)``)."""
+    print(say(lang, "policy: {policy}", policy=location.describe(version, lang)), file=sys.stderr, flush=True)
 
 
-def load_policy(args: argparse.Namespace, *, name_it: bool) -> tuple[Policy, Location] | None:
+def load_policy(args: argparse.Namespace, *, name_it: bool,
+                lang: str | None = None) -> tuple[Policy, Location] | None:
     """The policy of ``--rules`` (or the local or the bundled one) with the command's ``--at``,
-    ``--people``, ``--limit`` and interpretation options; named on stderr when ``name_it``.
-    None, with the errors printed, when it does not load."""
+    ``--people``, ``--limit`` and interpretation options; named on stderr when ``name_it``, in
+    ``lang`` (by default :func:`line_language`). None, with the errors printed, when it does not
+    load."""
     try:
         location = locate(args.rules)
         policy = Policy.load(location.path, at=getattr(args, "at", None),
@@ -101,8 +107,27 @@ def load_policy(args: argparse.Namespace, *, name_it: bool) -> tuple[Policy, Loc
         print(err.render(), file=sys.stderr)
         return None
     if name_it:
-        announce(location, policy.version)
+        announce(location, policy.version, lang or line_language(args, policy.language))
     return policy, location
+
+
+_LANGUAGE_WORDS = 200
+"""Words of the command line's questions read to tell their language."""
+
+
+def line_language(args: argparse.Namespace, default: str) -> str:
+    """The language of the ``policy:`` line: ``--lang``; else, as a question is answered in its own
+    language, the language of the questions on the command line; else ``default``."""
+    chosen = getattr(args, "lang", None)
+    if chosen:
+        return str(chosen)
+    queries = [q for q in getattr(args, "queries", None) or () if isinstance(q, str) and q != "-"]
+    if not queries:
+        return default
+    from kdv_policy.policy.grammar import language_of  # the question grammar, on first use
+
+    words = [w for q in queries for w in q[:10_000].split()][:_LANGUAGE_WORDS]
+    return language_of(words)
 
 
 # -- --interpretation ID, --no-interpretation ID, --text-only -----------------------------------------

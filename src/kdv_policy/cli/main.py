@@ -210,6 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("--format", choices=("mermaid", "dot"), default="mermaid",
                        help="mermaid (default) or dot")
     _policy_options(graph, people=False)
+    _lang_option(graph)
     graph.set_defaults(func=cmd_graph)
 
     fmt = sub.add_parser(

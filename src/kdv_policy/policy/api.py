@@ -62,7 +62,7 @@ from kdv_policy.policy.results import (
 from kdv_policy.policy.results import entity as make_entity
 from kdv_policy.policy.version import content_digest, policy_version
 from kdv_policy.policy.vocabulary import Vocabulary
-from kdv_policy.policy.wording import Named, check_language, say
+from kdv_policy.policy.wording import Named, check_language, say, spoken_date
 from kdv_policy.suggest import did_you_mean
 
 if TYPE_CHECKING:
@@ -1010,7 +1010,7 @@ class Policy:
         proof = self._proof(OPEN, (body,))
         if self._at is not None:
             summary = self._say("the text does not decide whether {body} exists on {date}", body=self._n(b),
-                                date=self._at.isoformat())
+                                date=spoken_date(self._lang, self._at))
         else:
             summary = self._say("{body} belongs to a later phase of the build-up, which the text gives no "
                                 "date for: this holds once that phase has begun", body=self._n(b))
@@ -1140,7 +1140,7 @@ class Policy:
             return ""
         proof = self._proof("inactive", (actor.id,))
         return " " + self._say("{actor} does not act on {date}", actor=self._n(actor),
-                               date=self._at.isoformat()) + (
+                               date=spoken_date(self._lang, self._at)) + (
             f" — « {proof.citation} »" if proof.citation else "") + "."
 
     def _acting_as(self, proof: ProofNode) -> str:
@@ -1188,7 +1188,7 @@ class Policy:
                              "allowed (deny by default).", goal=goal,
                              open="; ".join(q.render() for q in questions))
         return self._say("The text does not decide {goal} on {date}: {open}. Undetermined, so not allowed "
-                         "(deny by default).", goal=goal, date=self._at.isoformat(),
+                         "(deny by default).", goal=goal, date=spoken_date(self._lang, self._at),
                          open="; ".join(q.render() for q in questions))
 
     def _depends(self, questions: Sequence[OpenQuestion]) -> str:

@@ -19,6 +19,7 @@ from kdv_policy.language.printer import format_value
 from kdv_policy.language.syntax import Value
 from kdv_policy.policy import arguments as check
 from kdv_policy.policy.results import Entity, Explanation
+from kdv_policy.policy.wording import N_, check_language, phrase, say
 
 
 class Comparable(Protocol):
@@ -63,7 +64,8 @@ class Change(BaseModel):
     relation: str = Field(description="the relation: may, member, chair, serves, responsible, consumer")
     atom: str = Field(description="the decision, e.g. `may(planungsausschuss, approve, strategie)`")
     entities: tuple[Entity, ...] = Field(description="its arguments, with official names")
-    group: str = Field(description="what the change is grouped under: the actor and action, or the body")
+    group: str = Field(description="what the change is grouped under: the actor and action (its id), or the "
+                                   "body; text output writes the action as a verb of its language")
     explanation: Explanation | None = Field(
         default=None, description="why it holds, in the version where it does")
 
@@ -89,15 +91,18 @@ class PolicyDiff(BaseModel):
     def __bool__(self) -> bool:
         return bool(self.changes)
 
-    def render(self, explain: bool = False) -> str:
-        """Text for a reviewer: the changes grouped by relation and group, gained before lost."""
-        if not self.changes:
-            return f"no decision changed ({self.old_version} → {self.new_version})"
+    def render(self, explain: bool = False, lang: str = "en") -> str:
+        """Text for a reviewer: the changes grouped by relation and group, gained before lost; the
+        words in ``lang`` (``en`` or ``de``), atoms as they are."""
+        lang = check_language(lang)
         versions = f"({self.old_version} → {self.new_version})"
-        lines = [f"{len(self.gained)} gained, {len(self.lost)} lost {versions}"]
+        if not self.changes:
+            return say(lang, "no decision changed {versions}", versions=versions)
+        lines = [say(lang, "{gained} gained, {lost} lost {versions}", gained=str(len(self.gained)),
+                     lost=str(len(self.lost)), versions=versions)]
         current = None
         for c in self.changes:
-            heading = f"{DECISIONS[c.relation][0]}: {c.group}"
+            heading = heading_of(c, lang)
             if heading != current:
                 lines.append("")
                 lines.append(heading)
@@ -107,6 +112,29 @@ class PolicyDiff(BaseModel):
             if explain and c.explanation is not None:
                 lines += ["      " + line for line in c.explanation.render().splitlines()]
         return "\n".join(lines)
+
+
+_DECIDES = {"may": N_("may"), "member": N_("membership"), "chair": N_("chair"), "serves": N_("service"),
+            "responsible": N_("responsibility"), "consumer": N_("consumer")}
+"""What each relation decides, as the headings say it (message ids of the catalog)."""
+
+
+def group_of(change: Change, lang: str = "en") -> str:
+    """What a change is grouped under, in ``lang``: ``Planungsausschuss / define``, in German
+    ``Planungsausschuss / definieren`` (an action's id is its English verb, its name the German
+    one); the body of the other relations."""
+    if change.relation == "may" and len(change.entities) > 1:
+        actor, action = change.entities[0], change.entities[1]
+        verb = action.id if lang == "en" or action.kind != "action" else action.name
+        return f"{actor.name} / {verb}"
+    return change.group
+
+
+def heading_of(change: Change, lang: str = "en") -> str:
+    """The heading a change is listed under in ``lang``: ``may: Planungsausschuss / define``,
+    ``darf: Planungsausschuss / definieren``."""
+    decides = _DECIDES.get(change.relation)
+    return f"{phrase(lang, decides) if decides else change.relation}: {group_of(change, lang)}"
 
 
 def diff(old: Comparable, new: Comparable, *, explain: bool = True,

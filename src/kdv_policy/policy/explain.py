@@ -118,12 +118,25 @@ def basis_line(basis: str, interpretation: str | None, note: str | None, lang: s
     ``↳ Structure: ...``: the basis of a step that cites no sentence of its own, its note in
     ``lang``: an interpretation's description as the policy declares it in that language, a
     structure note as the catalog translates it (else as the rule file writes it)."""
+    note = basis_note(basis, interpretation, note, lang)
     if basis == "interpretation":
-        if note and interpretation:
-            note = _DESCRIPTIONS.get((interpretation, note), {}).get(lang, note)
         return "↳ " + say(lang, "Interpretation {id}",
                           id=interpretation or "?") + (f": {note}" if note else "")
-    return "↳ " + phrase(lang, "Structure") + (f": {phrase(lang, note)}" if note else "")
+    return "↳ " + phrase(lang, "Structure") + (f": {note}" if note else "")
+
+
+def basis_note(basis: str | None, interpretation: str | None, note: str | None,
+               lang: str = "en") -> str | None:
+    """The note of a step's basis in ``lang``: an interpretation's description as the policy
+    declares it in that language, a rule's ``@structure`` note as the catalog translates it (else
+    as the rule file writes it). The one way explanations, reports and pages say these notes."""
+    if not note:
+        return note
+    if basis == "interpretation":
+        return _DESCRIPTIONS.get((interpretation, note), {}).get(lang, note) if interpretation else note
+    if basis == "structure":
+        return phrase(lang, note)
+    return note
 
 
 _DESCRIPTIONS: dict[tuple[str, str], dict[str, str]] = {}

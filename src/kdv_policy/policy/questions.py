@@ -1003,7 +1003,8 @@ class ListReply(Reply):
         """The candidates the text does not decide for the date, and what it leaves open."""
         lines = []
         if self.answers.undetermined:
-            names = ", ".join(a.name for a in self.answers.undetermined)
+            names = ", ".join(_doing(lang, a.action, a.object) if isinstance(a, Permission) else a.name
+                              for a in self.answers.undetermined)
             lines.append(f"  {style.no(phrase(lang, 'undetermined by the text'))}: {names}")
         for q in self.answers.open_questions:
             lines.append("  " + say(lang, "open: {question}", question=q.render())
@@ -1011,11 +1012,12 @@ class ListReply(Reply):
         return lines
 
     def json(self) -> dict[str, Any]:
+        lang = self.explanation.lang
         answers: list[dict[str, Any]] = []
         for a in self.answers:
-            if isinstance(a, Permission):
-                answers.append({"id": a.id, "name": a.name, "action": entity_json(a.action),
-                                "object": entity_json(a.object)})
+            if isinstance(a, Permission):  # its name as the language says it: "Strategie genehmigen"
+                answers.append({"id": a.id, "name": _doing(lang, a.action, a.object),
+                                "action": entity_json(a.action), "object": entity_json(a.object)})
             elif isinstance(a, Delegation):
                 answers.append({"id": a.id, "name": a.name, "delegator": entity_json(a.delegator),
                                 "delegate": entity_json(a.delegate), "action": entity_json(a.action),
@@ -1028,7 +1030,8 @@ class ListReply(Reply):
             resting = self.answers.answer_interpretations.get(answers[-1]["id"])
             if resting:
                 answers[-1]["interpretations"] = list(resting)
-        undetermined = [{"id": a.id, "name": a.name} if isinstance(a, Permission) else entity_json(a)
+        undetermined = [{"id": a.id, "name": _doing(lang, a.action, a.object)} if isinstance(a, Permission)
+                        else entity_json(a)
                         for a in self.answers.undetermined]
         return _dated_json(self.query, {
             "query": self.query.text, "kind": self.query.kind, "answers": answers,

@@ -14,6 +14,7 @@ article; ``{actor_Nom}`` at the start of a sentence), ``{actor_gen}``, ``{actor_
 
 from __future__ import annotations
 
+import datetime
 import string
 import threading
 from dataclasses import dataclass
@@ -110,4 +111,21 @@ def phrase(lang: str, message: str) -> str:
     return catalog(lang).get(message, message)
 
 
-__all__ = ["CASES", "LANGUAGES", "N_", "Named", "catalog", "check_language", "phrase", "placeholders", "say"]
+_DATE_PATTERNS: Final = {"de": "d. MMMM y"}
+"""How prose writes a date in a language: "1. März 2020"; English prose, like JSON, keeps ISO
+("on 2020-03-01"), which reads the same everywhere."""
+
+
+def spoken_date(lang: str, date: datetime.date) -> str:
+    """``date`` as a sentence writes it in ``lang``: German in words with Babel's CLDR month names
+    ("1. März 2020"), English as ``2020-03-01``."""
+    from babel.dates import format_date  # on first use: Babel costs import time
+
+    pattern = _DATE_PATTERNS.get(lang)
+    if pattern is None:
+        return date.isoformat()
+    return str(format_date(date, pattern, locale=lang))
+
+
+__all__ = ["CASES", "LANGUAGES", "N_", "Named", "catalog", "check_language", "phrase", "placeholders", "say",
+           "spoken_date"]

@@ -19,11 +19,14 @@ from pathlib import Path
 
 from kdv_policy.authoring.graph import governance, mermaid, mermaid_text
 from kdv_policy.authoring.traceability import (
-    REASONS,
     SentenceTrace,
     TraceReport,
+    clause_ref,
+    reason_text,
     trace,
 )
+from kdv_policy.data.facts import Forms
+from kdv_policy.errors import PolicyError
 from kdv_policy.files import display_path
 from kdv_policy.language.printer import format_clause, format_value
 from kdv_policy.language.quotes import SOURCE_TEXT
@@ -32,6 +35,7 @@ from kdv_policy.limits import Limits
 from kdv_policy.policy.api import Policy
 from kdv_policy.policy.diff import PolicyDiff
 from kdv_policy.policy.results import Decision, Entity, Explanation, Interpretation
+from kdv_policy.policy.wording import N_, Named, say
 
 MAX_MATRIX_CELLS = 20_000
 """Cells shown one by one, each with its explanation (bodies first, then roles, then persons)."""
@@ -231,12 +235,10 @@ def _rule_anchor(clause_id: str | None, index: int) -> str:
 
 
 def _rules(policy: Policy) -> tuple[list[RuleView], dict[str, RuleView]]:
-    from kdv_policy.authoring.traceability import _clause_ref
-
     views: list[RuleView] = []
     by_id: dict[str, RuleView] = {}
     for index, clause in enumerate(policy.program.clauses):
-        ref = _clause_ref(clause)
+        ref = clause_ref(clause)
         anchor = _rule_anchor(clause.id, index)
         if clause.id and clause.id in by_id:
             anchor = f"clause-{index}"
@@ -355,9 +357,9 @@ def _matrix(policy: Policy, max_cells: int, page_size: int) -> Matrix:
 
 
 def _governance(policy: Policy, columns: list[tuple[Entity, Entity, str]]) -> GovernanceView:
-    graph = governance(policy)
+    graph = governance(policy, policy.language)
     nodes = len(graph.nodes) + sum(len(c.nodes) for c in graph.clusters)
-    structure = mermaid(policy) if len(graph.edges) <= MAX_GRAPH_EDGES else None
+    structure = mermaid(policy, policy.language) if len(graph.edges) <= MAX_GRAPH_EDGES else None
     bodies = _sorted(policy.names.entities("body"))
     body_ids = {b.id for b in bodies}
     label_of = {(a.id, o.id): label for a, o, label in columns}
@@ -407,6 +409,7 @@ def _decisions_by_rule(policy: Policy, limit: int) -> dict[str, list[tuple[str, 
     found: dict[str, list[tuple[str, str]]] = {}
     budget = limit
     persons = {e.id for e in policy.names.entities("person")}
+    forms = name_forms(policy)
     for relation in DECISION_RELATIONS:
         if relation not in policy.program.declarations:
             continue
@@ -417,18 +420,46 @@ def _decisions_by_rule(policy: Policy, limit: int) -> dict[str, list[tuple[str, 
                 continue
             budget -= 1
             atom = f"{relation}({', '.join(format_value(v) for v in row)})"
-            label = _decision_label(policy, relation, row)
+            label = _decision_label(policy, relation, row, forms)
             for rule_id in policy.explain(atom).rule_ids:
                 found.setdefault(rule_id, []).append((label, atom))
     return found
 
 
-def _decision_label(policy: Policy, relation: str, row: tuple[Value, ...]) -> str:
+_SENTENCES: dict[str, tuple[str, tuple[str, ...]]] = {
+    # relation: (the sentence that states a decision, its placeholders in the order of the row)
+    "member": (N_("{actor} is a member of {body}."), ("body", "actor")),
+    "chair": (N_("{actor} chairs {body}."), ("body", "actor")),
+    "serves": (N_("{actor} serves {unit}."), ("actor", "unit")),
+    "consumer": (N_("{unit} is a consumer of the services"), ("unit",)),
+}
+"""The decisions a sentence lists, as the answers say them (the others as their atom, with names)."""
+
+
+def _decision_label(policy: Policy, relation: str, row: tuple[Value, ...],
+                    forms: dict[str, Forms] | None = None) -> str:
     names = [policy.entity(v).name for v in row]
     if relation == "may" and len(row) == 3:
         action, obj = policy.entity(row[1], "action"), policy.entity(row[2], "object")
         return f"{names[0]}: {column_label(action, obj, policy.language)}"
+    sentence = _SENTENCES.get(relation)
+    if sentence is not None and len(sentence[1]) == len(row):
+        message, places = sentence
+        values = {place: Named(name, (forms or {}).get(str(v)))
+                  for place, name, v in zip(places, names, row, strict=True)}
+        return say(policy.language, message, **values).rstrip(".")
     return f"{relation}({', '.join(names)})"
+
+
+def name_forms(policy: Policy) -> dict[str, Forms]:
+    """The German forms (article and cases) of the names of the policy's organisation directory."""
+    from kdv_policy.data import load_data
+
+    try:
+        data = load_data(policy.directory)
+    except PolicyError:  # pragma: no cover - the policy loaded, so its data file did
+        return {}
+    return {e.id: e.forms for e in data.names if e.forms is not None} if data is not None else {}
 
 
 def collect(policy: Policy, *, root: Path, people: Path | None, date: str, tool: str, limits: Limits,
@@ -471,7 +502,7 @@ def collect(policy: Policy, *, root: Path, people: Path | None, date: str, tool:
             if test is not None and row.number not in test.sentences:
                 test.sentences.append(row.number)
         views.append(SentenceView(
-            trace=row, reason=REASONS.get(row.reason or "") if row.reason else None, rules=refs,
+            trace=row, reason=reason_text(row.reason, lang) if row.reason else None, rules=refs,
             interpretations=[interpretations[i] for i in used if i in interpretations],
             decisions=ordered[:MAX_DECISIONS_PER_SENTENCE],
             more_decisions=max(0, len(ordered) - MAX_DECISIONS_PER_SENTENCE), tests=cases))

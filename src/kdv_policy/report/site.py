@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from kdv_policy.errors import PolicyError
+from kdv_policy.policy.diff import group_of
+from kdv_policy.policy.explain import basis_note
 from kdv_policy.report.collect import ReportData
 from kdv_policy.report.words import words
 
@@ -42,6 +44,8 @@ def _environment() -> Any:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
     )
+    env.globals["basis_note"] = basis_note  # a step's note in the page's language, as explanations say it
+    env.globals["change_group"] = group_of  # a change's actor and verb in the page's language
     return env
 
 

@@ -109,17 +109,6 @@ WORDS: dict[str, str] = {
 }
 """Key → message id (English); :func:`words` gives them in a language."""
 
-REASON_WORDS: dict[str, str] = {
-    "heading": N_("a heading of the text, not a statement."),
-    "motivation": N_("motivation; it states a need, no body, role, competence or duty."),
-    "background": N_("background; it states what exists or was done, no body, role, competence or duty."),
-    "process": N_("a process step without a body, role, competence, date or duty of its own."),
-}
-"""The reasons a sentence is not encoded (``authoring.traceability.REASONS``), as the pages say them."""
-
-
 def words(lang: str) -> dict[str, str]:
     """Every word of the pages in ``lang``, by key."""
-    said = {key: phrase(lang, message) for key, message in WORDS.items()}
-    said |= {f"reason_{key}": phrase(lang, message) for key, message in REASON_WORDS.items()}
-    return said
+    return {key: phrase(lang, message) for key, message in WORDS.items()}
