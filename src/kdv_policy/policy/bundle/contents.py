@@ -25,6 +25,9 @@ Sections (JSON; every value of a row is an index into the value table ``values``
 ``variant/N``
     the model of another reading of the same files (an open body supposed otherwise, the text
     without the adopted interpretations), as the rows it adds to and removes from the model.
+``name_index``, ``names/K``
+    the name index the policy built: how many buckets and the groups, then each bucket's ids and
+    keys (:func:`name_sections`), so that a lookup decodes one small section (schema 2).
 """
 
 from __future__ import annotations
@@ -736,4 +739,7 @@ def bundled_program(container: Container, path: Path, limits: Limits,
     now (the shipped bundle's: the bundled rules), and the paths explanations show name them there."""
     stored = StoredPolicy(container, limits, directory)
     program, sources, warnings = stored.program()
-    return BundledProgram(path, program, sources, warnings, configuration=stored.configuration, stored=stored)
+    # the shipped bundle stands for the rules directory it was built from (a report, the
+    # governance text beside the rules): its directory is that one
+    return BundledProgram(directory or path, program, sources, warnings, configuration=stored.configuration,
+                          stored=stored)
