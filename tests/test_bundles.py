@@ -20,6 +20,7 @@ from kdv_policy.limits import DEFAULT_LIMITS, Limits
 from kdv_policy.policy import bundle
 from kdv_policy.policy.bundle import container, signing
 from kdv_policy.policy.bundle.container import Container, encode_section
+from kdv_policy.policy.loader import bundled_rules
 from kdv_policy.policy.store import PolicyStore
 
 
@@ -44,7 +45,7 @@ def canton(tmp_path_factory):
 def kdv(tmp_path_factory):
     """The bundled governance policy and its bundle."""
     path = tmp_path_factory.mktemp("kdv") / "kdv.kdvb"
-    rules = Policy.load()
+    rules = Policy.load(bundled_rules())  # the rules themselves (Policy.load() reads the shipped bundle)
     bundle.write(bundle.build(rules), path)
     return path, rules, Policy.load(path)
 
@@ -186,14 +187,13 @@ def _forged(tmp_path: Path, kdv_path: Path, **changes: object) -> Path:
     {"variant__0": {"added": {"undeclared": [0]}, "removed": {}}},
     {"variant__0": {"added": {}}},
     {"constants": [-1]},
-    {"name_index": {"ids": ["a"], "names": ["A"], "kinds": ["body"], "keys": ["a"], "counts": [1],
-                    "entities": [5], "groups": []}},
-    {"name_index": {"ids": ["a"], "names": ["A"], "kinds": ["body"], "keys": ["a"], "counts": [2],
-                    "entities": [0], "groups": []}},
-    {"name_index": {"ids": [1], "names": ["A"], "kinds": ["body"], "keys": [], "counts": [],
-                    "entities": [], "groups": []}},
-    {"name_index": {"ids": ["a", "b"], "names": ["A"], "kinds": ["body"], "keys": [], "counts": [],
-                    "entities": [], "groups": []}},
+    {"name_index": {"buckets": 4096, "groups": []}},
+    {"name_index": {"buckets": 0, "groups": []}},
+    {"name_index": {"buckets": 1, "groups": [["function", "x", [["a", "A"]]]]}},
+    {"names__0": {"ids": {"regierungsrat": [["0", "Regierungsrat", "body"]]}, "keys": {}}},
+    {"names__0": {"ids": {"regierungsrat": []}, "keys": {}}},
+    {"names__0": {"ids": {}, "keys": {"sta": [["steuerungsausschuss", "StA"]]}}},
+    {"names__0": {"ids": {}, "keys": {"sta": [[1, "StA", "body"]]}}},
 ])
 def test_a_forged_bundle_is_refused_before_it_answers(tmp_path, kdv, changes):
     def use(path):

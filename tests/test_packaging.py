@@ -103,3 +103,21 @@ def test_the_wheels_migrations_end_at_the_revision_the_reader_expects(dist):
                      if n.startswith("kdv_policy/data/sql/migrations/versions/v") and n.endswith(".py")]
     assert any(f'revision = "{HEAD}"' in text for text in revisions)
     assert len(revisions) == int(HEAD)  # one file a revision, from 0001 on
+
+
+def test_the_wheel_and_the_sdist_carry_the_bundle_of_the_shipped_rules(dist, tmp_path):
+    """The bundled policy's bundle ships as it is in the repository, where
+    tests/test_bundles_shipped.py checks that it is the bundle of the rules the wheel carries."""
+    shipped = (ROOT / "src" / "kdv_policy" / "bundled.kdvb").read_bytes()
+    with _wheel(dist) as wheel:
+        assert wheel.read("kdv_policy/bundled.kdvb") == shipped
+        for rule_file in (ROOT / "rules").glob("*.dl"):
+            assert wheel.read(f"kdv_policy/rules/{rule_file.name}") == rule_file.read_bytes()
+        wheel.extractall(tmp_path)
+    # installed, the bundle is current: it names every file of the rules the wheel carries
+    from kdv_policy.limits import DEFAULT_LIMITS
+    from kdv_policy.policy.bundle import container, files_digest
+
+    meta = container.read(tmp_path / "kdv_policy" / "bundled.kdvb", DEFAULT_LIMITS).section("meta")
+    assert meta["files"] == files_digest(tmp_path / "kdv_policy" / "rules")
+    assert "src/kdv_policy/bundled.kdvb" in _sdist_names(dist)

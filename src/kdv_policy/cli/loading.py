@@ -99,7 +99,9 @@ def load_policy(args: argparse.Namespace, *, name_it: bool,
     load."""
     try:
         location = locate(args.rules)
-        policy = Policy.load(location.path, at=getattr(args, "at", None),
+        # the bundled policy as Policy.load() gives it: from its shipped bundle when that is current
+        given = None if location.how == "bundled" else location.path
+        policy = Policy.load(given, at=getattr(args, "at", None),
                              people=getattr(args, "people", None), limits=limits_from(args.limit),
                              lang=getattr(args, "lang", None), verify_key=getattr(args, "verify_key", None))
         policy = with_interpretations(policy, args)

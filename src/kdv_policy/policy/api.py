@@ -241,6 +241,12 @@ class Policy:
                 stored = bundle.load(path, people=people, limits=limits, verify_key=verify_key)
                 return cls(stored, at=date, cache_size=cache_size, limits=limits,
                            interpretations=interpretations, lang=lang, _content=stored.content)
+        if path is None and people is None:  # the bundled policy: its shipped bundle, when current
+            with paused():
+                shipped = bundle.shipped(limits)
+                if shipped is not None:
+                    return cls(shipped, at=date, cache_size=cache_size, limits=limits,
+                               interpretations=interpretations, lang=lang, _content=shipped.content)
         with paused():  # see kdv_policy.gcpause
             try:
                 loaded = load_program(path, people, limits=limits)
@@ -1450,6 +1456,11 @@ _ANSWERS_SET = frozenset({"question", "answers", "version", "undetermined", "ope
                           "interpretations", "answer_interpretations"})
 
 
+_UNTABLED_MISSES = 256
+"""Misses a policy from a bundle answers by the general path before it builds the hot tables
+(unless ``materialise()`` built them)."""
+
+
 def _install_hot_paths(policy: Policy) -> Callable[[], tuple[int, int]]:
     """Give ``policy`` its own ``may``, ``who_may`` and ``who_serves``: closures that answer a
     cache hit with a call, a dict lookup and a count, and a question asked for the first time
@@ -1478,9 +1489,23 @@ def _install_hot_paths(policy: Policy) -> Callable[[], tuple[int, int]]:
     may_private = shared_private(explain_from=policy._explain_first_may)
     explain_list = policy._explain_list
 
+    stored_names: bool | None = None  # whether the name index is a bundle's (read per name)
+    untabled = 0  # misses answered by the general path before the tables were built
+
     def fast() -> _Fast | None:
+        nonlocal stored_names, untabled
         tables = policy._fast
-        return policy._fast_tables() if tables is _MISSING else tables  # type: ignore[return-value]
+        if tables is not _MISSING:
+            return tables  # type: ignore[return-value]
+        # A policy from a bundle that was not materialised reads a name from the stored index
+        # when a question names it: its first questions take the general path, which reads only
+        # those, and the tables (which read every name) wait for materialise() or for many misses.
+        if stored_names is None:
+            stored_names = policy._loaded.name_index(policy._variant) is not None
+        if stored_names and untabled < _UNTABLED_MISSES:
+            untabled += 1
+            return None
+        return policy._fast_tables()
 
     # Each closure below inserts a first answer as ``cache[question, *args] = value`` would, inline
     # and without the lock (``if len(order) >= maxsize: evict()``, ``order_append((hot, args))``,

@@ -240,14 +240,34 @@ def _parser() -> Any:
     return lark.Lark(GRAMMAR, parser="earley", lexer=WordLexer, ambiguity="resolve")
 
 
-def read(words: Sequence[str], vocabulary: Vocabulary = EMPTY) -> Reading:
-    """The reading of a question's words; raises :class:`Unreadable`."""
-    import lark
+_NAMES = frozenset({"WORD", "NAME", "VERB"})
 
+
+def _may_words(classified: tuple[Word, ...]) -> tuple[bool, tuple[str, ...]] | None:
+    """(why, the words of its phrase) when the words are ``[WHY] MAY`` and then words, names and
+    verbs only, not ending in a verb (``may Regierungsrat verabschieden Strategie``): the grammar
+    reads these as ``may_words`` and only so (no other form starts with ``MAY`` or ``WHY MAY``
+    and takes no other terminal; ``may_verb`` would take a verb at the end). None otherwise."""
+    start = 1 if classified and classified[0].kind == "WHY" else 0
+    rest = classified[start + 1:]
+    if len(classified) <= start + 1 or classified[start].kind != "MAY" or rest[-1].kind == "VERB" \
+            or any(w.kind not in _NAMES for w in rest):
+        return None
+    return start == 1, tuple(w.text for w in rest)
+
+
+def read(words: Sequence[str], vocabulary: Vocabulary = EMPTY, *, fast: bool = True) -> Reading:
+    """The reading of a question's words; raises :class:`Unreadable`. The plainest form
+    (:func:`_may_words`) is read without building the grammar's parser unless ``fast`` is false."""
     classified, negated = classify(words, vocabulary)
     language = language_of([w.strip(PUNCTUATION) for w in words])
     if not classified:
         raise Unreadable(classified, language, vocabulary.names)
+    simple = _may_words(classified) if fast else None
+    if simple is not None:
+        return Reading("may_words", (simple[1],), None, simple[0], negated, language)
+    import lark
+
     try:
         tree = _parser().parse(list(classified))
     except lark.exceptions.LarkError:

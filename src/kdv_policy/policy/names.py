@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, Generic, Protocol, TypeVar
 
 from kdv_policy.errors import PolicyError
 from kdv_policy.policy import arguments as check
 from kdv_policy.policy.results import Entity
+from kdv_policy.policy.results import entity as make_entity
 from kdv_policy.suggest import suggestions
 
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae", "œ": "oe"})
@@ -246,6 +247,169 @@ class NameIndex:
             index._groups[(check.text(kind, "a kind"), check.text(group, "a group"))] = tuple(
                 Entity(id=i, name=n, kind=k) for i, n, k in members)
         return index
+
+    @classmethod
+    def stored(cls, table: StoredNames, groups: Iterable[tuple[str, str, Iterable[tuple[str, str, str]]]]
+               ) -> NameIndex:
+        """An index over a stored table of names (a bundle's): an id or a key is looked up in the
+        table when first asked, and its entities made then; iterating the index reads it all."""
+        index = cls()
+        lazy = _Stored(table)
+        index._by_id = lazy.by_id  # type: ignore[assignment]
+        index._by_key = lazy.by_key  # type: ignore[assignment]
+        index._groups = _LazyGroups(lazy, {(kind, group): members for kind, group, members in groups})
+        return index
+
+
+class StoredNames(Protocol):
+    """Where a stored name index is read from (:meth:`NameIndex.stored`)."""
+
+    def ids(self, entity_id: str) -> list[tuple[int, str, str]]:
+        """The entities of an id: (place in the index, name, kind) each, in the index's order."""
+
+    def key(self, key: str) -> list[tuple[str, str, str]] | None:
+        """The entities (id, name, kind) found under a key, in order; None for an unknown key."""
+
+    def every_id(self) -> list[tuple[int, str, str, str]]:
+        """Every entity: (place, id, name, kind)."""
+
+    def every_key(self) -> list[str]:
+        """Every key, in order."""
+
+
+class _Stored:
+    """The dicts of a stored name index, each entry made when first read."""
+
+    def __init__(self, table: StoredNames) -> None:
+        self.table = table
+        self.made: dict[tuple[str, str, str], Entity] = {}
+        self.by_id = _LazyMap(self._all_ids, self._one_id)
+        self.by_key = _LazyMap(self._all_keys, self._one_key)
+
+    def entity(self, entity_id: str, name: str, kind: str) -> Entity:
+        found = self.made.get((entity_id, name, kind))
+        if found is None:
+            # what the policy's validated data made: built without validating again
+            found = self.made[(entity_id, name, kind)] = make_entity(entity_id, name, kind)
+        return found
+
+    def _one_id(self, entity_id: str) -> list[Entity] | None:
+        found = self.table.ids(entity_id)
+        return [self.entity(entity_id, name, kind) for _, name, kind in found] if found else None
+
+    def _all_ids(self) -> dict[str, list[Entity]]:
+        out: dict[str, list[Entity]] = {}
+        for _, ident, name, kind in sorted(self.table.every_id()):
+            out.setdefault(ident, []).append(self.entity(ident, name, kind))
+        return out
+
+    def _one_key(self, key: str) -> dict[str, Entity] | None:
+        found = self.table.key(key)
+        if found is None:
+            return None
+        return {f"{k}:{i}": self.entity(i, n, k) for i, n, k in found}
+
+    def _all_keys(self) -> dict[str, dict[str, Entity]]:
+        return {key: self._one_key(key) or {} for key in self.table.every_key()}
+
+
+class _LazyGroups(dict[tuple[str, str], tuple[Entity, ...]]):
+    """The groups of a stored index: a group's member entities are made when it is first read."""
+
+    def __init__(self, stored: _Stored,
+                 members: dict[tuple[str, str], Iterable[tuple[str, str, str]]]) -> None:
+        super().__init__()
+        self._stored = stored
+        self._members = members
+
+    def get(self, key: tuple[str, str], default: Any = None) -> Any:
+        found = super().get(key)
+        if found is None:
+            listed = self._members.get(key)
+            if listed is None:
+                return default
+            found = tuple(self._stored.entity(i, n, k) for i, n, k in listed)
+            self[key] = found
+        return found
+
+    def _all(self) -> None:
+        for key in self._members:
+            self.get(key)
+
+    def items(self) -> Any:
+        self._all()
+        return super().items()
+
+    def values(self) -> Any:
+        self._all()
+        return super().values()
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        self._all()
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        return len(self._members)
+
+
+_V = TypeVar("_V")
+
+
+class _LazyMap(Generic[_V]):
+    """The dict operations :class:`NameIndex` uses, over a stored table: a lookup makes one entry;
+    iterating or changing it makes every entry first (a plain dict from then on)."""
+
+    def __init__(self, every: Callable[[], dict[str, _V]], one: Callable[[str], _V | None]) -> None:
+        self._every = every
+        self._one = one
+        self._made: dict[str, _V] = {}
+        self._full: dict[str, _V] | None = None
+
+    def _all(self) -> dict[str, _V]:
+        if self._full is None:
+            self._full = self._every()
+        return self._full
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if self._full is not None:
+            return self._full.get(key, default)
+        found = self._made.get(key)
+        if found is None:
+            found = self._one(key)
+            if found is None:
+                return default
+            self._made[key] = found
+        return found
+
+    def __getitem__(self, key: str) -> _V:
+        found = self.get(key, _ABSENT)
+        if found is _ABSENT:
+            raise KeyError(key)
+        return found
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.get(key, _ABSENT) is not _ABSENT
+
+    def setdefault(self, key: str, default: _V) -> _V:
+        return self._all().setdefault(key, default)
+
+    def __setitem__(self, key: str, value: _V) -> None:
+        self._all()[key] = value
+
+    def items(self) -> Iterable[tuple[str, _V]]:
+        return self._all().items()
+
+    def values(self) -> Iterable[_V]:
+        return self._all().values()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
+_ABSENT = object()
 
 
 def _kinds(kinds: object) -> tuple[str, ...]:

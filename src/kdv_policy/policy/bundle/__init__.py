@@ -24,7 +24,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kdv_policy.errors import BundleError
+from kdv_policy.errors import BundleError, PolicyError
 from kdv_policy.limits import DEFAULT_LIMITS, Limits
 from kdv_policy.policy.bundle.container import MAGIC
 
@@ -33,8 +33,58 @@ if TYPE_CHECKING:
     from kdv_policy.policy.bundle.contents import BundledProgram
 
 SUFFIX = ".kdvb"
+SHIPPED = "bundled.kdvb"
+"""The bundle of the bundled policy, beside the package's modules (``kdv_policy/bundled.kdvb``)."""
+SHIPPED_PATH = Path(__file__).resolve().parents[2] / SHIPPED
 
-__all__ = ["SUFFIX", "BundleError", "build", "is_bundle", "load", "write"]
+__all__ = ["SHIPPED", "SHIPPED_PATH", "SUFFIX", "BundleError", "build", "files_digest", "is_bundle", "load",
+           "shipped", "write"]
+
+
+def files_digest(directory: Path) -> str | None:
+    """The hex SHA-256 of every file of a policy directory and its subfolders (each file's
+    relative name and bytes, by name; hidden files and ``__pycache__`` left out), or None when
+    ``directory`` is no directory or a file of it cannot be read."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    try:
+        if not directory.is_dir():
+            return None
+        found = sorted((p.relative_to(directory).as_posix(), p) for p in directory.rglob("*")
+                       if p.is_file() and not any(part.startswith(".") or part == "__pycache__"
+                                                  for part in p.relative_to(directory).parts))
+        for name, p in found:
+            data = p.read_bytes()
+            digest.update(f"{name}\0{len(data)}\0".encode())
+            digest.update(data)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def shipped(limits: Limits = DEFAULT_LIMITS) -> BundledProgram | None:
+    """The bundle shipped with the package (:data:`SHIPPED`), opened, when it is the bundle of
+    the bundled rules as they are (built by this version of kdv_policy from these very files);
+    None when it is absent, stale or does not load: then the rules are loaded instead."""
+    from kdv_policy._version import __version__
+    from kdv_policy.policy.bundle import container
+    from kdv_policy.policy.bundle.contents import bundled_program
+    from kdv_policy.policy.loader import bundled_rules
+
+    path = SHIPPED_PATH
+    if not path.is_file():
+        return None
+    try:
+        read = container.read(path, limits)
+        meta = read.section("meta")
+        rules = bundled_rules()
+        if not (isinstance(meta, dict) and meta.get("kdv_policy") == __version__
+                and meta.get("files") is not None and meta.get("files") == files_digest(rules)):
+            return None
+        return bundled_program(read, path, limits, rules)
+    except PolicyError:  # a bundle that does not load (BundleError), the rules missing: the rules decide
+        return None
 
 
 def is_bundle(path: str | os.PathLike[str] | None) -> bool:

@@ -4,7 +4,9 @@ Sections (JSON; every value of a row is an index into the value table ``values``
 
 ``meta``
     ``schema``, the ``kdv_policy`` version that built it, ``content`` (the hex SHA-256 of the
-    policy's files: its version is the same as from the files), ``adopted``, ``language``, the
+    policy's files: its version is the same as from the files), ``files`` (the hex SHA-256 of
+    every file of the policy directory: :func:`~kdv_policy.policy.bundle.files_digest`),
+    ``adopted``, ``language``, the
     ``predicates`` (name, arity) with the section of each relation, the ``variants``.
 ``program``
     every rule file as ``[shown path, text]`` and the governance text the rules cite: parsed
@@ -23,12 +25,16 @@ Sections (JSON; every value of a row is an index into the value table ``values``
 ``variant/N``
     the model of another reading of the same files (an open body supposed otherwise, the text
     without the adopted interpretations), as the rows it adds to and removes from the model.
+``name_index``, ``names/K``
+    the name index the policy built: how many buckets and the groups, then each bucket's ids and
+    keys (:func:`name_sections`), so that a lookup decodes one small section (schema 2).
 """
 
 from __future__ import annotations
 
 import datetime
 import threading
+import zlib
 from array import array
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -52,7 +58,7 @@ if TYPE_CHECKING:
     from kdv_policy.engine.evaluation import Engine
     from kdv_policy.policy.api import Policy
 
-SCHEMA = 1
+SCHEMA = 2
 SECTIONS = ("meta", "program", "values", "facts", "origins", "names", "actions", "constants", "name_index")
 """The sections every bundle holds, besides one a relation and one a variant (checked on load)."""
 Row = tuple[Value, ...]
@@ -143,14 +149,46 @@ def sections_of(policy: Policy) -> dict[str, bytes]:
                   for e in loaded.names],
         "actions": [[a, n, list(al), list(f)] for a, n, al, f in loaded.actions],
         "constants": sorted(index[(str, v)] for v in constants),
-        "name_index": policy.names.to_data(),
     })
+    sections.update(name_sections(policy.names))
+    from kdv_policy.policy.bundle import files_digest
+
     meta = {"schema": SCHEMA, "kdv_policy": __version__, "content": policy._content.hex(),
+            "files": files_digest(loaded.directory),
             "version": policy.version, "directory": loaded.directory.name,
             "adopted": list(policy.adopted),
             "configuration": {"adopt": list(configuration.adopt), "language": configuration.language},
             "predicates": relations, "variants": variant_meta}
     return {"meta": encode_section(meta), **{name: encode_section(v) for name, v in sections.items()}}
+
+
+def bucket(text: str, buckets: int) -> int:
+    """The bucket of the stored name index that holds an id or a key."""
+    return zlib.crc32(text.encode("utf-8")) % buckets
+
+
+def name_sections(index: NameIndex) -> dict[str, Any]:
+    """The name index as sections: ``name_index`` (how many buckets, the groups) and a section
+    ``names/K`` for each bucket K, holding its ids (``{id: [[place, name, kind], ...]}``) and its
+    keys (``{key: [[id, name, kind], ...]}``), so a lookup decodes one small section."""
+    entities = [e for es in index._by_id.values() for e in es]
+    buckets = 1
+    while buckets < 4096 and buckets * NAMES_PER_BUCKET < len(entities):
+        buckets *= 2
+    parts: list[dict[str, dict[str, list[list[Any]]]]] = [{"ids": {}, "keys": {}} for _ in range(buckets)]
+    for place, e in enumerate(entities):
+        parts[bucket(e.id, buckets)]["ids"].setdefault(e.id, []).append([place, e.name, e.kind])
+    for key in sorted(index._by_key):
+        found = index._by_key[key].values()
+        parts[bucket(key, buckets)]["keys"][key] = [[e.id, e.name, e.kind] for e in found]
+    groups = [[kind, group, [[m.id, m.name, m.kind] for m in members]]
+              for (kind, group), members in index._groups.items()]
+    return {"name_index": {"buckets": buckets, "groups": groups},
+            **{f"names/{k}": part for k, part in enumerate(parts)}}
+
+
+NAMES_PER_BUCKET = 64
+"""About how many entities a bucket of the stored name index holds (its ids; its keys besides)."""
 
 
 # -- reading ---------------------------------------------------------------------------------------
@@ -178,11 +216,18 @@ def _ints(value: object, shown: str, what: str) -> array[int]:
 class StoredPolicy:
     """The sections of a verified bundle, each decoded and checked on first use."""
 
-    def __init__(self, container: Container, limits: Limits) -> None:
+    def __init__(self, container: Container, limits: Limits, directory: Path | None = None) -> None:
         self.container = container
         self.limits = limits
         self.shown = shown = container.shown
+        self._relocated: tuple[str, str] | None = None
         meta = container.section("meta")
+        if directory is not None and isinstance(meta, dict) and isinstance(meta.get("directory"), str):
+            # the rule files named where they are now, as loading them from there names them
+            from kdv_policy.files import display_path
+
+            now = display_path(directory)
+            self._relocated = (meta["directory"] + "/", "" if now == "." else now.rstrip("/") + "/")
         if not isinstance(meta, dict) or meta.get("schema") != SCHEMA:
             raise BundleError(f"`{shown}` holds contents of another schema than {SCHEMA}; build it again "
                               "with this version of kdv_policy")
@@ -250,6 +295,7 @@ class StoredPolicy:
                     raise BundleError(f"a rule file of `{shown}` is larger than the limit "
                                       "`max_rule_file_bytes` "
                                       f"of {limits.max_rule_file_bytes:,} bytes")
+                path = self._relocate(path)
                 sources[path] = Source(path, text)
         except (KeyError, TypeError, ValueError) as err:
             if isinstance(err, BundleError):
@@ -275,6 +321,13 @@ class StoredPolicy:
             if result.program.declarations[p].arity != arity:
                 raise _fail(shown, f"the relation `{p}` has another arity than its rules declare")
         return result.program, sources, result.warnings
+
+    def _relocate(self, shown: str) -> str:
+        """A path (or a ``path:line: entry`` label) of the build, as loading the files from the
+        directory the bundle was opened for names it."""
+        if self._relocated is not None and shown.startswith(self._relocated[0]):
+            return self._relocated[1] + shown[len(self._relocated[0]):]
+        return shown
 
     # -- values and relations ------------------------------------------------------------------
 
@@ -378,7 +431,7 @@ class StoredPolicy:
                 for i, label in labels:
                     if type(i) is not int or not isinstance(label, str):
                         raise TypeError
-                    found.setdefault((p, rows[i]), label)
+                    found.setdefault((p, rows[i]), self._relocate(label))
             return found
         origins: dict[tuple[str, Row], str] = self._once("origins", make)
         return origins.get((predicate, tuple(row)))
@@ -420,11 +473,20 @@ class StoredPolicy:
         return set(result)
 
     def name_index(self) -> NameIndex:
+        """The stored name index: each id and key read from its bucket when first looked up."""
         def make(section: dict[str, Any]) -> NameIndex:
-            try:
-                return NameIndex.from_data(section)
-            except (IndexError, PolicyError):  # pydantic's ValidationError is a ValueError: caught by _once
-                raise _fail(self.shown, "its name index names an entity it does not hold") from None
+            buckets = section["buckets"]
+            if type(buckets) is not int or not 1 <= buckets <= 4096 \
+                    or any(f"names/{k}" not in self.container for k in range(buckets)):
+                raise _fail(self.shown, "its name index lacks a part")
+            groups = []
+            for kind, group, members in section["groups"]:
+                if not (isinstance(kind, str) and isinstance(group, str) and isinstance(members, list)
+                        and all(type(m) is list and len(m) == 3 and type(m[0]) is str and type(m[1]) is str
+                                and type(m[2]) is str for m in members)):
+                    raise TypeError
+                groups.append((kind, group, members))
+            return NameIndex.stored(_StoredNames(self, buckets), groups)
         result: NameIndex = self._once("name_index", make)
         return result
 
@@ -449,6 +511,56 @@ class StoredPolicy:
 
 
 _MISSING = object()
+
+
+class _StoredNames:
+    """The buckets of a bundle's name index (:class:`~kdv_policy.policy.names.StoredNames`), each
+    decoded and checked when a lookup first reads it."""
+
+    def __init__(self, stored: StoredPolicy, buckets: int) -> None:
+        self._stored = stored
+        self._buckets = buckets
+        self._read: dict[int, tuple[dict[str, list[tuple[int, str, str]]],
+                                    dict[str, list[tuple[str, str, str]]]]] = {}
+
+    def _bucket(self, k: int) -> tuple[dict[str, list[tuple[int, str, str]]],
+                                       dict[str, list[tuple[str, str, str]]]]:
+        found = self._read.get(k)
+        if found is None:
+            found = self._stored._once(f"names/{k}", lambda section: self._check(section, k))
+            self._read[k] = found
+        return found
+
+    def _check(self, section: dict[str, Any], k: int) -> tuple[dict[str, list[tuple[int, str, str]]],
+                                                              dict[str, list[tuple[str, str, str]]]]:
+        ids: dict[str, list[tuple[int, str, str]]] = {}
+        for ident, entries in section["ids"].items():
+            listed = [(place, name, kind) for place, name, kind in entries]
+            if not (listed and bucket(ident, self._buckets) == k and all(
+                    type(p) is int and p >= 0 and type(n) is str and type(c) is str for p, n, c in listed)):
+                raise TypeError
+            ids[ident] = listed
+        keys: dict[str, list[tuple[str, str, str]]] = {}
+        for key, entries in section["keys"].items():
+            listed_keys = [(ident, name, kind) for ident, name, kind in entries]
+            if not (bucket(key, self._buckets) == k and all(
+                    type(i) is str and type(n) is str and type(c) is str for i, n, c in listed_keys)):
+                raise TypeError
+            keys[key] = listed_keys
+        return ids, keys
+
+    def ids(self, entity_id: str) -> list[tuple[int, str, str]]:
+        return self._bucket(bucket(entity_id, self._buckets))[0].get(entity_id, [])
+
+    def key(self, key: str) -> list[tuple[str, str, str]] | None:
+        return self._bucket(bucket(key, self._buckets))[1].get(key)
+
+    def every_id(self) -> list[tuple[int, str, str, str]]:
+        return [(place, ident, name, kind) for k in range(self._buckets)
+                for ident, entries in self._bucket(k)[0].items() for place, name, kind in entries]
+
+    def every_key(self) -> list[str]:
+        return sorted(key for k in range(self._buckets) for key in self._bucket(k)[1])
 
 
 class _Relations(Mapping[str, _T]):
@@ -621,7 +733,13 @@ class BundledProgram(LoadedProgram):
         return super().evaluate(program, facts, limits, variant)
 
 
-def bundled_program(container: Container, path: Path, limits: Limits) -> BundledProgram:
-    stored = StoredPolicy(container, limits)
+def bundled_program(container: Container, path: Path, limits: Limits,
+                    directory: Path | None = None) -> BundledProgram:
+    """The policy a verified bundle holds; ``directory``, when given, is where its rule files are
+    now (the shipped bundle's: the bundled rules), and the paths explanations show name them there."""
+    stored = StoredPolicy(container, limits, directory)
     program, sources, warnings = stored.program()
-    return BundledProgram(path, program, sources, warnings, configuration=stored.configuration, stored=stored)
+    # the shipped bundle stands for the rules directory it was built from (a report, the
+    # governance text beside the rules): its directory is that one
+    return BundledProgram(directory or path, program, sources, warnings, configuration=stored.configuration,
+                          stored=stored)
