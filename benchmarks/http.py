@@ -1,6 +1,7 @@
 """The HTTP load benchmark: the decision service against the floor of its own stack.
 
-Real server processes on 127.0.0.1, all uvicorn with Starlette, and a real HTTP client (httpx
+Real server processes on 127.0.0.1, all uvicorn with Starlette (and uvicorn's httptools parser
+and uvloop event loop, which it picks when they are installed), and a real HTTP client (httpx
 with asyncio, one connection per concurrent client):
 
 * the **floor**: a minimal Starlette endpoint that reads the JSON body and answers from a dict

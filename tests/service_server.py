@@ -107,9 +107,18 @@ class Server:
         self._log.flush()
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
-    def audit(self) -> list[dict]:
+    def audit(self, settle: float = 0.3) -> list[dict]:
+        """The audit log's records, once its writer thread has written what it was handed (the
+        file has stopped growing for ``settle`` seconds)."""
         import json
 
+        size, deadline = -1, time.monotonic() + 10
+        while time.monotonic() < deadline:
+            now = self.audit_path.stat().st_size if self.audit_path.exists() else 0
+            if now == size:
+                break
+            size = now
+            time.sleep(settle)
         if not self.audit_path.exists():
             return []
         return [json.loads(line) for line in self.audit_path.read_text(encoding="utf-8").splitlines() if line]

@@ -591,3 +591,27 @@ def test_the_curl_examples_of_the_docs_answer(server, command):
         response = server.client.get(parts.path, headers=headers, params=params)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/json"
+
+
+def test_the_background_audit_writer_keeps_every_record_in_order_when_its_queue_is_full(tmp_path):
+    import logging
+
+    from kdv_policy.policy.audit import AUDIT_LOGGER, JsonLinesHandler, emit_record
+
+    path = tmp_path / "audit.jsonl"
+    handler = JsonLinesHandler(path, background=True, queue_size=2)
+    AUDIT_LOGGER.addHandler(handler)
+    AUDIT_LOGGER.setLevel(logging.INFO)
+    try:
+        for n in range(2000):
+            emit_record({"decision_id": n, "asked": {"n": n}}, "%s", (n,))
+        handler.flush()
+        written = [json.loads(line)["decision_id"] for line in path.read_text().splitlines()]
+        assert written == list(range(2000))  # flushed: all of them, in order
+        assert handler.waited > 0  # the queue of two was full, and that was counted
+        emit_record({"decision_id": "last"}, "%s", ("last",))
+    finally:
+        AUDIT_LOGGER.removeHandler(handler)
+        AUDIT_LOGGER.setLevel(logging.NOTSET)
+        handler.close()
+    assert json.loads(path.read_text().splitlines()[-1])["decision_id"] == "last"  # close writes the rest

@@ -10,9 +10,13 @@ command leaves in the environment.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import os
+import shutil
 import sys
+import tempfile
+from collections.abc import Iterator
 
 from kdv_policy.cli.loading import add_limit_option, announce, locate
 from kdv_policy.cli.output import EXIT_BAD_INPUT, EXIT_OK, PROG, error, policy_error
@@ -139,6 +143,11 @@ def add_serve_command(sub: argparse._SubParsersAction, default_policy: str) -> N
     serve.add_argument("--ssl-keyfile", metavar="FILE", help="the private key of --ssl-certfile (PEM)")
     serve.add_argument("--people", metavar="FILE", help="people file: persons and the roles they hold")
     serve.add_argument(
+        "--verify-key",
+        metavar="PUBKEY",
+        help="serve only a bundle this Ed25519 public key (PEM) signed, and reload only to one",
+    )
+    serve.add_argument(
         "--no-access-log",
         action="store_true",
         help="do not log each request on standard error (the audit log still has each decision)",
@@ -180,6 +189,23 @@ def _log_config() -> dict:
     return config
 
 
+@contextlib.contextmanager
+def _metrics_directory() -> Iterator[None]:
+    """Prometheus's multiprocess mode for several workers: each worker keeps its counts in files
+    of one directory and ``/metrics`` adds them up. The directory is a private one made for this
+    run (and removed after it), unless ``PROMETHEUS_MULTIPROC_DIR`` names one already."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        yield
+        return
+    directory = tempfile.mkdtemp(prefix="kdv-metrics-")  # mode 0700: the counts are this run's own
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    try:
+        yield
+    finally:
+        del os.environ["PROMETHEUS_MULTIPROC_DIR"]
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Load the policy, then run uvicorn until stopped."""
     import uvicorn
@@ -201,8 +227,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if given is not None and not os.path.isfile(given):
             error(f"the file `{given}` does not exist")
             return EXIT_BAD_INPUT
+    if args.verify_key is not None and not os.path.isfile(args.verify_key):
+        error(f"the key file `{args.verify_key}` does not exist")
+        return EXIT_BAD_INPUT
     config = ServiceConfig(
         policy=str(location.path),
+        verify_key=args.verify_key,
         people=args.people,
         limits=dict(args.limit or ()),
         query_limits=dict(args.query_limit or ()),
@@ -243,9 +273,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
             uvicorn.run(app, **options)
         else:
             os.environ[ENVIRONMENT_VARIABLE] = config.to_json()
-            uvicorn.run(
-                "kdv_policy.service.app:app_from_environment", factory=True, workers=args.workers, **options
-            )
+            with _metrics_directory():
+                uvicorn.run(
+                    "kdv_policy.service.app:app_from_environment",
+                    factory=True,
+                    workers=args.workers,
+                    **options,
+                )
     except (OSError, SystemExit) as err:
         if isinstance(err, SystemExit) and err.code in (0, None):
             return EXIT_OK

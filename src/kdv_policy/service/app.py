@@ -65,6 +65,7 @@ def make_store(config: ServiceConfig) -> PolicyStore:
         config.policy,
         people=config.people,
         limits=config.policy_limits(),
+        verify_key=config.verify_key,
         validate=lambda policy: run_policy_tests(policy, people, test_limits),
     )
 
@@ -89,6 +90,7 @@ class Service:
         self.state = self._state_of_store()
         self.token = _read_token(config.token_file)
         self.audit = False  # on once the application starts (after the server has set up its logging)
+        self.audit_handler: JsonLinesHandler | None = None
         self.last_reload_error: str | None = None
         self._outcomes: dict[tuple[str, str], Any] = {}
         self._ids = itertools.count(1)
@@ -206,19 +208,7 @@ class Service:
             if error is not None:
                 entry["error"] = error
             entry["rule_ids"] = rule_ids() if rule_ids is not None and error is None else []
-            # handed to the audit logger's handlers as logger.info would, without looking up the caller
-            AUDIT_LOGGER.handle(
-                AUDIT_LOGGER.makeRecord(
-                    AUDIT_LOGGER.name,
-                    logging.INFO,
-                    __file__,
-                    0,
-                    "%s %s -> %s",
-                    (question, resolved, outcome),
-                    None,
-                    extra={"audit": entry},
-                )
-            )
+            audit.emit_record(entry, "%s %s -> %s", (question, resolved, outcome))
         return decision_id
 
     async def evaluate(
@@ -256,7 +246,9 @@ class Service:
                 "subject": {"type": ev.subject.type, "id": ev.subject.id},
                 "action": {"name": ev.action.name},
                 "resource": {"type": ev.resource.type, "id": ev.resource.id},
-            },
+            }
+            if self.audit
+            else None,
             resolved=verdict.question,
             error=verdict.reason,
             rule_ids=None if decision is None else lambda: verdict.rule_ids,
@@ -365,9 +357,11 @@ def _read_token(path: str | None) -> bytes | None:
 
 def _audit_handler(target: str) -> JsonLinesHandler:
     """A handler writing the service's decision records to ``target`` (``-``: standard output) as
-    JSON lines; only the service's own records (each with its decision id) go there, not those
-    the policy writes of the questions it is asked on the way."""
-    handler = JsonLinesHandler(sys.stdout if target == "-" else target)
+    JSON lines from a writer thread (a request hands its record over through a bounded queue and
+    waits only when the queue is full; no record is lost); only the service's own records (each
+    with its decision id) go there, not those the policy writes of the questions it is asked on
+    the way."""
+    handler = JsonLinesHandler(sys.stdout if target == "-" else target, background=True)
     handler.addFilter(lambda record: "decision_id" in getattr(record, "audit", {}))
     return handler
 
@@ -542,6 +536,9 @@ def _operation_routes(service: Service, document: dict[str, Any]) -> list[Route]
         return _json(body, state)
 
     async def metrics(request: Request) -> Response:
+        handler = service.audit_handler
+        if handler is not None:
+            service.metrics.audit_waited.set(handler.waited)
         return Response(service.metrics.render(), media_type=service.metrics.content_type)
 
     async def openapi(request: Request) -> Response:
@@ -593,7 +590,7 @@ def create_app(config: ServiceConfig | None = None, store: PolicyStore | None = 
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         handler = None
         if service.config.audit_log is not None:
-            handler = _audit_handler(service.config.audit_log)
+            handler = service.audit_handler = _audit_handler(service.config.audit_log)
             AUDIT_LOGGER.addHandler(handler)
             AUDIT_LOGGER.setLevel(logging.INFO)
             service.audit = True
@@ -602,6 +599,7 @@ def create_app(config: ServiceConfig | None = None, store: PolicyStore | None = 
             yield
         finally:
             service.audit = False
+            service.audit_handler = None
             if handler is not None:
                 AUDIT_LOGGER.removeHandler(handler)
                 handler.close()
@@ -609,6 +607,7 @@ def create_app(config: ServiceConfig | None = None, store: PolicyStore | None = 
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            service.metrics.process_ended()
 
     middleware = [Middleware(Envelope, service=service, routes=frozenset(r.path for r in routes))]
     if service.config.cors_origins:  # outermost: a preflight needs no token

@@ -89,6 +89,10 @@ class Action:
 
 
 def read_thing(value: object, where: str, *, id_required: bool = True) -> Thing:
+    if type(value) is dict and id_required:  # the usual shape, checked in one go
+        kind, ident, properties = value.get("type"), value.get("id"), value.get("properties")
+        if type(kind) is str and type(ident) is str and (properties is None or type(properties) is dict):
+            return Thing(kind, ident, properties or {})
     entity = _object(value, where)
     kind = _string(entity, "type", where)
     ident = _string(entity, "id", where, required=id_required)
@@ -97,6 +101,10 @@ def read_thing(value: object, where: str, *, id_required: bool = True) -> Thing:
 
 
 def read_action(value: object, where: str = "action") -> Action:
+    if type(value) is dict:  # the usual shape, checked in one go
+        name, properties = value.get("name"), value.get("properties")
+        if type(name) is str and (properties is None or type(properties) is dict):
+            return Action(name, properties or {})
     entity = _object(value, where)
     name = _string(entity, "name", where)
     assert name is not None
@@ -147,14 +155,17 @@ class Evaluation:
 
 
 def read_evaluation(body: dict[str, Any], where: str = "") -> Evaluation:
+    subject, action, resource = body.get("subject"), body.get("action"), body.get("resource")
+    if subject is None or action is None or resource is None:
+        prefix = f"{where}." if where else ""
+        for key in ("subject", "action", "resource"):
+            if body.get(key) is None:
+                raise Invalid(f"`{prefix}{key}` is missing")
     prefix = f"{where}." if where else ""
-    for key in ("subject", "action", "resource"):
-        if body.get(key) is None:
-            raise Invalid(f"`{prefix}{key}` is missing")
     return Evaluation(
-        read_thing(body["subject"], f"{prefix}subject"),
-        read_action(body["action"], f"{prefix}action"),
-        read_thing(body["resource"], f"{prefix}resource"),
+        read_thing(subject, f"{prefix}subject"),
+        read_action(action, f"{prefix}action"),
+        read_thing(resource, f"{prefix}resource"),
         read_context(body.get("context"), f"{prefix}context"),
     )
 
@@ -199,7 +210,12 @@ def read_batch(body: dict[str, Any], max_items: int) -> Batch | Evaluation:
     for n, item in enumerate(items):
         where = f"evaluations[{n}]"
         try:
-            merged = {**defaults, **{k: v for k, v in _object(item, where).items() if v is not None}}
+            given = _object(item, where)
+            merged = (
+                given
+                if not defaults and None not in given.values()
+                else {**defaults, **{k: v for k, v in given.items() if v is not None}}
+            )
             read.append(read_evaluation(merged, where))
         except Invalid as err:
             read.append(err)

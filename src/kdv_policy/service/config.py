@@ -52,6 +52,9 @@ class ServiceConfig:
     """Decisions remembered per policy version (AuthZEN evaluations keyed by what was asked)."""
     derived_policies: int = 16
     """Policies as of a date or with other interpretations kept per version."""
+    verify_key: str | None = None
+    """An Ed25519 public key (PEM): the policy must be a bundle it signed, and so must every
+    version it is reloaded to."""
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self))

@@ -1,8 +1,9 @@
 """Prometheus metrics of one service: requests, latencies, decisions, reloads, the policy version.
 
 Each application has its own registry (two services in one process do not mix their counts).
-With several workers, set ``PROMETHEUS_MULTIPROC_DIR`` to an empty directory before starting:
-prometheus_client then keeps the counts in files there and ``/metrics`` adds up every worker's.
+With several workers (``serve --workers N``) ``PROMETHEUS_MULTIPROC_DIR`` names a directory
+(``serve`` makes a private one for the run unless it is set): prometheus_client then keeps the
+counts in files there and ``/metrics`` adds up every worker's.
 """
 
 from __future__ import annotations
@@ -59,13 +60,27 @@ class Metrics:
             registry=r,
             multiprocess_mode="liveall",
         )
+        self.audit_waited = Gauge(
+            "kdv_audit_queue_full_waits",
+            "Decision records that waited for room in the audit log's full queue (none are lost)",
+            registry=r,
+            multiprocess_mode="livesum",
+        )
         self._version_shown: str | None = None
 
     def show_version(self, version: str) -> None:
         if self._version_shown is not None:
+            self.version.labels(self._version_shown).set(0)  # what a worker's file keeps
             self.version.remove(self._version_shown)
         self.version.labels(version).set(1)
         self._version_shown = version
+
+    def process_ended(self) -> None:
+        """Drop this worker's live gauges from the shared directory (multiprocess mode)."""
+        if self.multiprocess:
+            from prometheus_client import multiprocess
+
+            multiprocess.mark_process_dead(os.getpid())
 
     def render(self) -> bytes:
         if self.multiprocess:
