@@ -10,6 +10,7 @@ import ssl
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -142,3 +143,14 @@ class Server:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def wait_for_version(server: Server, wanted: Callable[[str], bool], timeout: float = 60.0) -> str:
+    """The version ``/ready`` reports once ``wanted`` accepts it (a reload has happened)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        version = server.client.get("/ready").json()["version"]
+        if wanted(version):
+            return version
+        time.sleep(0.1)
+    raise AssertionError(f"no new version within {timeout} s:\n{server.log()[-2000:]}")

@@ -18,7 +18,7 @@ import pytest
 
 from kdv_policy import Policy
 from kdv_policy.cli.main import main
-from service_server import ROOT, Server
+from service_server import ROOT, Server, wait_for_version
 
 EVALUATION = "/access/v1/evaluation"
 QUESTIONS = [  # (subject, action, resource)
@@ -120,7 +120,7 @@ def test_a_new_bundle_replaces_the_old_under_load_and_a_corrupt_one_is_refused(t
             rules.write_text(rules.read_text(encoding="utf-8") + "\n% a new version\n", encoding="utf-8")
             build(source, tmp_path / "next.kdvb")
             os.replace(tmp_path / "next.kdvb", served)  # as a deployment swaps the file in
-            second = _wait_for_version(running, lambda v: v != first)
+            second = wait_for_version(running, lambda v: v != first)
             corrupt = tmp_path / "corrupt.kdvb"
             data = bytearray(served.read_bytes())
             data[len(data) // 2] ^= 0xFF
@@ -145,15 +145,6 @@ def test_a_new_bundle_replaces_the_old_under_load_and_a_corrupt_one_is_refused(t
         assert 'kdv_policy_reloads_total{result="ok"} 1.0' in metrics
         assert 'kdv_policy_reloads_total{result="rejected"} 1.0' in metrics
 
-
-def _wait_for_version(server: Server, wanted, timeout: float = 60.0) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        version = server.client.get("/ready").json()["version"]
-        if wanted(version):
-            return version
-        time.sleep(0.1)
-    raise AssertionError(f"no new version within {timeout} s:\n{server.log()[-2000:]}")
 
 
 # -- several workers: one set of metrics -----------------------------------------------------------------

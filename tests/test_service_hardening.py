@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from kdv_policy.cli.main import main
-from service_server import ROOT, Server
+from service_server import ROOT, Server, wait_for_version
 
 EVALUATION = "/access/v1/evaluation"
 GOOD = {
@@ -253,7 +253,7 @@ def test_reload_under_load_loses_no_request_and_never_serves_a_broken_policy(tmp
             rules.write_text(
                 rules.read_text(encoding="utf-8") + "\n% a comment: a new version\n", encoding="utf-8"
             )
-            second = _wait_for_version(running, lambda v: v != first)
+            second = wait_for_version(running, lambda v: v != first)
             (policy / "zz_broken.dl").write_text("member(regierungsrat\n", encoding="utf-8")
             deadline = time.monotonic() + 30
             while (
@@ -265,7 +265,7 @@ def test_reload_under_load_loses_no_request_and_never_serves_a_broken_policy(tmp
             assert ready["version"] == second
             (policy / "zz_broken.dl").unlink()
             rules.write_text(rules.read_text(encoding="utf-8") + "% and another\n", encoding="utf-8")
-            third = _wait_for_version(running, lambda v: v not in (first, second))
+            third = wait_for_version(running, lambda v: v not in (first, second))
             time.sleep(0.5)
         finally:
             stop.set()
@@ -278,12 +278,3 @@ def test_reload_under_load_loses_no_request_and_never_serves_a_broken_policy(tmp
         assert 'kdv_policy_reloads_total{result="ok"} 2.0' in metrics
         assert 'kdv_policy_reloads_total{result="rejected"} 1.0' in metrics
 
-
-def _wait_for_version(server: Server, wanted, timeout: float = 60.0) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        version = server.client.get("/ready").json()["version"]
-        if wanted(version):
-            return version
-        time.sleep(0.1)
-    raise AssertionError(f"no new version within {timeout} s:\n{server.log()[-2000:]}")
