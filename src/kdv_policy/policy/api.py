@@ -1574,6 +1574,18 @@ def _install_hot_paths(policy: Policy) -> Callable[[], tuple[int, int]]:
         set_private(found, shared_private(functools.partial(explain_list, predicate, [], pattern)))
         return found
 
+    def listed(question: str, version: str, entry: Any) -> Answers[Entity]:
+        # a list question's answers from a prepared table entry (answers, rows, ids, private)
+        found: Answers[Entity] = new(answers_type)
+        set_dict(found, {
+            "question": question, "answers": entry[0], "version": version, "undetermined": (),
+            "open_questions": (), "interpretations": (), "answer_interpretations": {}, "marks": {},
+            "ids": entry[2]})
+        set_fields(found, answers_fields)
+        set_extra(found, None)
+        set_private(found, entry[3])
+        return found
+
     def who_may(action: str, object: str) -> Answers[Entity]:
         nonlocal hits, misses
         args = (action, object)
@@ -1597,14 +1609,7 @@ def _install_hot_paths(policy: Policy) -> Callable[[], tuple[int, int]]:
             if entry is None:
                 found = nothing(f"may(X, {ac[1]}, {ob[1]})", tables.version, "may", (None, action, object))
             else:
-                found = new(answers_type)
-                set_dict(found, {
-                    "question": f"may(X, {ac[1]}, {ob[1]})", "answers": entry[0], "version": tables.version,
-                    "undetermined": (), "open_questions": (), "interpretations": (),
-                    "answer_interpretations": {}, "marks": {}, "ids": entry[2]})
-                set_fields(found, answers_fields)
-                set_extra(found, None)
-                set_private(found, entry[3])
+                found = listed(f"may(X, {ac[1]}, {ob[1]})", tables.version, entry)
             misses += 1
             # into the cache (see above)
             if len(order) >= maxsize:
@@ -1638,14 +1643,7 @@ def _install_hot_paths(policy: Policy) -> Callable[[], tuple[int, int]]:
             if entry is None:
                 found = nothing(f"serves(X, {u[1]})", tables.version, "serves", (None, unit))
             else:
-                found = new(answers_type)
-                set_dict(found, {
-                    "question": f"serves(X, {u[1]})", "answers": entry[0], "version": tables.version,
-                    "undetermined": (), "open_questions": (), "interpretations": (),
-                    "answer_interpretations": {}, "marks": {}, "ids": entry[2]})
-                set_fields(found, answers_fields)
-                set_extra(found, None)
-                set_private(found, entry[3])
+                found = listed(f"serves(X, {u[1]})", tables.version, entry)
             misses += 1
             # into the cache (see above)
             if len(order) >= maxsize:
