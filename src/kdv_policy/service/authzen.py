@@ -358,22 +358,18 @@ class CantonAdapter:
             raise Refused(str(err), tuple(_named(e) for e in err.candidates)) from None
 
     def _subject(self, policy: Policy, subject: Thing) -> Entity:
-        if subject.type not in self.SUBJECT_TYPES:
-            raise Refused(
-                f"`{subject.type[:60]}` is no subject type of this policy; the types are "
-                + ", ".join(self.SUBJECT_TYPES)
-            )
-        assert subject.id is not None
-        return self._resolve(policy, subject.id, subject.type, subject.type)
+        return self._typed(policy, subject, self.SUBJECT_TYPES, "subject")
 
     def _resource(self, policy: Policy, resource: Thing) -> Entity:
-        if resource.type not in self.RESOURCE_TYPES:
-            raise Refused(
-                f"`{resource.type[:60]}` is no resource type of this policy; the types are "
-                + ", ".join(self.RESOURCE_TYPES)
-            )
-        assert resource.id is not None
-        return self._resolve(policy, resource.id, resource.type, resource.type)
+        return self._typed(policy, resource, self.RESOURCE_TYPES, "resource")
+
+    def _typed(self, policy: Policy, thing: Thing, types: tuple[str, ...], role: str) -> Entity:
+        """The entity a subject or resource names, its type one of ``types``."""
+        if thing.type not in types:
+            raise Refused(f"`{thing.type[:60]}` is no {role} type of this policy; the types are "
+                          + ", ".join(types))
+        assert thing.id is not None
+        return self._resolve(policy, thing.id, thing.type, thing.type)
 
     def evaluate(self, policy: Policy, ev: Evaluation) -> Verdict:
         try:
