@@ -59,6 +59,7 @@ def test_the_wheel_is_typed_licensed_and_carries_the_rules(dist):
         assert {f"kdv_policy/rules/{p.name}" for p in (ROOT / "rules").glob("*.dl")} <= names
         assert "kdv_policy/rules/policy.toml" in names  # the bundled policy's language
         assert "kdv_policy/policy/locale/de/LC_MESSAGES/kdv_policy.po" in names  # the German wording
+        assert "kdv_policy/policy/locale/de/LC_MESSAGES/kdv_policy.mo" in names  # ... as answers read it
         assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
         (metadata_name,) = [n for n in names if n.endswith(".dist-info/METADATA")]
         metadata = email.message_from_bytes(wheel.read(metadata_name))

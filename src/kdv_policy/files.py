@@ -152,8 +152,8 @@ def read_text(path: Path, display: str, *, limit: int = MAX_FILE_BYTES,
                               f"(byte 0x{data[err.start]:02x} at offset {err.start}) [encoding]") from None
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Replace the file ``path`` with ``text`` (UTF-8) all at once, or not at all.
+def write_atomic(path: Path, text: str | bytes) -> None:
+    """Replace the file ``path`` with ``text`` (a string: as UTF-8) all at once, or not at all.
 
     The text goes to a temporary file in the same directory, is flushed to disk, takes the
     original's permission bits (a new file: ``0644``) and then replaces the original in one
@@ -172,7 +172,7 @@ def write_atomic(path: Path, text: str) -> None:
         mode = target.stat().st_mode & 0o7777 if target.exists() else 0o644
         fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         with os.fdopen(fd, "wb") as out:
-            out.write(text.encode("utf-8"))
+            out.write(text.encode("utf-8") if isinstance(text, str) else text)
             out.flush()
             os.fsync(out.fileno())
         os.chmod(temporary, mode)

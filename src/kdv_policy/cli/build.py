@@ -15,8 +15,8 @@ from kdv_policy.files import display_path
 DEFAULT_OUTPUT = "policy.kdvb"
 
 
-def add_build_commands(sub: argparse._SubParsersAction, default_policy: str) -> None:
-    """Register ``build`` and ``keygen``."""
+def add_build_command(sub: argparse._SubParsersAction, default_policy: str) -> None:
+    """Register ``build``."""
     raw = argparse.RawDescriptionHelpFormatter
     build = sub.add_parser(
         "build", help="evaluate a policy once and write it as a bundle (*.kdvb) that loads fast",
@@ -42,9 +42,12 @@ def add_build_commands(sub: argparse._SubParsersAction, default_policy: str) -> 
     add_interpretation_options(build)
     build.set_defaults(func=cmd_build)
 
+
+def add_keygen_command(sub: argparse._SubParsersAction) -> None:
+    """Register ``keygen``."""
     keygen = sub.add_parser(
         "keygen", help="make an Ed25519 key pair for signing bundles",
-        formatter_class=raw,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Write a new Ed25519 private key (PEM, mode 0600) to KEYFILE and its public key beside "
                     "it (NAME.pub.pem). Keep the private key in CI's secrets; give replicas the public "
                     "key (`--verify-key`). The same as `openssl genpkey -algorithm ed25519 -out KEYFILE` "

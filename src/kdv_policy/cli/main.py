@@ -20,15 +20,13 @@ policy directory that does not load; 141 when the reader of the output went away
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from kdv_policy._version import __version__
-from kdv_policy.cli.ask import cmd_explain, cmd_query
-from kdv_policy.cli.authoring import cmd_check, cmd_fmt, cmd_graph, cmd_interpretations, cmd_test
-from kdv_policy.cli.build import add_build_commands, add_verify_key_option
-from kdv_policy.cli.diff import cmd_diff
+from kdv_policy.cli.build import add_build_command, add_keygen_command, add_verify_key_option
 from kdv_policy.cli.loading import add_interpretation_options, add_limit_option
 from kdv_policy.cli.log import add_log_command
 from kdv_policy.cli.output import EXIT_BAD_INPUT, PROG, reader_gone
@@ -36,10 +34,12 @@ from kdv_policy.cli.people import add_people_command
 from kdv_policy.cli.report import add_report_command
 from kdv_policy.cli.serve import add_serve_command
 from kdv_policy.cli.trace import add_trace_command
-from kdv_policy.policy.questions import FORMS
+from kdv_policy.policy.forms import LISTED as FORMS
 from kdv_policy.policy.wording import LANGUAGES
 
 __all__ = ["build_parser", "main"]
+
+_RAW = argparse.RawDescriptionHelpFormatter
 
 
 # -- the parser ---------------------------------------------------------------------------------------
@@ -103,25 +103,19 @@ def _query_inputs(parser: argparse.ArgumentParser) -> None:
                         help="text (default) or one JSON object per line per query (docs/cli.md)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    raw = argparse.RawDescriptionHelpFormatter
-    parser = argparse.ArgumentParser(
-        prog=PROG, formatter_class=raw,
-        description=_wrap("Ask and check the governance policy of the Kompetenzzentrum Digitale Verwaltung "
-                          "(KDV) of the Kanton Thurgau."),
-        epilog="examples:\n"
-               f"  {PROG} query may Regierungsrat approve Strategie\n"
-               f"  {PROG} explain who may approve Schwerpunktplanung\n"
-               f"  {PROG} check\n"
-               f"  {PROG} graph --format dot | dot -Tsvg > governance.svg\n"
-               "\nRun COMMAND --help for the command's options and examples; docs/cli.md has them all.\n",
-    )
-    parser.add_argument("--version", action="version", version=f"kdv_policy {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+def _later(module: str, function: str) -> Callable[[argparse.Namespace], int]:
+    """A command's function, imported from ``kdv_policy.cli.<module>`` when the command runs."""
+    def run(args: argparse.Namespace) -> int:
+        command: Callable[[argparse.Namespace], int] = getattr(
+            importlib.import_module(f"kdv_policy.cli.{module}"), function)
+        return command(args)
+    return run
 
+
+def _add_query(sub: argparse._SubParsersAction) -> None:
     query = sub.add_parser(
         "query", help="answer questions (may, who may, members of, ...) and Datalog queries",
-        formatter_class=raw,
+        formatter_class=_RAW,
         description=_wrap(
             "Answer questions about the governance, or ad-hoc Datalog queries. Names are resolved as "
             "people type them: ids, official names, abbreviations, any case, umlauts or ae/oe/ue; names "
@@ -137,11 +131,13 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--explain", action="store_true", help="print the full proof tree (or why-not)")
     query.add_argument("--fail-on-deny", action="store_true",
                        help="exit 1 when a yes/no question (may, is ... a consumer) is answered no")
-    query.set_defaults(func=cmd_query)
+    query.set_defaults(func=_later("ask", "cmd_query"))
 
+
+def _add_explain(sub: argparse._SubParsersAction) -> None:
     explain = sub.add_parser(
         "explain", help="the proof tree (or why-not) of an answer",
-        formatter_class=raw,
+        formatter_class=_RAW,
         description=_wrap(
             "Explain answers as indented trees: each node with the id of its rule or fact and the "
             "sentence of the governance text it cites. Takes the question forms of `query`, or a ground "
@@ -156,11 +152,13 @@ def build_parser() -> argparse.ArgumentParser:
     _query_inputs(explain)
     _policy_options(explain)
     _lang_option(explain)
-    explain.set_defaults(func=cmd_explain)
+    explain.set_defaults(func=_later("ask", "cmd_explain"))
 
+
+def _add_check(sub: argparse._SubParsersAction) -> None:
     check = sub.add_parser(
         "check", help="parse and check a policy directory, printing every problem",
-        formatter_class=raw,
+        formatter_class=_RAW,
         description=_wrap(
             "Parse and check every *.dl file of a policy directory (by default ./rules, or the current "
             "directory, when it holds *.dl files, else the bundled policy).",
@@ -173,11 +171,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--format", choices=("text", "json"), default="text",
                        help="text (default) or one JSON object per diagnostic")
     _authoring_lang_option(check)
-    check.set_defaults(func=cmd_check)
+    check.set_defaults(func=_later("authoring", "cmd_check"))
 
+
+def _add_test(sub: argparse._SubParsersAction) -> None:
     test = sub.add_parser(
         "test", help="run the policy's test files",
-        formatter_class=raw,
+        formatter_class=_RAW,
         description=_wrap(
             "Run the policy test files (tests/*.yaml) of a policy directory (by default ./rules, or the "
             "current directory, when it holds *.dl files, else the bundled policy) and report failures "
@@ -195,11 +195,13 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("--format", choices=("text", "json"), default="text",
                       help="text report (default) or the report as JSON")
     test.add_argument("-v", "--verbose", action="store_true", help="list every test, not only failures")
-    test.set_defaults(func=cmd_test)
+    test.set_defaults(func=_later("authoring", "cmd_test"))
 
+
+def _add_graph(sub: argparse._SubParsersAction) -> None:
     graph = sub.add_parser(
         "graph", help="draw the governance: bodies, members, chairs, delegations, services",
-        formatter_class=raw,
+        formatter_class=_RAW,
         description=_wrap(
             "Print the governance as a graph: the bodies with their members and chair, the partners, "
             "the delegations and whom the service providers serve (grouped by unit kind). Mermaid (a "
@@ -211,11 +213,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="mermaid (default) or dot")
     _policy_options(graph, people=False)
     _lang_option(graph)
-    graph.set_defaults(func=cmd_graph)
+    graph.set_defaults(func=_later("authoring", "cmd_graph"))
 
+
+def _add_fmt(sub: argparse._SubParsersAction) -> None:
     fmt = sub.add_parser(
         "fmt", help="rewrite rule files in the canonical layout",
-        formatter_class=raw,
+        formatter_class=_RAW,
         description=_wrap(
             "Rewrite every *.dl file under PATH (a file or a policy directory; default: ./rules, or the "
             "current directory, when it holds *.dl files) in one canonical layout: spacing, annotations "
@@ -230,11 +234,13 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("path", nargs="?", metavar="PATH", help="a rule file or directory")
     fmt.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file would change")
     fmt.add_argument("--diff", action="store_true", help="show what would change; implies --check")
-    fmt.set_defaults(func=cmd_fmt)
+    fmt.set_defaults(func=_later("authoring", "cmd_fmt"))
 
+
+def _add_diff(sub: argparse._SubParsersAction) -> None:
     diff = sub.add_parser(
         "diff", help="the decisions a policy change flips",
-        formatter_class=raw,
+        formatter_class=_RAW,
         description=_wrap(
             "Compare two versions of a policy and list every decision that differs — may for every "
             "(actor, action, object), membership, chairs, who serves whom, responsibilities, consumers "
@@ -259,11 +265,13 @@ def build_parser() -> argparse.ArgumentParser:
     _authoring_lang_option(diff)
     add_limit_option(diff)
     add_interpretation_options(diff)
-    diff.set_defaults(func=cmd_diff)
+    diff.set_defaults(func=_later("diff", "cmd_diff"))
 
+
+def _add_interpretations(sub: argparse._SubParsersAction) -> None:
     interpretations = sub.add_parser(
         "interpretations", help="list the interpretations a policy declares, and which it adopts",
-        formatter_class=raw,
+        formatter_class=_RAW,
         description=_wrap(
             "List the interpretations the policy declares: readings the text does not state, each with "
             "its id, its description in German and English, its rationale, whether the policy adopts it "
@@ -278,13 +286,48 @@ def build_parser() -> argparse.ArgumentParser:
     interpretations.add_argument("--format", choices=("text", "json"), default="text",
                                  help="text (default) or the list as JSON")
     _authoring_lang_option(interpretations)
-    interpretations.set_defaults(func=cmd_interpretations)
-    add_trace_command(sub, DEFAULT_POLICY)
-    add_report_command(sub, DEFAULT_POLICY)
-    add_build_commands(sub, DEFAULT_POLICY)
-    add_people_command(sub, DEFAULT_POLICY)
-    add_log_command(sub)
-    add_serve_command(sub, DEFAULT_POLICY)
+    interpretations.set_defaults(func=_later("authoring", "cmd_interpretations"))
+
+
+COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {
+    "query": _add_query,
+    "explain": _add_explain,
+    "check": _add_check,
+    "test": _add_test,
+    "graph": _add_graph,
+    "fmt": _add_fmt,
+    "diff": _add_diff,
+    "interpretations": _add_interpretations,
+    "trace": lambda sub: add_trace_command(sub, DEFAULT_POLICY),
+    "report": lambda sub: add_report_command(sub, DEFAULT_POLICY),
+    "build": lambda sub: add_build_command(sub, DEFAULT_POLICY),
+    "keygen": add_keygen_command,
+    "people": lambda sub: add_people_command(sub, DEFAULT_POLICY),
+    "log": add_log_command,
+    "serve": lambda sub: add_serve_command(sub, DEFAULT_POLICY),
+}
+"""Each command and what registers it on the subparsers, in ``--help`` order."""
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser: every command, or with ``only`` just that one (what :func:`main`
+    builds: a command's options, and the modules it runs, are made only when it runs)."""
+    parser = argparse.ArgumentParser(
+        prog=PROG, formatter_class=_RAW,
+        description=_wrap("Ask and check the governance policy of the Kompetenzzentrum Digitale Verwaltung "
+                          "(KDV) of the Kanton Thurgau."),
+        epilog="examples:\n"
+               f"  {PROG} query may Regierungsrat approve Strategie\n"
+               f"  {PROG} explain who may approve Schwerpunktplanung\n"
+               f"  {PROG} check\n"
+               f"  {PROG} graph --format dot | dot -Tsvg > governance.svg\n"
+               "\nRun COMMAND --help for the command's options and examples; docs/cli.md has them all.\n",
+    )
+    parser.add_argument("--version", action="version", version=f"kdv_policy {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, add in COMMANDS.items():
+        if only is None or only == name:
+            add(sub)
     return parser
 
 
@@ -293,7 +336,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     errors: 2, a reader that went away: 141)."""
     try:
         try:
-            args = build_parser().parse_args(argv)
+            words = sys.argv[1:] if argv is None else list(argv)
+            only = words[0] if words and words[0] in COMMANDS else None
+            args = build_parser(only).parse_args(words)
         except SystemExit as stop:
             status = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else EXIT_BAD_INPUT)
         else:

@@ -19,7 +19,6 @@ from kdv_policy.cli.loading import (
     with_interpretations,
 )
 from kdv_policy.cli.output import EXIT_BAD_INPUT, EXIT_OK, PROG, policy_error
-from kdv_policy.cli.revision import checkout
 from kdv_policy.errors import PolicyError
 
 
@@ -68,6 +67,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         with contextlib.ExitStack() as stack:
             old = None
             if args.against:
+                from kdv_policy.cli.revision import checkout  # git: only to compare
+
                 old_dir = checkout(args.against, str(location.path), stack)
                 old = with_interpretations(
                     Policy.load(old_dir, people=args.people, limits=limits, lang=args.lang), args)

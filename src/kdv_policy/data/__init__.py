@@ -43,37 +43,54 @@ caller combines them as ``{**organisation.facts, **people.facts}``,
 ``organisation.names + people.names`` and ``organisation.origin(...) or people.origin(...)``.
 """
 
-from kdv_policy.data.facts import (
-    DATA_PREDICATES,
-    OPEN_END,
-    PEOPLE_PREDICATES,
-    DataSet,
-    Facts,
-    FactValue,
-    NameEntry,
-    name_table,
-    people_facts,
-    people_name_table,
-    to_facts,
-)
-from kdv_policy.data.model import (
-    Action,
-    Assignment,
-    Body,
-    DirectoryError,
-    Function,
-    ObjectEntry,
-    OrganisationDirectory,
-    PeopleDirectory,
-    Person,
-    Phase,
-    Problem,
-    Role,
-    Unit,
-    UnitKind,
-)
-from kdv_policy.data.origins import Origins
-from kdv_policy.data.read import DATA_FILE, PEOPLE_FILE, load_data, load_people, parse_data, parse_people
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kdv_policy.data.facts import (
+        DATA_PREDICATES,
+        OPEN_END,
+        PEOPLE_PREDICATES,
+        DataSet,
+        Facts,
+        FactValue,
+        NameEntry,
+        name_table,
+        people_facts,
+        people_name_table,
+        to_facts,
+    )
+    from kdv_policy.data.model import (
+        Action,
+        Assignment,
+        Body,
+        DirectoryError,
+        Function,
+        ObjectEntry,
+        OrganisationDirectory,
+        PeopleDirectory,
+        Person,
+        Phase,
+        Problem,
+        Role,
+        Unit,
+        UnitKind,
+    )
+    from kdv_policy.data.origins import Origins
+    from kdv_policy.data.read import DATA_FILE, PEOPLE_FILE, load_data, load_people, parse_data, parse_people
+
+
+def __getattr__(name: str) -> Any:
+    """The package's names, each imported from its module on first use: reading facts and names
+    from a bundle needs none of the pydantic models that validate data files."""
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"kdv_policy.data.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "DATA_FILE",
@@ -109,3 +126,38 @@ __all__ = [
     "people_name_table",
     "to_facts",
 ]
+
+_MODULES = {
+    "DATA_PREDICATES": "facts",
+    "OPEN_END": "facts",
+    "PEOPLE_PREDICATES": "facts",
+    "DataSet": "facts",
+    "Facts": "facts",
+    "FactValue": "facts",
+    "NameEntry": "facts",
+    "name_table": "facts",
+    "people_facts": "facts",
+    "people_name_table": "facts",
+    "to_facts": "facts",
+    "Action": "model",
+    "Assignment": "model",
+    "Body": "model",
+    "DirectoryError": "model",
+    "Function": "model",
+    "ObjectEntry": "model",
+    "OrganisationDirectory": "model",
+    "PeopleDirectory": "model",
+    "Person": "model",
+    "Phase": "model",
+    "Problem": "model",
+    "Role": "model",
+    "Unit": "model",
+    "UnitKind": "model",
+    "Origins": "origins",
+    "DATA_FILE": "read",
+    "PEOPLE_FILE": "read",
+    "load_data": "read",
+    "load_people": "read",
+    "parse_data": "read",
+    "parse_people": "read",
+}

@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kdv_policy.data.model import KIND_OF_TABLE, NAMED_TABLES, OrganisationDirectory, PeopleDirectory
-
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the pydantic models load with the data files that need them, not with the facts
+    from kdv_policy.data.model import OrganisationDirectory, PeopleDirectory
     from kdv_policy.data.origins import Origins
 
 OPEN_END = datetime.date(9999, 12, 31)
@@ -156,6 +155,8 @@ def organisation_origins(d: OrganisationDirectory) -> dict[str, list[tuple[str, 
 
 
 def name_table(d: OrganisationDirectory) -> list[NameEntry]:
+    from kdv_policy.data.model import KIND_OF_TABLE, NAMED_TABLES
+
     """Every named entity of the directory, in file order; then the functions (kind ``function``),
     whose names name the group of roles with the function."""
     return [*(NameEntry(e.id, KIND_OF_TABLE[table], e.name, tuple(e.abbreviations),

@@ -28,10 +28,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from kdv_policy.data.facts import Forms
-from kdv_policy.engine.requests import RequestEvaluator, RequestModel
 from kdv_policy.errors import ArgumentError, Diagnostic, PolicyLoadError, QueryError
 from kdv_policy.gcpause import paused
-from kdv_policy.language.checker import check_query
 from kdv_policy.language.parser import parse_query
 from kdv_policy.language.printer import format_atom, format_value
 from kdv_policy.language.program import Program
@@ -41,8 +39,6 @@ from kdv_policy.limits import Limits, QueryLimits, as_limits
 from kdv_policy.policy import arguments as check
 from kdv_policy.policy import audit
 from kdv_policy.policy.audit import AUDIT_LOGGER
-from kdv_policy.policy.diff import PolicyDiff
-from kdv_policy.policy.diff import diff as diff_policies
 from kdv_policy.policy.explain import ProofNode, Prover, WhyNot
 from kdv_policy.policy.loader import Evaluation, LoadedProgram, Variant, load_program
 from kdv_policy.policy.names import NameIndex, UnknownNameError
@@ -65,7 +61,9 @@ from kdv_policy.policy.vocabulary import Vocabulary
 from kdv_policy.policy.wording import Named, check_language, say, spoken_date
 from kdv_policy.suggest import did_you_mean
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # what only some questions need loads when they are asked
+    from kdv_policy.engine.requests import RequestEvaluator, RequestModel
+    from kdv_policy.policy.diff import PolicyDiff
     from kdv_policy.policy.questions import Reply
 
 INTERFACE: dict[str, tuple[str, ...]] = {
@@ -380,6 +378,8 @@ class Policy:
         if self._requests is None:
             with self._lock:
                 if self._requests is None:
+                    from kdv_policy.engine.requests import RequestEvaluator, RequestModel  # pyDatalog
+
                     assert not isinstance(self._engine, RequestModel)  # a policy not scoped to a request
                     self._requests = RequestEvaluator(self._engine, self._program, self._all_limits)
         return self._requests
@@ -714,6 +714,8 @@ class Policy:
         query = check.bounded_text(query, "the query", self._limits.max_length)
         source = Source("<query>", query)
         parsed = parse_query(query, source.path)
+        from kdv_policy.language.checker import check_query
+
         check_query(parsed, self._program, source)
         return self._cached(("ask", query), lambda: self._engine.query(parsed, self._limits))
 
@@ -724,6 +726,8 @@ class Policy:
     def diff(self, new: Policy, *, explain: bool = True) -> PolicyDiff:
         """Every decision that differs between this policy and ``new`` (see :mod:`kdv_policy.policy.diff`)."""
         new = check.instance(new, Policy, "the policy to compare with")
+        from kdv_policy.policy.diff import diff as diff_policies
+
         return diff_policies(self, new, explain=check.flag(explain, "`explain`"))
 
     def _name(self, name: object, what: str) -> str:
@@ -1296,6 +1300,8 @@ class Policy:
         if len(query.body) != 1 or not isinstance(query.body[0], Atom):
             raise QueryError(f"`{fact}` is not a single atom such as `member(body, role)`")
         atom = query.body[0]
+        from kdv_policy.language.checker import check_query
+
         check_query(query, self._program, source)
         if not all(isinstance(t, Constant) for t in atom.args):
             raise QueryError(f"`{format_atom(atom)}` is not ground: write constants, not variables")

@@ -32,8 +32,6 @@ import threading
 import time
 from typing import IO, Any, cast
 
-import orjson
-
 AUDIT_LOGGER = logging.getLogger("kdv_policy.policy.audit")
 AUDIT_LOGGER.propagate = False  # decisions go only where the app sends them, never to its root log
 
@@ -218,13 +216,14 @@ class JsonLinesHandler(logging.Handler):
             super().close()
 
 
-_AS_BEFORE = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
-"""Dates, times and dataclasses go through ``str`` as they did with the standard library."""
-
-
 def _encode(entry: dict[str, Any]) -> str:
-    """One record as a JSON line (orjson; the standard library for what orjson does not take)."""
+    """One record as a JSON line (orjson, imported with the first record, not by every program
+    that asks a question; the standard library for what orjson does not take). Dates, times and
+    dataclasses go through ``str`` as they did with the standard library."""
+    import orjson
+
     try:
-        return orjson.dumps(entry, default=str, option=_AS_BEFORE).decode("utf-8") + "\n"
+        return orjson.dumps(entry, default=str, option=orjson.OPT_PASSTHROUGH_DATETIME
+                            | orjson.OPT_PASSTHROUGH_DATACLASS).decode("utf-8") + "\n"
     except TypeError:  # e.g. keys that are no strings
         return json.dumps(entry, ensure_ascii=False, default=str) + "\n"

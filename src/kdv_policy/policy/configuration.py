@@ -22,7 +22,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from kdv_policy.data.read import read_toml
 from kdv_policy.errors import Diagnostic, PolicyLoadError, Severity
 from kdv_policy.files import check_inside, display_path, file_error
 from kdv_policy.limits import DEFAULT_LIMITS, Limits
@@ -59,6 +58,8 @@ def read_configuration(root: Path, limits: Limits = DEFAULT_LIMITS) -> Configura
         return Configuration()
     shown = display_path(path)
     check_inside(path, root, shown, "configuration file")
+    from kdv_policy.data.read import read_toml  # TOML and pydantic: only when a policy has the file
+
     raw = read_toml(path, shown, "configuration file", limits)
     return Configuration(path, _adopted(raw, shown), _language(raw, shown), _people(raw, shown))
 

@@ -173,3 +173,11 @@ def _fill(form: Form, groups: list[str], verbs: list[str], language: str) -> str
         return text
 
     return re.sub(r"\{(\w+)\}", slot, form.template)
+
+
+LISTED = (
+    *(shown(f) for f in FORMS["de"]),
+    *(shown(f) for f in FORMS["en"]),
+    "a Datalog query such as member(steuerungsausschuss, X)",
+)
+"""The question forms, German first, as ``--help`` lists them."""

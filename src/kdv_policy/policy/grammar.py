@@ -12,6 +12,7 @@ caller with the name index. lark is imported on first use: ``import kdv_policy``
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -243,29 +244,36 @@ def _parser() -> Any:
 _NAMES = frozenset({"WORD", "NAME", "VERB"})
 
 
-def _may_words(classified: tuple[Word, ...]) -> tuple[bool, tuple[str, ...]] | None:
-    """(why, the words of its phrase) when the words are ``[WHY] MAY`` and then words, names and
-    verbs only, not ending in a verb (``may Regierungsrat verabschieden Strategie``): the grammar
-    reads these as ``may_words`` and only so (no other form starts with ``MAY`` or ``WHY MAY``
-    and takes no other terminal; ``may_verb`` would take a verb at the end). None otherwise."""
+def _plain_may(classified: tuple[Word, ...]) -> Reading | None:
+    """The reading of the plainest forms, when the words are ``[WHY] MAY`` and then names, words
+    and verbs only: ``may_verb`` when a verb ends them and names come before it (``darf
+    Regierungsrat Strategie verabschieden``), else ``may_words`` (``may Regierungsrat
+    verabschieden Strategie``). No other form starts with ``MAY`` or ``WHY MAY`` and takes these
+    terminals only, and ``may_verb`` outranks ``may_words``. None for any other question, which
+    the grammar reads. (The reading has no language and no negation yet: :func:`read` adds them.)"""
     start = 1 if classified and classified[0].kind == "WHY" else 0
     rest = classified[start + 1:]
-    if len(classified) <= start + 1 or classified[start].kind != "MAY" or rest[-1].kind == "VERB" \
+    if len(classified) <= start + 1 or classified[start].kind != "MAY" \
             or any(w.kind not in _NAMES for w in rest):
         return None
-    return start == 1, tuple(w.text for w in rest)
+    why = start == 1
+    if rest[-1].kind == "VERB":
+        if len(rest) == 1:
+            return None
+        return Reading("may_verb", (tuple(w.text for w in rest[:-1]),), rest[-1].action, why, False, "")
+    return Reading("may_words", (tuple(w.text for w in rest),), None, why, False, "")
 
 
 def read(words: Sequence[str], vocabulary: Vocabulary = EMPTY, *, fast: bool = True) -> Reading:
     """The reading of a question's words; raises :class:`Unreadable`. The plainest form
-    (:func:`_may_words`) is read without building the grammar's parser unless ``fast`` is false."""
+    (:func:`_plain_may`) are read without building the grammar's parser unless ``fast`` is false."""
     classified, negated = classify(words, vocabulary)
     language = language_of([w.strip(PUNCTUATION) for w in words])
     if not classified:
         raise Unreadable(classified, language, vocabulary.names)
-    simple = _may_words(classified) if fast else None
+    simple = _plain_may(classified) if fast else None
     if simple is not None:
-        return Reading("may_words", (simple[1],), None, simple[0], negated, language)
+        return dataclasses.replace(simple, negated=negated, language=language)
     import lark
 
     try:

@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from kdv_policy.data import PEOPLE_FILE, DataSet, NameEntry, load_data, load_people
+from kdv_policy.data.facts import DataSet, NameEntry
 from kdv_policy.errors import (
     Diagnostic,
     PolicyCheckError,
@@ -221,6 +221,8 @@ def _analyse_directory(
     if syntax:
         return CheckResult(None, tuple(sorted(syntax, key=Diagnostic.sort_key))), sources, (None, None)
     result = analyse(modules, sources, limits.max_diagnostics_per_file, _source_text(root, limits))
+    from kdv_policy.data.read import PEOPLE_FILE, load_data, load_people  # pydantic: data files only
+
     problems: list[Diagnostic] = []
     data = _data_file(lambda: load_data(root, limits) if root.is_dir() else None, problems)
     def own_people(path: Path) -> DataSet:  # the policy's own people file stays inside it
@@ -255,6 +257,8 @@ def _load_people(people: str | os.PathLike, data: DataSet | None, limits: Limits
         from kdv_policy.data.sql.source import load_people_sql
 
         return load_people_sql(os.fspath(people), data, limits)
+    from kdv_policy.data.read import load_people
+
     return load_people(people, data, limits)
 
 

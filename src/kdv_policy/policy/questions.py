@@ -52,8 +52,7 @@ from kdv_policy.language.printer import format_atom, format_value
 from kdv_policy.language.syntax import Atom, Constant, Variable
 from kdv_policy.policy import grammar
 from kdv_policy.policy.api import ACTOR_KINDS, Policy
-from kdv_policy.policy.forms import FORMS as FORMS_BY_LANGUAGE
-from kdv_policy.policy.forms import nearest, shown
+from kdv_policy.policy.forms import LISTED, nearest
 from kdv_policy.policy.names import AmbiguousNameError, UnknownNameError, normalise
 from kdv_policy.policy.results import (
     Answers,
@@ -70,11 +69,7 @@ from kdv_policy.policy.wording import N_, phrase, say
 ACTION_KINDS = ("action", "constant")
 OBJECT_KINDS = ("object", "constant")
 
-FORMS = (
-    *(shown(f) for f in FORMS_BY_LANGUAGE["de"]),
-    *(shown(f) for f in FORMS_BY_LANGUAGE["en"]),
-    "a Datalog query such as member(steuerungsausschuss, X)",
-)
+FORMS = LISTED
 """The question forms, German first, as ``--help`` lists them."""
 
 _DATALOG_START = re.compile(r"\s*[^\W\d]\w*\s*\(")

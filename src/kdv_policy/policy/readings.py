@@ -20,7 +20,6 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Protocol
 
-from kdv_policy.engine.evaluation import Engine
 from kdv_policy.errors import QueryError
 from kdv_policy.language.program import Program
 from kdv_policy.language.syntax import Value
@@ -48,6 +47,13 @@ Evaluate = Callable[[Program, Mapping[str, list[tuple]], Limits, tuple[str, ...]
 """Makes the model of a reading: (program, facts, limits, the open bodies supposed otherwise) → model."""
 
 
+def _evaluated(program: Program, facts: Mapping[str, list[tuple]], limits: Limits,
+               supposed: tuple[str, ...]) -> _Evaluated:
+    from kdv_policy.engine.evaluation import Engine  # pyDatalog: only when a reading is evaluated
+
+    return Engine(program, facts, limits)
+
+
 def declares_readings(program: Program) -> bool:
     """Whether the program declares ``open_existence/1`` and ``suppose_otherwise/1``."""
     decls = program.declarations
@@ -68,7 +74,7 @@ class Readings:
                 "organisation directory, or ask without a date")
         self._program, self._facts, self._limits = program, facts, limits
         # how a reading's model is made: evaluated (an Engine), or read from a bundle that stores it
-        self._evaluate: Evaluate = evaluate or (lambda p, f, lim, supposed: Engine(p, f, lim))
+        self._evaluate: Evaluate = evaluate or _evaluated
         self._models: dict[frozenset[str], Model] = {frozenset(): base}
         self._lock = threading.Lock()
 

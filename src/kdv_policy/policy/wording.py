@@ -2,8 +2,9 @@
 
 Every sentence an answer shows is an English message id (``"{actor} may not {action}
 {object}."``) looked up in the gettext catalog of the language
-(``locale/<lang>/LC_MESSAGES/kdv_policy.po``, read with Babel's ``pofile`` reader on first
-use, so ``import kdv_policy`` does not load Babel). English is the message ids themselves.
+(``locale/<lang>/LC_MESSAGES/kdv_policy.po``, compiled to the ``.mo`` beside it by
+:mod:`kdv_policy.policy.catalogs` and read with the standard library's :mod:`gettext` on first
+use). English is the message ids themselves.
 
 A placeholder's value is text or a :class:`Named`: a name with its German forms. For a
 named placeholder ``{actor}`` a translation may also use ``{actor_nom}`` (with its
@@ -15,14 +16,17 @@ article; ``{actor_Nom}`` at the start of a sentence), ``{actor_gen}``, ``{actor_
 from __future__ import annotations
 
 import datetime
+import gettext
 import string
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from kdv_policy.data.facts import Forms
 from kdv_policy.errors import ArgumentError
+
+if TYPE_CHECKING:
+    from kdv_policy.data.facts import Forms
 
 LANGUAGES: Final = ("de", "en")
 """The languages answers are given in."""
@@ -74,12 +78,12 @@ def catalog(lang: str) -> dict[str, str]:
 
 
 def _read(lang: str) -> dict[str, str]:
-    from babel.messages.pofile import read_po  # on first use: Babel costs import time
-
-    path = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+    path = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.mo"
     with path.open("rb") as f:
-        messages = read_po(f, locale=lang, domain=DOMAIN)
-    return {str(m.id): str(m.string) for m in messages if m.id and isinstance(m.id, str) and m.string}
+        translations = gettext.GNUTranslations(f)
+    # gettext keeps what it read in `_catalog`: message ids → translations, the header under ""
+    messages: dict[object, object] = getattr(translations, "_catalog", {})
+    return {k: v for k, v in messages.items() if isinstance(k, str) and k and isinstance(v, str)}
 
 
 def N_(message: str) -> str:
