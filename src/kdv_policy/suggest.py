@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterable
 
 
@@ -11,6 +10,8 @@ def suggestions(word: str, candidates: Iterable[str], limit: int = 3, cutoff: fl
     by_key: dict[str, str] = {}
     for cand in candidates:
         by_key.setdefault(cand.casefold(), cand)
+    import difflib  # on first use: most programs never compare names
+
     close = difflib.get_close_matches(word.casefold(), list(by_key), n=limit, cutoff=cutoff)
     return [by_key[c] for c in close]
 

@@ -9,7 +9,6 @@ found with :mod:`difflib`.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Sequence
 
@@ -53,6 +52,8 @@ class GoverningText:
 def nearest(quote: str, sentences: Sequence[str]) -> int | None:
     """The index of the sentence that shares the most with ``quote`` (None when there is none): the
     share of the quote found in it first, then the closeness of the lengths."""
+    import difflib  # when a quote is compared: a policy that is only asked never compares one
+
     flat = normalise(quote)[:MAX_COMPARED]
     best, best_score = None, -1.0
     for i, sentence in enumerate(sentences):

@@ -12,7 +12,6 @@ import datetime
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -52,9 +51,9 @@ def bundled_rules() -> Path:
     In an installed wheel the rules ship as ``kdv_policy/rules``; in a source
     checkout they are the repository's top-level ``rules/``.
     """
-    packaged = resources.files("kdv_policy") / "rules"
+    packaged = Path(__file__).resolve().parents[1] / "rules"  # the package's own directory
     if packaged.is_dir():
-        return Path(str(packaged))
+        return packaged
     checkout = Path(__file__).resolve().parents[3] / "rules"
     if checkout.is_dir():
         return checkout
