@@ -63,13 +63,23 @@ def outcome(parse) -> object:
 
 
 def fast(text: str, max_items: int | None = None) -> object:
-    return outcome(lambda: parse_program(text, "f.dl", max_items=max_items))
+    """The parse with simple facts grouped, as ``parse_program`` reads a large file."""
+    max_tokens = None if max_items is None else max_items * TOKENS_PER_ITEM
+    return outcome(lambda: _Parser(Source("f.dl", text), max_tokens, group_facts=True).module(max_items))
 
 
 def general(text: str, max_items: int | None = None) -> object:
     """The same parse with every fact read token by token."""
     max_tokens = None if max_items is None else max_items * TOKENS_PER_ITEM
     return outcome(lambda: _Parser(Source("f.dl", text), max_tokens, group_facts=False).module(max_items))
+
+
+def test_parse_program_groups_facts_in_large_files_only():
+    fact = '@id(f) @source("Ein Satz.") member(steuerungsausschuss, staatsschreiber).\n'
+    small, large = fact * 10, fact * (lexer.GROUP_FACTS_FROM // len(fact) + 1)
+    assert len(small) < lexer.GROUP_FACTS_FROM <= len(large)
+    for text in (small, large):
+        assert outcome(lambda text=text: parse_program(text, "f.dl")) == fast(text) == general(text)
 
 
 # -- the fast path is taken, and only where an item starts ------------------------------------

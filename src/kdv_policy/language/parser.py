@@ -56,7 +56,8 @@ def parse_program(text: str, path: str = "<text>", max_items: int | None = None,
     source = Source(path, text)
     max_tokens = None if max_items is None else max_items * TOKENS_PER_ITEM
     with paused():  # a large file makes a node and a span for every part; see kdv_policy.gcpause
-        return _Parser(source, max_tokens, group_facts=True).module(max_items, max_diagnostics)
+        group = len(text) >= lexer.GROUP_FACTS_FROM
+        return _Parser(source, max_tokens, group_facts=group).module(max_items, max_diagnostics)
 
 
 def parse_query(text: str, path: str = "<query>") -> Query:
@@ -223,14 +224,15 @@ class _Parser:
         """
         span = self.source.span
         annotations = []
-        for whole, name, constant in lexer.FACT_ANNOTATION_GROUPS:
+        _, annotation_groups, arg_groups = lexer.simple_facts()
+        for whole, name, constant in annotation_groups:
             start, end = m.span(whole)
             if start < 0:
                 break
             value = Constant(_fact_value(m.group(constant)), span(*m.span(constant)))
             annotations.append(Annotation(m.group(name), (value,), span(start, end)))
         args = []
-        for arg in lexer.FACT_ARG_GROUPS:
+        for arg in arg_groups:
             start, end = m.span(arg)
             if start < 0:
                 break
