@@ -19,10 +19,12 @@ import string
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from kdv_policy.data.facts import Forms
 from kdv_policy.errors import ArgumentError
+
+if TYPE_CHECKING:
+    from kdv_policy.data.facts import Forms
 
 LANGUAGES: Final = ("de", "en")
 """The languages answers are given in."""
