@@ -55,13 +55,58 @@ class _FieldsOf:
         return found
 
 
-def _names(cls: type) -> tuple[str, ...]:
-    """The fields of a record class, then its computed fields: the keys of its dump, in order."""
-    names: tuple[str, ...] | None = cls.__dict__.get("_dumped")
-    if names is None:
-        names = tuple(f.name for f in dataclasses.fields(cls)) + cls._computed  # type: ignore[attr-defined]
-        type.__setattr__(cls, "_dumped", names)
-    return names
+_SCALARS = frozenset({"str", "bool", "int", "None"})
+
+
+def _scalar(annotation: object) -> bool:
+    """Whether a field's values are plain JSON scalars that a dump takes as they are, as its
+    annotation says (``str | None``, ``bool``, ``Literal["a", "b"]``); any other is dumped value
+    by value."""
+    if not isinstance(annotation, str):
+        return False
+    return all(part in _SCALARS or (part.startswith("Literal[") and part.endswith("]") and "|" not in part)
+               for part in annotation.split(" | "))
+
+
+class _Plan:
+    """How a record class is dumped: its fields' values as they are (in declaration order),
+    those that are no plain scalar then dumped within, then the computed fields."""
+
+    __slots__ = ("computed", "names", "nested")
+
+    def __init__(self, cls: type) -> None:
+        fields = dataclasses.fields(cls)
+        self.names = tuple(f.name for f in fields)
+        self.nested = tuple(f.name for f in fields if not _scalar(f.type))
+        self.computed: tuple[str, ...] = cls._computed  # type: ignore[attr-defined]
+
+
+def _plan(cls: type) -> _Plan:
+    plan: _Plan | None = cls.__dict__.get("_dump_plan")
+    if plan is None:
+        plan = _Plan(cls)
+        type.__setattr__(cls, "_dump_plan", plan)
+    return plan
+
+
+def _dump_record(record: Record, as_json: bool, exclude: Iterable[str] | None) -> dict[str, Any]:
+    plan = _plan(type(record))
+    values = record.__dict__
+    names = plan.names
+    # the fields only, in declaration order as __init__ sets them; else beside them what explains
+    # a result, or cached values
+    out = dict(values) if len(values) == len(names) else {name: values[name] for name in names}
+    for name in plan.nested:
+        value = out[name]
+        if value is not None:
+            out[name] = _dump(value, as_json)  # in place: the keys keep their order
+    for name in plan.computed:
+        if not exclude or name not in exclude:
+            out[name] = _dump(getattr(record, name), as_json)
+    if exclude:
+        for name in exclude:
+            out.pop(name, None)
+    return out
 
 
 def _dump(value: Any, as_json: bool) -> Any:
@@ -69,16 +114,21 @@ def _dump(value: Any, as_json: bool) -> Any:
     if kind is str or kind is bool or kind is int or value is None:
         return value
     if isinstance(value, Record):
-        return value._dump(as_json, None)
-    if kind is tuple:
-        return [_dump(v, as_json) for v in value] if as_json else tuple(_dump(v, as_json) for v in value)
-    if kind is list:
-        return [_dump(v, as_json) for v in value]
+        return _dump_record(value, as_json, None)
+    if kind is tuple or kind is list:
+        items = [v if (k := type(v)) is str or k is int or k is bool or v is None else _dump(v, as_json)
+                 for v in value]
+        return items if as_json or kind is list else tuple(items)
     if kind is dict:
-        return {k: _dump(v, as_json) for k, v in value.items()}
+        return {key: v if (k := type(v)) is str or k is int or k is bool or v is None else _dump(v, as_json)
+                for key, v in value.items()}
     if as_json and isinstance(value, datetime.date):
         return value.isoformat()
     return value
+
+
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+"""Compact JSON with non-ASCII characters as they are: what pydantic's ``model_dump_json`` wrote."""
 
 
 class Record:
@@ -97,23 +147,17 @@ class Record:
     model_fields: ClassVar[dict[str, FieldInfo]] = _FieldsOf()  # type: ignore[assignment]
     """The fields by name, in declaration order, each with its type, default and description."""
 
-    def _dump(self, as_json: bool, exclude: Iterable[str] | None) -> dict[str, Any]:
-        names = _names(type(self))
-        if exclude:
-            names = tuple(n for n in names if n not in exclude)
-        return {name: _dump(getattr(self, name), as_json) for name in names}
-
     def model_dump(self, *, mode: Literal["python", "json"] | str = "python",
                    exclude: Iterable[str] | None = None) -> dict[str, Any]:
         """The record as a dict: every field, then the computed ones, less those in ``exclude``;
         ``mode="json"`` gives only JSON values (lists for tuples, dates as text)."""
         if mode not in ("python", "json"):
             raise ValueError(f"`mode` must be `python` or `json`, not `{mode}`")
-        return self._dump(mode == "json", exclude)
+        return _dump_record(self, mode == "json", exclude)
 
     def model_dump_json(self, *, exclude: Iterable[str] | None = None) -> str:
         """The record as compact JSON text (non-ASCII characters as they are)."""
-        return json.dumps(self._dump(True, exclude), ensure_ascii=False, separators=(",", ":"))
+        return _JSON.encode(_dump_record(self, True, exclude))
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None) -> Any:
         """A copy, with the fields in ``update`` changed (not checked); values computed from
