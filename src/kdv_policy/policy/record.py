@@ -14,7 +14,7 @@ import dataclasses
 import datetime
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 PRIVATE_PREFIX = "_"
 """Entries of a record's ``__dict__`` that are no field and no cached value, e.g. the callable
@@ -93,8 +93,8 @@ def _dump_record(record: Record, as_json: bool, exclude: Iterable[str] | None) -
     plan = _plan(type(record))
     values = record.__dict__
     names = plan.names
-    # the fields only, in declaration order as __init__ sets them; else beside them what explains
-    # a result, or cached values
+    # the fields only, in declaration order (as __init__ and set_values set them); else beside
+    # them what explains a result, or cached values
     out = dict(values) if len(values) == len(names) else {name: values[name] for name in names}
     for name in plan.nested:
         value = out[name]
@@ -147,8 +147,7 @@ class Record:
     model_fields: ClassVar[dict[str, FieldInfo]] = _FieldsOf()  # type: ignore[assignment]
     """The fields by name, in declaration order, each with its type, default and description."""
 
-    def model_dump(self, *, mode: Literal["python", "json"] | str = "python",
-                   exclude: Iterable[str] | None = None) -> dict[str, Any]:
+    def model_dump(self, *, mode: str = "python", exclude: Iterable[str] | None = None) -> dict[str, Any]:
         """The record as a dict: every field, then the computed ones, less those in ``exclude``;
         ``mode="json"`` gives only JSON values (lists for tuples, dates as text)."""
         if mode not in ("python", "json"):
@@ -174,6 +173,7 @@ class Record:
 
 set_values = Record.__dict__["__dict__"].__set__
 """``set_values(record, values)``: gives a record made by ``object.__new__`` its values, the
-whole ``__dict__`` at once (every field, defaults included), without the dataclass's
-``__init__`` and its one ``object.__setattr__`` a field: for results built from values the
-policy made and checked already."""
+whole ``__dict__`` at once, without the dataclass's ``__init__`` and its one
+``object.__setattr__`` a field: for results built from values the policy made and checked
+already. ``values`` holds every field, defaults included, in declaration order (dumps list
+them in the order of the ``__dict__``), then anything else the record keeps."""
