@@ -53,7 +53,6 @@ from kdv_policy.policy.results import (
     Interpretation,
     OpenQuestion,
     Permission,
-    shared_private,
 )
 from kdv_policy.policy.results import entity as make_entity
 from kdv_policy.policy.version import content_digest, policy_version
@@ -575,8 +574,8 @@ class Policy:
     def _answer_table(self, predicate: str, positions: tuple[int, ...], answer_at: int
                       ) -> dict[Row, _Listed]:
         """For each value of ``positions``, the answers of a list question (ordered as ``_list``
-        orders them), the rows they come from, their ids, and the private attributes of its
-        result (the explanation, not computed until read)."""
+        orders them), the rows they come from, their ids, and what computes the explanation of
+        its result (not called until the explanation is read)."""
         if not self._model.get(predicate):
             return {}
         first = next(iter(self._model[predicate]))
@@ -590,7 +589,7 @@ class Policy:
             bound = dict(zip(positions, key, strict=True))
             pattern = tuple(bound.get(i) for i in range(arity))
             table[key] = (answers, rows, tuple(e.id for e in answers),
-                          shared_private(functools.partial(explain_list, predicate, rows, pattern)))
+                          functools.partial(explain_list, predicate, rows, pattern))
         return table
 
     def _declares(self, predicate: str) -> bool:
@@ -777,8 +776,8 @@ class Policy:
         opened = tuple(self.entity(r[1], "function") for r in classes)
         marks = {a.id: "partner" for a in listed.answers if a.id in partners}
         marks.update({e.id: "open class" for e in opened})
-        result: Answers[Entity] = Answers[Entity](question=listed.question, answers=listed.answers + opened,
-                                                  version=self._version, marks=marks)
+        result: Answers[Entity] = Answers(question=listed.question, answers=listed.answers + opened,
+                                          version=self._version, marks=marks)
 
         def explain() -> Explanation:
             proofs = listed.explanation.proofs + tuple(self._proof("open_member_class", r) for r in classes)
@@ -792,7 +791,7 @@ class Policy:
             summary = self._answers_count(len(result.answers)) + "; " + "; ".join(notes)
             return Explanation(lang=self._lang, summary=summary, proofs=proofs)
 
-        result._explain = explain
+        result._explained_by(explain)
         return result
 
     def _delegations(self, object: str | None) -> Answers[Delegation]:
@@ -828,7 +827,7 @@ class Policy:
                 object=self.entity(r[3], "object"), chain=chain(r), effective=effective,
                 task=None if task is None else self.entity(task, "object"))))
         found.sort(key=lambda f: (f[1].object.id, f[1].action.id, [e.id for e in f[1].chain]))
-        result: Answers[Delegation] = Answers[Delegation](
+        result: Answers[Delegation] = Answers(
             question=f"delegates(X, Y, A, {asked})" if object is not None else "delegates(X, Y, A, O)",
             answers=tuple(d for _, d in found), version=self._version)
 
@@ -853,7 +852,7 @@ class Policy:
             return Explanation(lang=self._lang, summary=counted + (f" — « {basis} »" if basis else ""),
                                proofs=tuple(proofs), chain=found[0][1].chain if n == 1 else ())
 
-        result._explain = explain
+        result._explained_by(explain)
         return result
 
     def _declared_rows(self, predicate: str, arity: int) -> frozenset[Row]:
@@ -884,8 +883,8 @@ class Policy:
         decision = Decision(question=_text("may", row), allowed=allowed, actor=a, action=ac, object=ob,
                             version=self._version, determined=determined, open_questions=questions,
                             interpretations=self._resting_on("may", row, held))
-        decision._explain = lambda: self._explain_may(a, ac, ob, held, questions=questions,
-                                                      determined=determined)
+        decision._explained_by(lambda: self._explain_may(a, ac, ob, held, questions=questions,
+                                                         determined=determined))
         return decision
 
     def _what_may(self, actor: str) -> Answers[Permission]:
@@ -896,12 +895,12 @@ class Policy:
         def permission(r: tuple[Value, ...]) -> Permission:
             return Permission(action=self.entity(r[1], "action"), object=self.entity(r[2], "object"))
         total, each = self._rows_resting_on("may", {0: a.id}, rows, lambda r: f"{r[1]} {r[2]}")
-        result: Answers[Permission] = Answers[Permission](
+        result: Answers[Permission] = Answers(
             question=f"may({a.id}, A, O)", answers=tuple(permission(r) for r in rows), version=self._version,
             undetermined=tuple(permission(r) for r in undetermined), open_questions=questions,
             interpretations=total, answer_interpretations=each)
-        result._explain = lambda: self._explain_rows("may", rows, self._say("{actor} may nothing",
-                                                                            actor=self._n(a)))
+        result._explained_by(lambda: self._explain_rows("may", rows, self._say("{actor} may nothing",
+                                                                               actor=self._n(a))))
         return result
 
     def _list(self, predicate: str, bound: dict[int, str], answer_at: int) -> Answers[Entity]:
@@ -915,12 +914,12 @@ class Policy:
         pattern = tuple(bound.get(i) for i in range(arity))
         question = _text(predicate, tuple(v if v is not None else "?" for v in pattern)).replace('"?"', "X")
         total, each = self._rows_resting_on(predicate, bound, rows, lambda r: str(r[answer_at]))
-        result: Answers[Entity] = Answers[Entity](
+        result: Answers[Entity] = Answers(
             question=question, answers=ordered(rows), version=self._version,
             undetermined=ordered(undetermined), open_questions=questions,
             interpretations=total, answer_interpretations=each)
 
-        result._explain = functools.partial(self._explain_list, predicate, rows, pattern)
+        result._explained_by(functools.partial(self._explain_list, predicate, rows, pattern))
         return result
 
     def _explain_list(self, predicate: str, rows: Sequence[Row], pattern: tuple[Value | None, ...]
@@ -959,7 +958,7 @@ class Policy:
             summary += self._depends(questions)
             return Explanation(lang=self._lang, summary=summary, why_not=why, proofs=opened)
 
-        decision._explain = explain
+        decision._explained_by(explain)
         return decision
 
     # -- what the text leaves open (policy/readings.py) ----------------------------------------------
@@ -1390,8 +1389,8 @@ class _DecisionCache:
 
 
 _Entry = tuple[Entity, str] | Literal[False]
-# a list question's answers by its bound values: (answers, rows, their ids, the result's private attributes)
-_Listed = tuple[tuple[Entity, ...], list[Row], tuple[str, ...], dict[str, object]]
+# a list question's answers by its bound values: (answers, rows, their ids, what explains them)
+_Listed = tuple[tuple[Entity, ...], list[Row], tuple[str, ...], Callable[[], Explanation]]
 
 
 _NO_ENTRIES: tuple[_Entry, _Entry, _Entry, _Entry] = (False, False, False, False)
@@ -1456,12 +1455,6 @@ class _Fast:
         return entries
 
 
-_DECISION_SET = frozenset({"question", "allowed", "actor", "action", "object", "version", "determined",
-                           "open_questions", "interpretations"})
-_ANSWERS_SET = frozenset({"question", "answers", "version", "undetermined", "open_questions",
-                          "interpretations", "answer_interpretations"})
-
-
 _UNTABLED_MISSES = 256
 """Misses a policy from a bundle answers by the general path before it builds the hot tables
 (unless ``materialise()`` built them)."""
@@ -1487,12 +1480,10 @@ def _install_hot_paths(policy: Policy) -> Callable[[], tuple[int, int]]:
     may_get, who_may_get, who_serves_get = may_hits.get, who_may_hits.get, who_serves_hits.get
     audit_logger = AUDIT_LOGGER
     hits = misses = 0
-    answers_type = Answers[Entity]
-    # a first asking's result: one dict of values and four slot assignments (results.SETTERS); its
-    # fields_set and private attributes shared by every result the closure makes (frozen models)
-    new, set_dict, set_fields, set_extra, set_private = SETTERS
-    decision_fields, answers_fields = set(_DECISION_SET), set(_ANSWERS_SET)
-    may_private = shared_private(explain_from=policy._explain_first_may)
+    # a first asking's result: ``object.__new__`` and one dict of values (results.SETTERS); a
+    # ``may`` computes its explanation from its fields with one callable shared by every result
+    new, set_values = SETTERS
+    explain_may = policy._explain_first_may
     explain_list = policy._explain_list
 
     stored_names: bool | None = None  # whether the name index is a bundle's (read per name)
@@ -1518,8 +1509,8 @@ def _install_hot_paths(policy: Policy) -> Callable[[], tuple[int, int]]:
     # ``hot[args] = value``): each step is one atomic operation on a dict or deque, and threads
     # racing on inserts can at worst evict an entry early or keep one a little longer (the bound
     # on the cache's size holds but for the racing inserts). A result is built inline too:
-    # ``new(cls)``, its dict of values (every field, defaults included; for a list, the value of
-    # the cached property ``ids`` as well), and its slots (results.SETTERS).
+    # ``new(cls)`` and its dict of values (every field, defaults included, what computes its
+    # explanation; for a list, the value of the cached property ``ids`` as well; results.SETTERS).
 
     def may(actor: str, action: str, object: str) -> Decision:
         nonlocal hits, misses
@@ -1546,13 +1537,11 @@ def _install_hot_paths(policy: Policy) -> Callable[[], tuple[int, int]]:
             if not a or not ac or not ob:
                 return Policy.may(policy, actor, action, object)
             found = new(Decision)
-            set_dict(found, {
+            set_values(found, {
                 "question": f"may({a[1]}, {ac[1]}, {ob[1]})", "allowed": args in tables.may,
                 "actor": a[0], "action": ac[0], "object": ob[0], "subject": None, "version": tables.version,
-                "interpretations": (), "determined": True, "open_questions": ()})
-            set_fields(found, decision_fields)
-            set_extra(found, None)
-            set_private(found, may_private)
+                "interpretations": (), "determined": True, "open_questions": (),
+                "_explain_from": explain_may})
             misses += 1
             # into the cache (see above)
             if len(order) >= maxsize:
@@ -1570,26 +1559,20 @@ def _install_hot_paths(policy: Policy) -> Callable[[], tuple[int, int]]:
     def nothing(question: str, version: str, predicate: str, pattern: tuple[Value | None, ...]
                 ) -> Answers[Entity]:
         # a list question without answers (its explanation says why not)
-        found: Answers[Entity] = new(answers_type)
-        set_dict(found, {
+        found: Answers[Entity] = new(Answers)
+        set_values(found, {
             "question": question, "answers": (), "version": version, "undetermined": (),
             "open_questions": (), "interpretations": (), "answer_interpretations": {}, "marks": {},
-            "ids": ()})
-        set_fields(found, answers_fields)
-        set_extra(found, None)
-        set_private(found, shared_private(functools.partial(explain_list, predicate, [], pattern)))
+            "_explain": functools.partial(explain_list, predicate, [], pattern), "ids": ()})
         return found
 
     def listed(question: str, version: str, entry: Any) -> Answers[Entity]:
-        # a list question's answers from a prepared table entry (answers, rows, ids, private)
-        found: Answers[Entity] = new(answers_type)
-        set_dict(found, {
+        # a list question's answers from a prepared table entry (answers, rows, ids, explain)
+        found: Answers[Entity] = new(Answers)
+        set_values(found, {
             "question": question, "answers": entry[0], "version": version, "undetermined": (),
             "open_questions": (), "interpretations": (), "answer_interpretations": {}, "marks": {},
-            "ids": entry[2]})
-        set_fields(found, answers_fields)
-        set_extra(found, None)
-        set_private(found, entry[3])
+            "_explain": entry[3], "ids": entry[2]})
         return found
 
     def who_may(action: str, object: str) -> Answers[Entity]:

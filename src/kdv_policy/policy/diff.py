@@ -10,14 +10,14 @@ materialised at load), so a diff is a set difference plus one proof per change.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from kdv_policy.errors import ArgumentError
 from kdv_policy.language.printer import format_value
 from kdv_policy.language.syntax import Value
 from kdv_policy.policy import arguments as check
+from kdv_policy.policy.record import Record, doc
 from kdv_policy.policy.results import Entity, Explanation
 from kdv_policy.policy.wording import N_, check_language, phrase, say
 
@@ -55,29 +55,28 @@ ChangeKind = Literal["gained", "lost"]
 """How a decision differs: it holds only in the new version (gained) or only in the old (lost)."""
 
 
-class Change(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class Change(Record):
     """One decision that differs between the two versions."""
 
-    model_config = ConfigDict(frozen=True)
+    change: ChangeKind = field(metadata=doc("gained: holds only in the new version"))
+    relation: str = field(metadata=doc("the relation: may, member, chair, serves, responsible, consumer"))
+    atom: str = field(metadata=doc("the decision, e.g. `may(planungsausschuss, approve, strategie)`"))
+    entities: tuple[Entity, ...] = field(metadata=doc("its arguments, with official names"))
+    group: str = field(metadata=doc(
+        "what the change is grouped under: the actor and action (its id), or the body; text output writes "
+        "the action as a verb of its language"))
+    explanation: Explanation | None = field(default=None, metadata=doc(
+        "why it holds, in the version where it does"))
 
-    change: ChangeKind = Field(description="gained: holds only in the new version")
-    relation: str = Field(description="the relation: may, member, chair, serves, responsible, consumer")
-    atom: str = Field(description="the decision, e.g. `may(planungsausschuss, approve, strategie)`")
-    entities: tuple[Entity, ...] = Field(description="its arguments, with official names")
-    group: str = Field(description="what the change is grouped under: the actor and action (its id), or the "
-                                   "body; text output writes the action as a verb of its language")
-    explanation: Explanation | None = Field(
-        default=None, description="why it holds, in the version where it does")
 
-
-class PolicyDiff(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class PolicyDiff(Record):
     """Every decision that differs between an old and a new policy version."""
-
-    model_config = ConfigDict(frozen=True)
 
     old_version: str
     new_version: str
-    relations: tuple[str, ...] = Field(description="the relations compared")
+    relations: tuple[str, ...] = field(metadata=doc("the relations compared"))
     changes: tuple[Change, ...] = ()
 
     @property

@@ -16,9 +16,8 @@ import copy
 import datetime
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from kdv_policy.language.printer import format_atom, format_literal, format_value
 from kdv_policy.language.program import Program
@@ -38,6 +37,7 @@ from kdv_policy.language.syntax import (
 from kdv_policy.language.syntax import Literal as BodyLiteral
 from kdv_policy.language.syntax import literal_variables as literal_vars
 from kdv_policy.policy import arguments as check
+from kdv_policy.policy.record import Record, doc
 from kdv_policy.policy.wording import phrase, say
 
 JsonValue = str | int | datetime.date
@@ -57,32 +57,30 @@ def compare(op: str, left: Value, right: Value) -> bool:
     return _COMPARE[op](left, right)
 
 
-class ProofNode(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class ProofNode(Record):
     """One step of a proof: a stated fact, a rule applied, a negation or a comparison that holds."""
 
-    model_config = ConfigDict(frozen=True)
-
-    kind: Literal["fact", "data", "rule", "negation", "comparison", "request"] = Field(
-        description="fact: stated in a rule file; data: stated by a data file; rule: derived; "
-                    "negation: a `not` that holds; comparison: a comparison that holds; request: a row "
-                    "of an input relation, from the request (Policy.with_input)")
-    atom: str = Field(description="the instantiated atom or literal, in rule-language syntax")
-    predicate: str | None = Field(default=None, description="the predicate of the atom")
-    args: tuple[JsonValue, ...] = Field(default=(), description="the values of the atom")
-    id: str | None = Field(default=None, description="the @id of the fact or rule")
-    citation: str | None = Field(default=None, description="the cited sentence of the governance text")
-    basis: Literal["text", "structure", "interpretation"] | None = Field(
-        default=None,
-        description="what the step rests on: text (it cites a sentence), structure (it composes other "
-                    "steps) or interpretation (a reading the text does not state)")
-    interpretation: str | None = Field(
-        default=None, description="for basis interpretation: the interpretation's id")
-    note: str | None = Field(
-        default=None, description="for basis structure: how the rule composes others; for basis "
-                                  "interpretation: the interpretation's description")
-    location: str | None = Field(default=None, description="file:line of the fact, rule or data entry")
-    bindings: dict[str, JsonValue] = Field(default_factory=dict, description="the rule's variables")
-    children: tuple[ProofNode, ...] = Field(default=(), description="the premises, in body order")
+    kind: Literal["fact", "data", "rule", "negation", "comparison", "request"] = field(metadata=doc(
+        "fact: stated in a rule file; data: stated by a data file; rule: derived; negation: a `not` that "
+        "holds; comparison: a comparison that holds; request: a row of an input relation, from the "
+        "request (Policy.with_input)"))
+    atom: str = field(metadata=doc("the instantiated atom or literal, in rule-language syntax"))
+    predicate: str | None = field(default=None, metadata=doc("the predicate of the atom"))
+    args: tuple[JsonValue, ...] = field(default=(), metadata=doc("the values of the atom"))
+    id: str | None = field(default=None, metadata=doc("the @id of the fact or rule"))
+    citation: str | None = field(default=None, metadata=doc("the cited sentence of the governance text"))
+    basis: Literal["text", "structure", "interpretation"] | None = field(default=None, metadata=doc(
+        "what the step rests on: text (it cites a sentence), structure (it composes other steps) or "
+        "interpretation (a reading the text does not state)"))
+    interpretation: str | None = field(default=None, metadata=doc(
+        "for basis interpretation: the interpretation's id"))
+    note: str | None = field(default=None, metadata=doc(
+        "for basis structure: how the rule composes others; for basis interpretation: the "
+        "interpretation's description"))
+    location: str | None = field(default=None, metadata=doc("file:line of the fact, rule or data entry"))
+    bindings: dict[str, JsonValue] = field(default_factory=dict, metadata=doc("the rule's variables"))
+    children: tuple[ProofNode, ...] = field(default=(), metadata=doc("the premises, in body order"))
 
     def walk(self) -> Iterator[ProofNode]:
         """This node and every node below it, depth first."""
@@ -145,34 +143,31 @@ the policy declares it in; filled as proof nodes are built (at most :data:`_MAX_
 _MAX_DESCRIPTIONS = 10_000
 
 
-class Attempt(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class Attempt(Record):
     """One rule that could have derived the goal, and the first condition that failed."""
 
-    model_config = ConfigDict(frozen=True)
-
-    id: str | None = Field(default=None, description="the @id of the rule")
-    citation: str | None = Field(default=None, description="the rule's cited sentence")
-    basis: Literal["text", "structure", "interpretation"] | None = Field(
-        default=None, description="what the rule rests on (see ProofNode.basis)")
-    interpretation: str | None = Field(
-        default=None, description="for basis interpretation: the interpretation's id")
-    note: str | None = Field(
-        default=None, description="the structure note or the interpretation's description")
-    rule: str = Field(description="the rule, instantiated with the goal's values")
-    failed: str = Field(description="the first condition that does not hold, as far as instantiated")
-    held: tuple[ProofNode, ...] = Field(default=(), description="the conditions before it that did hold")
-    blocked_by: ProofNode | None = Field(
-        default=None,
-        description="when it fails at a `not`: the proof of what holds instead, with its sentence")
+    id: str | None = field(default=None, metadata=doc("the @id of the rule"))
+    citation: str | None = field(default=None, metadata=doc("the rule's cited sentence"))
+    basis: Literal["text", "structure", "interpretation"] | None = field(default=None, metadata=doc(
+        "what the rule rests on (see ProofNode.basis)"))
+    interpretation: str | None = field(default=None, metadata=doc(
+        "for basis interpretation: the interpretation's id"))
+    note: str | None = field(default=None, metadata=doc(
+        "the structure note or the interpretation's description"))
+    rule: str = field(metadata=doc("the rule, instantiated with the goal's values"))
+    failed: str = field(metadata=doc("the first condition that does not hold, as far as instantiated"))
+    held: tuple[ProofNode, ...] = field(default=(), metadata=doc("the conditions before it that did hold"))
+    blocked_by: ProofNode | None = field(default=None, metadata=doc(
+        "when it fails at a `not`: the proof of what holds instead, with its sentence"))
 
 
-class WhyNot(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class WhyNot(Record):
     """Why a goal does not hold: every rule that could derive it, and where each one fails."""
 
-    model_config = ConfigDict(frozen=True)
-
     goal: str
-    stated: bool = Field(default=False, description="always false: no fact states the goal")
+    stated: bool = field(default=False, metadata=doc("always false: no fact states the goal"))
     attempts: tuple[Attempt, ...] = ()
 
     def render(self, indent: str = "", lang: str = "en") -> str:

@@ -1,4 +1,4 @@
-"""What the question methods return: pydantic models, JSON-serialisable, with documented fields.
+"""What the question methods return: frozen records, JSON-serialisable, with documented fields.
 
 A :class:`Decision` answers a yes/no question (``may``, ``is_consumer``, ``holds``);
 :class:`Answers` answers a list question (``who_may``, ``members``, ...). Both carry
@@ -9,34 +9,32 @@ when the answer is yes, the why-not when it is no.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Generic, TypeVar, overload
-
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, computed_field
+from typing import ClassVar, Generic, TypeVar, overload
 
 from kdv_policy.errors import ArgumentError
 from kdv_policy.policy.arguments import kind_of
 from kdv_policy.policy.explain import ProofNode, WhyNot
+from kdv_policy.policy.record import Record, doc, set_values
 from kdv_policy.policy.wording import say
 
 
-class Entity(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class Entity(Record):
     """A named thing of the policy: a body, role, person, unit, action, object or plain constant."""
 
-    model_config = ConfigDict(frozen=True)
-
-    id: str = Field(description="the constant that stands for it in the rules, e.g. `steuerungsausschuss`")
-    name: str = Field(description="its official name, e.g. `Steuerungsausschuss`")
-    kind: str = Field(description="body, role, person, unit, action, object, or constant (no data entry)")
+    id: str = field(metadata=doc("the constant that stands for it in the rules, e.g. `steuerungsausschuss`"))
+    name: str = field(metadata=doc("its official name, e.g. `Steuerungsausschuss`"))
+    kind: str = field(metadata=doc("body, role, person, unit, action, object, or constant (no data entry)"))
 
     def __str__(self) -> str:
         return self.name
 
 
-class Permission(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class Permission(Record):
     """An (action, object) pair an actor may: one answer of ``what_may``."""
-
-    model_config = ConfigDict(frozen=True)
 
     action: Entity
     object: Entity
@@ -50,37 +48,36 @@ class Permission(BaseModel):
         return f"{self.action.name} {self.object.name}"
 
 
-class OpenQuestion(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class OpenQuestion(Record):
     """Something the text leaves open that an answer depends on: whether a body exists for the
     question asked (as of its date, or, without one, whether the body's phase has begun)."""
 
-    model_config = ConfigDict(frozen=True)
-
-    subject: Entity = Field(description="the body whose existence the text leaves open")
-    summary: str = Field(description="one sentence: what the text leaves open")
-    citation: str | None = Field(default=None, description="the sentence that leaves it open")
-    id: str | None = Field(default=None, description="the @id of the rule that finds it open")
-    answers: tuple[str, ...] = Field(
-        default=(), description="for a list question: the ids of the answers that depend on it")
-    proof: ProofNode | None = Field(default=None, description="the proof that the text leaves it open")
+    subject: Entity = field(metadata=doc("the body whose existence the text leaves open"))
+    summary: str = field(metadata=doc("one sentence: what the text leaves open"))
+    citation: str | None = field(default=None, metadata=doc("the sentence that leaves it open"))
+    id: str | None = field(default=None, metadata=doc("the @id of the rule that finds it open"))
+    answers: tuple[str, ...] = field(default=(), metadata=doc(
+        "for a list question: the ids of the answers that depend on it"))
+    proof: ProofNode | None = field(default=None, metadata=doc("the proof that the text leaves it open"))
 
     def render(self) -> str:
         """One line: the summary and the cited sentence."""
         return self.summary + (f" — « {self.citation} »" if self.citation else "")
 
 
-class Interpretation(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class Interpretation(Record):
     """A named reading the text does not state, declared by the policy (``.interpretation``)."""
 
-    model_config = ConfigDict(frozen=True)
-
-    id: str = Field(description="the interpretation's id, e.g. `vorsitz_handelt_allein`")
-    de: str = Field(description="its one-line description in German")
-    en: str = Field(description="its one-line description in English")
-    rationale: str = Field(description="why the policy reads the text so")
-    adopted: bool = Field(description="whether this policy adopts it: its facts and rules take part in "
-                                      "answers")
-    rules: tuple[str, ...] = Field(default=(), description="the ids of the facts and rules that belong to it")
+    id: str = field(metadata=doc("the interpretation's id, e.g. `vorsitz_handelt_allein`"))
+    de: str = field(metadata=doc("its one-line description in German"))
+    en: str = field(metadata=doc("its one-line description in English"))
+    rationale: str = field(metadata=doc("why the policy reads the text so"))
+    adopted: bool = field(metadata=doc(
+        "whether this policy adopts it: its facts and rules take part in answers"))
+    rules: tuple[str, ...] = field(default=(), metadata=doc(
+        "the ids of the facts and rules that belong to it"))
 
     def render(self) -> str:
         mark = "adopted" if self.adopted else "not adopted"
@@ -88,23 +85,22 @@ class Interpretation(BaseModel):
                 f"  rules: {', '.join(self.rules) or '-'}")
 
 
-class Delegation(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class Delegation(Record):
     """One delegation: ``delegator`` passes doing ``action`` with ``object`` to ``delegate``;
     one answer of ``delegations``."""
 
-    model_config = ConfigDict(frozen=True)
-
-    delegator: Entity = Field(description="who delegates")
-    delegate: Entity = Field(description="to whom")
-    action: Entity = Field(description="what the delegate is to do")
-    object: Entity = Field(description="with what")
-    task: Entity | None = Field(default=None, description="the task as the text names it, e.g. "
-                                                  "`Umsetzung der Strategie`")
-    chain: tuple[Entity, ...] = Field(
-        default=(), description="the whole chain up to the delegate: the original delegator first, the "
-                                "delegate last")
-    effective: bool = Field(description="whether the delegate may do it through this delegation (the "
-                                        "delegator may delegate it or do it, and the delegate is active)")
+    delegator: Entity = field(metadata=doc("who delegates"))
+    delegate: Entity = field(metadata=doc("to whom"))
+    action: Entity = field(metadata=doc("what the delegate is to do"))
+    object: Entity = field(metadata=doc("with what"))
+    task: Entity | None = field(default=None, metadata=doc(
+        "the task as the text names it, e.g. `Umsetzung der Strategie`"))
+    chain: tuple[Entity, ...] = field(default=(), metadata=doc(
+        "the whole chain up to the delegate: the original delegator first, the delegate last"))
+    effective: bool = field(metadata=doc(
+        "whether the delegate may do it through this delegation (the delegator may delegate it or do it, "
+        "and the delegate is active)"))
 
     @property
     def id(self) -> str:
@@ -116,7 +112,8 @@ class Delegation(BaseModel):
         return f"{' → '.join(e.name for e in self.chain)}: {what}"
 
 
-class Explanation(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class Explanation(Record):
     """Why an answer is what it is.
 
     For a yes: ``proofs``, one proof tree per answer, down to stated facts, each node with
@@ -126,16 +123,15 @@ class Explanation(BaseModel):
     the actor may do with the object).
     """
 
-    model_config = ConfigDict(frozen=True)
-
-    summary: str = Field(description="one or two sentences, with official names")
-    lang: str = Field(default="en", description="the language of the summary and the rendered text: "
-                                                "`de` or `en` (ids, atoms and cited sentences do not change)")
-    proofs: tuple[ProofNode, ...] = Field(default=(), description="proof trees of what holds")
-    why_not: WhyNot | None = Field(default=None, description="for a no: the rules that could have said yes")
-    alternatives: tuple[str, ...] = Field(default=(), description="for a no: what holds instead")
-    chain: tuple[Entity, ...] = Field(
-        default=(), description="for a decision through delegation: delegator first")
+    summary: str = field(metadata=doc("one or two sentences, with official names"))
+    lang: str = field(default="en", metadata=doc(
+        "the language of the summary and the rendered text: `de` or `en` (ids, atoms and cited sentences "
+        "do not change)"))
+    proofs: tuple[ProofNode, ...] = field(default=(), metadata=doc("proof trees of what holds"))
+    why_not: WhyNot | None = field(default=None, metadata=doc("for a no: the rules that could have said yes"))
+    alternatives: tuple[str, ...] = field(default=(), metadata=doc("for a no: what holds instead"))
+    chain: tuple[Entity, ...] = field(default=(), metadata=doc(
+        "for a decision through delegation: delegator first"))
 
     @property
     def rule_ids(self) -> tuple[str, ...]:
@@ -162,26 +158,34 @@ class Explanation(BaseModel):
         return self.render()
 
 
-class _Explained(BaseModel):
-    """A result whose explanation is computed on first access (and then kept)."""
+class _Explained(Record):
+    """A result whose explanation is computed on first access (and then kept).
 
-    model_config = ConfigDict(frozen=True)
-    _explain: Callable[[], Explanation] | None = PrivateAttr(default=None)
-    # or: computed from the result itself (one callable shared by many results, see `shared_private`)
-    _explain_from: Callable[[Any], Explanation] | None = PrivateAttr(default=None)
+    What computes it is kept in the result's ``__dict__`` beside the fields, out of equality and
+    of dumps: under ``_explain`` a callable of its own, or under ``_explain_from`` one that
+    computes the explanation from the result (one callable shared by many results).
+    """
 
-    @computed_field(description="why the answer is what it is")  # type: ignore[prop-decorator]
+    _computed: ClassVar[tuple[str, ...]] = ("explanation",)
+
     @cached_property
     def explanation(self) -> Explanation:
-        private = self.__pydantic_private__ or {}
-        explain, explain_from = private.get("_explain"), private.get("_explain_from")
+        """Why the answer is what it is."""
+        values = self.__dict__
+        explain = values.get("_explain")
         if explain is not None:
             return explain()
+        explain_from = values.get("_explain_from")
         if explain_from is not None:
             return explain_from(self)
         return Explanation(summary="no explanation available")
 
+    def _explained_by(self, explain: Callable[[], Explanation]) -> None:
+        """Compute the explanation with ``explain`` when it is first read."""
+        self.__dict__["_explain"] = explain
 
+
+@dataclass(frozen=True, kw_only=True)
 class Decision(_Explained):
     """The answer to a yes/no question; ``bool(decision)`` is ``decision.allowed``.
 
@@ -191,26 +195,27 @@ class Decision(_Explained):
     leaves open, with the sentence.
     """
 
-    question: str = Field(description="the question as resolved, in rule-language syntax")
-    allowed: bool = Field(description="whether it holds")
-    actor: Entity | None = Field(default=None, description="for `may`: who would act")
-    action: Entity | None = Field(default=None, description="for `may`: the action")
-    object: Entity | None = Field(default=None, description="for `may`: what the action is about")
-    subject: Entity | None = Field(default=None, description="for other questions: the entity asked about")
-    version: str = Field(default="", description="the version of the policy that decided")
-    interpretations: tuple[str, ...] = Field(
-        default=(), description="the adopted interpretations the answer rests on: empty when the text alone "
-                        "gives the same answer")
-    determined: bool = Field(
-        default=True, description="false when the text does not decide the answer for the question's date; "
-                                  "`allowed` is then false (deny by default)")
-    open_questions: tuple[OpenQuestion, ...] = Field(
-        default=(), description="what the text leaves open that the answer depends on: as of a date, why "
-                                "it is undetermined; without one, the phase the answer waits for")
+    question: str = field(metadata=doc("the question as resolved, in rule-language syntax"))
+    allowed: bool = field(metadata=doc("whether it holds"))
+    actor: Entity | None = field(default=None, metadata=doc("for `may`: who would act"))
+    action: Entity | None = field(default=None, metadata=doc("for `may`: the action"))
+    object: Entity | None = field(default=None, metadata=doc("for `may`: what the action is about"))
+    subject: Entity | None = field(default=None, metadata=doc("for other questions: the entity asked about"))
+    version: str = field(default="", metadata=doc("the version of the policy that decided"))
+    interpretations: tuple[str, ...] = field(default=(), metadata=doc(
+        "the adopted interpretations the answer rests on: empty when the text alone gives the same answer"))
+    determined: bool = field(default=True, metadata=doc(
+        "false when the text does not decide the answer for the question's date; `allowed` is then false "
+        "(deny by default)"))
+    open_questions: tuple[OpenQuestion, ...] = field(default=(), metadata=doc(
+        "what the text leaves open that the answer depends on: as of a date, why it is undetermined; "
+        "without one, the phase the answer waits for"))
 
-    @computed_field(description="allowed, denied or undetermined (by the text, for the question's date)")  # type: ignore[prop-decorator]
+    _computed: ClassVar[tuple[str, ...]] = ("explanation", "status")
+
     @property
     def status(self) -> str:
+        """Allowed, denied or undetermined (by the text, for the question's date)."""
         if not self.determined:
             return "undetermined"
         return "allowed" if self.allowed else "denied"
@@ -222,29 +227,29 @@ class Decision(_Explained):
 T = TypeVar("T", Entity, Permission, Delegation)
 
 
+@dataclass(frozen=True, kw_only=True)
 class Answers(_Explained, Generic[T]):
     """The answers of a list question, sorted; iterable, sized, and ``"name" in answers`` works."""
 
-    question: str = Field(description="the question as resolved")
-    answers: tuple[T, ...] = Field(default=(), description="the answers, sorted by id")
-    version: str = Field(default="", description="the version of the policy that answered")
-    undetermined: tuple[T, ...] = Field(
-        default=(), description="as of a date: the candidates the text does not decide for that date "
-                                "(not in `answers`)")
-    open_questions: tuple[OpenQuestion, ...] = Field(
-        default=(), description="what the text leaves open that some answers (or undetermined candidates) "
-                        "depend on, each naming them")
-    interpretations: tuple[str, ...] = Field(
-        default=(), description="the adopted interpretations the answers rest on, in total: empty when "
-                                "the text alone gives the same answers")
-    answer_interpretations: dict[str, tuple[str, ...]] = Field(
-        default_factory=dict, description="by answer id: the adopted interpretations that answer rests on "
-                                          "(only answers the text alone does not give)")
-    marks: dict[str, str] = Field(default_factory=dict, description=(
+    question: str = field(metadata=doc("the question as resolved"))
+    answers: tuple[T, ...] = field(default=(), metadata=doc("the answers, sorted by id"))
+    version: str = field(default="", metadata=doc("the version of the policy that answered"))
+    undetermined: tuple[T, ...] = field(default=(), metadata=doc(
+        "as of a date: the candidates the text does not decide for that date (not in `answers`)"))
+    open_questions: tuple[OpenQuestion, ...] = field(default=(), metadata=doc(
+        "what the text leaves open that some answers (or undetermined candidates) depend on, each naming "
+        "them"))
+    interpretations: tuple[str, ...] = field(default=(), metadata=doc(
+        "the adopted interpretations the answers rest on, in total: empty when the text alone gives the "
+        "same answers"))
+    answer_interpretations: dict[str, tuple[str, ...]] = field(default_factory=dict, metadata=doc(
+        "by answer id: the adopted interpretations that answer rests on (only answers the text alone does "
+        "not give)"))
+    marks: dict[str, str] = field(default_factory=dict, metadata=doc(
         "answer id -> how it answers when not plainly: `partner` (an organisation that takes part in a "
         "body as a partner), `open class` (a class of members the text names but leaves open)"))
 
-    def __iter__(self) -> Iterator[T]:  # type: ignore[override]
+    def __iter__(self) -> Iterator[T]:
         return iter(self.answers)
 
     def __len__(self) -> int:
@@ -277,42 +282,21 @@ class Answers(_Explained, Generic[T]):
 
 
 _new = object.__new__
-# the setters of the slots every pydantic model has (what BaseModel.model_construct sets, called directly)
-_slots = BaseModel.__dict__
-_set_dict = _slots["__dict__"].__set__
-_set_fields_set = _slots["__pydantic_fields_set__"].__set__
-_set_extra = _slots["__pydantic_extra__"].__set__
-_set_private = _slots["__pydantic_private__"].__set__
 
 
-SETTERS = (_new, _set_dict, _set_fields_set, _set_extra, _set_private)
-"""``object.__new__`` and the setters of the slots every pydantic model has, for the hot
-questions, which build a result from values the policy has already checked (entities it made,
-booleans, ids) without validating them again: what ``BaseModel.model_construct`` does, inline.
-A result asked for the first time is one dict of values (every field, defaults included) and
-four slot assignments; it shares its fields set and private dict with the results of the same
-question kind (frozen models never change them; a copy copies them).
-``tests/test_first_questions.py`` checks that these results equal the validated ones."""
-
-
-def shared_private(explain: Callable[[], Explanation] | None = None,
-                   explain_from: Callable[[Any], Explanation] | None = None) -> dict[str, object]:
-    """The private attributes of results made by :data:`SETTERS`: an explanation callable of
-    its own, or one that computes the explanation from the result (shared by many results)."""
-    return {"_explain": explain, "_explain_from": explain_from}
-
-
-_ENTITY_SET = {"id", "name", "kind"}
+SETTERS = (_new, set_values)
+"""``object.__new__`` and the setter of a record's ``__dict__``, for the hot questions, which
+build a result from values the policy has already checked (entities it made, booleans, ids)
+without the dataclass's ``__init__``: a result asked for the first time is ``object.__new__``
+and one dict of values: every field, defaults included, and what computes its explanation
+(``_explain`` or ``_explain_from``, see :class:`_Explained`; for a list, the value of the cached
+property ``ids`` as well). ``tests/test_first_questions.py`` checks that these results equal
+those built by ``__init__``."""
 
 
 def entity(id: str, name: str, kind: str) -> Entity:
     """``Entity(id=id, name=name, kind=kind)`` for plain strings the policy's data already
-    validated, without validating them again (the name index makes one per entity). Entities
-    are frozen: they share one fields set (a copy copies it), so that a policy's many entities
-    are one object each for the cyclic collector to visit (their dicts hold strings only)."""
-    model = _new(Entity)
-    _set_dict(model, {"id": id, "name": name, "kind": kind})
-    _set_fields_set(model, _ENTITY_SET)
-    _set_extra(model, None)
-    _set_private(model, None)
-    return model
+    checked, without the dataclass's ``__init__`` (the name index makes one per entity)."""
+    made = _new(Entity)
+    set_values(made, {"id": id, "name": name, "kind": kind})
+    return made
