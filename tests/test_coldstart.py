@@ -2,8 +2,8 @@
 
 A shell call, a pre-commit hook or a CI step pays the command line's start every time; the
 bundled policy ships as a bundle, so a ``query`` on it never evaluates rules: it must not
-import the engine (pyDatalog), the data files' validation, the question grammar's parser
-generator for the plainest forms, Babel, the service or the database layers.
+import the engine (pyDatalog), pydantic (the data files' validation), the question grammar's
+parser generator for the plainest forms, Babel, the service or the database layers.
 (`python -m benchmarks.coldstart` measures what the start costs.)"""
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ import sys
 
 import pytest
 
-NOT_NEEDED = ("pyDatalog", "lark", "babel", "tomli", "sqlalchemy", "alembic", "jinja2", "starlette",
-              "uvicorn", "cryptography", "yaml", "orjson", "kdv_policy.engine", "kdv_policy.data.model",
-              "kdv_policy.data.read", "kdv_policy.authoring", "kdv_policy.service", "kdv_policy.report")
+NOT_NEEDED = ("pydantic", "pyDatalog", "lark", "babel", "tomli", "sqlalchemy", "alembic", "jinja2",
+              "starlette", "uvicorn", "cryptography", "yaml", "orjson", "kdv_policy.engine",
+              "kdv_policy.data.model", "kdv_policy.data.read", "kdv_policy.authoring", "kdv_policy.service",
+              "kdv_policy.report")
 
 _RUN = """
 import json, runpy, sys
