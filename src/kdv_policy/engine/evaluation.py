@@ -79,7 +79,7 @@ def _assert(name: str, row: _Row) -> None:
     pyEngine.assert_(pyEngine.Clause(literal, []))
 
 
-def _assert_many(name: str, arity: int, rows: Iterable[_Row]) -> None:
+def _assert_many(name: str, arity: int, rows: Iterable[_Row], consts: dict[str, object] | None = None) -> None:
     """Store facts of one predicate in bulk: what :func:`_assert` (``pyEngine.assert_``) does for
     each, with the per-predicate work done once — looking the predicate up in pyDatalog's
     registry (a weak-value dictionary), registering it, setting its arity — and the search for a
@@ -87,7 +87,11 @@ def _assert_many(name: str, arity: int, rows: Iterable[_Row]) -> None:
 
     pyDatalog's compiled engine keeps a predicate's facts in ``pred.db`` (id → clause) and one
     index per argument in ``pred.index`` (value → clauses); where it does not (its pure-Python
-    fallback keeps them otherwise), facts go through :func:`_assert` one by one."""
+    fallback keeps them otherwise), facts go through :func:`_assert` one by one.
+
+    ``consts`` (token → pyDatalog constant) lets facts share one constant object per token
+    (pyDatalog never changes a constant; ``Term_of`` makes a new one per value): a few thousand
+    constants instead of one per value of every fact, each allocated and later freed."""
     pred = pyEngine.Pred(name, arity)
     db, index = pred.db, pred.index
     if not (isinstance(db, dict) and isinstance(index, list) and len(index) == arity
@@ -99,8 +103,16 @@ def _assert_many(name: str, arity: int, rows: Iterable[_Row]) -> None:
     literal_of, clause_of, const = pyEngine.Literal, pyEngine.Clause, pyEngine.Const
     term_of, retract = pyEngine.Term_of, pyEngine.retract
     positions = tuple(enumerate(index))
+    if consts is None:
+        consts = {}
+    known = consts.get
     for row in rows:
-        terms = [const(t) if type(t) is str else term_of(t) for t in row]
+        terms = []
+        for t in row:
+            term = known(t)
+            if term is None:
+                term = consts[t] = const(t) if type(t) is str else term_of(t)
+            terms.append(term)
         clause = clause_of(literal_of(pred, terms), [])
         key = clause.get_id()
         if key in db:  # stored before: replaced, as assert_ does
@@ -121,8 +133,9 @@ def _drop(name: str, arity: int) -> None:
     compiled engine (see :func:`_assert_many`), emptying its table and indexes at once is the same."""
     pred = pyEngine.Pred(name, arity)
     db, index = pred.db, pred.index
+    # pyDatalog keeps a predicate's rules in ``pred.clauses`` as well as in ``pred.db``
     if (isinstance(db, dict) and isinstance(index, list) and len(index) == arity
-            and all(isinstance(i, dict) for i in index) and not any(c.body for c in db.values())):
+            and all(isinstance(i, dict) for i in index) and not pred.clauses):
         db.clear()
         for by_value in index:
             by_value.clear()
@@ -219,6 +232,9 @@ class Engine:
                 self._readers_left[p] = self._readers_left.get(p, 0) + 1
         self._read_by_rules = set().union(*self._reads) if self._reads else set()
         self._asserted: set[str] = set()
+        # pyDatalog's constant of each token, shared by the facts stored while an evaluation runs
+        # (then dropped: the model keeps none of pyDatalog's objects)
+        self._consts: dict[str, object] = {}
         self._evaluated = [False] * len(program.strata)
         self._refused: dict[int, EngineError] = {}  # strata whose evaluation hit a limit, and why
         self._logic = pyDatalog.Logic()  # a fresh Logic, bound to this thread while we build
@@ -277,6 +293,7 @@ class Engine:
                         self._refused[i] = error
                         raise
             finally:
+                self._consts = {}
                 self._logic = pyDatalog.Logic(True)  # keep the relations asserted while binding
 
     def constants(self) -> set[str]:
@@ -323,6 +340,7 @@ class Engine:
                 pyDatalog.Logic(self._logic)
                 for p in missing:
                     self._assert_rows(p, (tuple(map(encode, row)) for row in self._done[p]))
+                self._consts = {}
                 self._logic = pyDatalog.Logic(True)
             pyDatalog.Logic(self._logic)  # bind a copy: what the query leaves behind dies with it
             rows = self._solve(positives, body.comparisons, negations, wanted)
@@ -501,7 +519,7 @@ class Engine:
 
     def _assert_rows(self, predicate: str, rows: Iterable[_Row]) -> None:
         name = self._stored[predicate]
-        _assert_many(name, self._program.arity(predicate), rows)
+        _assert_many(name, self._program.arity(predicate), rows, self._consts)
         self._asserted.add(predicate)
         self._sizes[name] = len(self._rows_of(predicate))
 
@@ -518,7 +536,7 @@ class Engine:
         for predicate, rows in delta.items():
             name = self._delta[predicate]
             _drop(name, self._program.arity(predicate))
-            _assert_many(name, self._program.arity(predicate), rows)
+            _assert_many(name, self._program.arity(predicate), rows, self._consts)
             self._sizes[name] = len(rows)
 
     # -- evaluating one body with pyDatalog ---------------------------------------------------
