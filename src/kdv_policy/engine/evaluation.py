@@ -51,7 +51,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from pyDatalog import pyDatalog, pyEngine, pyParser
 
@@ -79,7 +79,7 @@ def _assert(name: str, row: _Row) -> None:
     pyEngine.assert_(pyEngine.Clause(literal, []))
 
 
-def _assert_many(name: str, arity: int, rows: Iterable[_Row], consts: dict[str, object] | None = None) -> None:
+def _assert_many(name: str, arity: int, rows: Iterable[_Row], consts: dict[str, Any] | None = None) -> None:
     """Store facts of one predicate in bulk: what :func:`_assert` (``pyEngine.assert_``) does for
     each, with the per-predicate work done once — looking the predicate up in pyDatalog's
     registry (a weak-value dictionary), registering it, setting its arity — and the search for a
@@ -234,7 +234,8 @@ class Engine:
         self._asserted: set[str] = set()
         # pyDatalog's constant of each token, shared by the facts stored while an evaluation runs
         # (then dropped: the model keeps none of pyDatalog's objects)
-        self._consts: dict[str, object] = {}
+        self._consts: dict[str, Any] = {}
+        self._tokens: dict[str, frozenset[str]] = {}  # the values of evaluated one-column relations
         self._evaluated = [False] * len(program.strata)
         self._refused: dict[int, EngineError] = {}  # strata whose evaluation hit a limit, and why
         self._logic = pyDatalog.Logic()  # a fresh Logic, bound to this thread while we build
@@ -293,7 +294,7 @@ class Engine:
                         self._refused[i] = error
                         raise
             finally:
-                self._consts = {}
+                self._consts, self._tokens = {}, {}
                 self._logic = pyDatalog.Logic(True)  # keep the relations asserted while binding
 
     def constants(self) -> set[str]:
@@ -470,25 +471,71 @@ class Engine:
         left to right), and the rows that join can build are bounded from the relations as they
         are now before pyDatalog runs: over ``max_rule_work``, the rule is refused.
         """
-        if delta_at is None:
-            order, estimate = self._stats.plan(rule.body.positives)
-            positives = [(self._stored[p], args) for p, args in order]
-        else:
-            p, args = rule.body.positives[delta_at]
-            rest = [atom for i, atom in enumerate(rule.body.positives) if i != delta_at]
-            order, estimate = self._stats.plan(rest, {t for t in args if isinstance(t, _Var)})
-            estimate *= self._sizes.get(self._delta[p], 0)
-            positives = [(self._delta[p], args)] + [(self._stored[q], a) for q, a in order]
+        first: list[tuple[str, _Args]] = []
+        rest, bound, times = list(rule.body.positives), set[_Var](), 1
+        if delta_at is not None:
+            p, args = rest.pop(delta_at)
+            first = [(self._delta[p], args)]
+            bound = {t for t in args if isinstance(t, _Var)}
+            times = self._sizes.get(self._delta[p], 0)
+        order, estimate = self._stats.plan(rest, bound)
+        estimate *= times
         if estimate > self._limits.max_rule_work:
             raise too_much_work(rule.clause, estimate, self._limits.max_rule_work)
+        # The atoms of one column whose variable another atom binds only test that the value is
+        # in their relation (see _tests). Joining the others first and testing after is cheaper
+        # for pyDatalog when that join builds no more rows than the order above.
+        wide = {t for _, args in rest if len(args) != 1 or not isinstance(args[0], _Var)
+                for t in args if isinstance(t, _Var)}
+        tests = [atom for atom in rest
+                 if len(atom[1]) == 1 and isinstance(atom[1][0], _Var) and atom[1][0] in bound | wide]
+        members: list[tuple[_Var, frozenset[str]]] = []
+        if tests:
+            others, later = self._stats.plan([atom for atom in rest if atom not in tests], bound)
+            if later * times <= estimate and (first or others):
+                order = others
+                members = [(cast(_Var, args[0]), self._values(q)) for q, args in tests]
+        positives = first + [(self._stored[q], a) for q, a in order]
+        if not members:
+            positives, members = self._tests(positives, [q for q, _ in order])
         negations = [(self._stored[p], args) for p, args in rule.body.negations]
         wanted = tuple(dict.fromkeys(t for t in rule.head if isinstance(t, _Var)))
-        rows = self._solve(positives, rule.body.comparisons, negations, wanted)
+        rows = solve(positives, rule.body.comparisons, negations, wanted, self._sizes, members)
         # D8: the head is built here from the bindings, never as a pyDatalog expression.
         # (position in the row, None) for a variable, (None, token) for a constant
         head: list[tuple[int | None, str]] = [(wanted.index(t), "") if isinstance(t, _Var) else (None, t)
                                               for t in rule.head]
         return {tuple(t if i is None else row[i] for i, t in head) for row in rows}
+
+    def _tests(self, positives: list[tuple[str, _Args]], predicates: list[str]
+               ) -> tuple[list[tuple[str, _Args]], list[tuple[_Var, frozenset[str]]]]:
+        """Split off the atoms of one column whose variable an atom before them binds (``person(P)``
+        after ``assignment(P, R, F, U)``): each only tests that the value is in its relation, which
+        pyDatalog's ``in`` does with one lookup, where an atom costs it a subgoal for every value.
+        ``predicates`` are the relations of the last ``len(predicates)`` atoms (the others read a delta).
+        Returns the atoms kept, in order, and (variable, the relation's values) for each test."""
+        start = len(positives) - len(predicates)
+        kept = positives[:1]
+        bound = {t for t in positives[0][1] if isinstance(t, _Var)} if positives else set()
+        members: list[tuple[_Var, frozenset[str]]] = []
+        for i in range(1, len(positives)):
+            name, args = positives[i]
+            if i >= start and len(args) == 1 and isinstance(args[0], _Var) and args[0] in bound:
+                members.append((args[0], self._values(predicates[i - start])))
+                continue
+            kept.append((name, args))
+            bound.update(t for t in args if isinstance(t, _Var))
+        return kept, members
+
+    def _values(self, predicate: str) -> frozenset[str]:
+        """The tokens of a one-column relation as pyDatalog holds it now."""
+        rows = self._rows.get(predicate)
+        if rows is not None:  # being evaluated: it changes from round to round
+            return frozenset(row[0] for row in rows)
+        found = self._tokens.get(predicate)
+        if found is None:  # evaluated: kept while this evaluation runs
+            found = self._tokens[predicate] = frozenset(encode(row[0]) for row in self._done[predicate])
+        return found
 
     def _abandon(self, index: int) -> None:
         """Undo what a refused evaluation of a stratum left: its relations hold their stated rows
@@ -561,11 +608,13 @@ def solve(
     negations: Sequence[tuple[str, _Args]],
     wanted: tuple[_Var, ...],
     sizes: Mapping[str, int],
+    members: Sequence[tuple[_Var, frozenset[str]]] = (),
 ) -> set[_Row]:
     """The distinct bindings of ``wanted`` satisfying a body over the Logic bound to this thread,
     as token tuples. Names are pyDatalog names; ``sizes`` are the facts stored under each name.
+    ``members`` are tests of a variable the positive atoms bind: its value is one of the tokens given.
     """
-    if any(not sizes.get(name) for name, _ in positives):
+    if any(not sizes.get(name) for name, _ in positives) or any(not values for _, values in members):
         return set()  # D6: an atom over an empty relation fails; pyDatalog would raise
     negations = [n for n in negations if sizes.get(n[0])]  # D6: `not` of nothing is true
 
@@ -576,6 +625,7 @@ def solve(
 
     # D7: positive atoms first, so every comparison and negation finds its variables bound.
     literals = [pyParser.Term(name)(*map(term, args)) for name, args in positives]
+    literals += [pyParser.Literal.make_for_comparison(term(v), "_pyD_in", values) for v, values in members]
     literals += [pyParser.Literal.make_for_comparison(term(a), op, term(b)) for op, a, b in comparisons]
     literals += [~pyParser.Term(name)(*map(term, args)) for name, args in negations]
     if not literals:
