@@ -7,6 +7,7 @@ names them all (see :mod:`kdv_policy.data`).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Iterator
 from functools import partial
 from pathlib import Path
 
@@ -65,7 +66,7 @@ def parse_data(text: str, display: str = DATA_FILE, path: Path | None = None,
         directory = OrganisationDirectory.model_validate(raw)
     except ValidationError as err:
         raise validation_error(err, raw, Source(display, text), OrganisationDirectory) from None
-    _share_fields_sets(directory)
+    _share_fields_sets(_entries(directory))
     origins = Origins(partial(Source, display, text), partial(organisation_origins, directory))
     return DataSet(path or Path(display), directory, organisation_facts(directory), name_table(directory),
                    origins)
@@ -107,7 +108,8 @@ def parse_people(text: str, organisation: DataSet | None, display: str = PEOPLE_
         people = PeopleDirectory.model_validate(raw, context={"roles": roles, "reserved": reserved})
     except ValidationError as err:
         raise validation_error(err, raw, Source(display, text), PeopleDirectory) from None
-    _share_fields_sets(people)
+    _share_fields_sets(people.persons)
+    _share_fields_sets(a for p in people.persons for a in p.roles)
     origins = Origins(partial(Source, display, text), partial(people_entries, people), field="role")
     return DataSet(path or Path(display), people, people_rows(people), people_name_table(people), origins)
 
@@ -115,32 +117,40 @@ def parse_people(text: str, organisation: DataSet | None, display: str = PEOPLE_
 _set_fields_set = BaseModel.__pydantic_fields_set__.__set__  # type: ignore[attr-defined]
 
 
-def _share_fields_sets(directory: BaseModel) -> None:
-    """Let the entries of a validated file that were given the same fields share one fields set.
+def _share_fields_sets(models: Iterable[BaseModel]) -> None:
+    """Let entries of a validated file that were given the same fields share one fields set.
 
     Pydantic gives every model its own set of the fields its input gave (a people file of
     10,000 persons holding 15,000 roles: 25,000 sets). The entries are frozen, so their sets
     never change: one set per distinct set of fields holds the same, and the cyclic collector,
     which visits every set on each of its passes over the policy, has tens of thousands fewer
-    objects to visit."""
-    shared: dict[frozenset[str], set[str]] = {}
-    level: list[BaseModel] = [directory]
-    while level:
-        below: list[BaseModel] = []
-        for model in level:
-            fields = model.__pydantic_fields_set__
-            key = frozenset(fields)
-            same = shared.get(key)
-            if same is None:
-                shared[key] = fields
-            elif same is not fields:
-                _set_fields_set(model, same)
-            for value in model.__dict__.values():
-                if type(value) is tuple:
-                    below += [v for v in value if isinstance(v, BaseModel)]
-                elif isinstance(value, BaseModel):
-                    below.append(value)
-        level = below
+    objects to visit. Entries of one kind are given a few sets of fields; at most
+    ``_SHARED_SETS`` of them are shared per kind."""
+    seen: dict[type, list[set[str]]] = {}
+    for model in models:
+        fields = model.__pydantic_fields_set__
+        known = seen.get(type(model))
+        if known is None:
+            seen[type(model)] = [fields]
+            continue
+        for same in known:
+            if same == fields:
+                if same is not fields:
+                    _set_fields_set(model, same)
+                break
+        else:
+            if len(known) < _SHARED_SETS:
+                known.append(fields)
+
+
+_SHARED_SETS = 8
+
+
+def _entries(directory: BaseModel) -> Iterator[BaseModel]:
+    """The entries of the tables of a validated file."""
+    for table in directory.__dict__.values():
+        if type(table) is tuple:
+            yield from (entry for entry in table if isinstance(entry, BaseModel))
 
 
 _TABLE_OF_KIND = {kind: table for table, kind in KIND_OF_TABLE.items()}

@@ -62,7 +62,7 @@ from kdv_policy.engine.compile import Rule as _Rule
 from kdv_policy.engine.compile import Term as _Term
 from kdv_policy.engine.compile import Var as _Var
 from kdv_policy.engine.compile import compile_body, compile_rule
-from kdv_policy.engine.encoding import Encoder, decode, encode
+from kdv_policy.engine.encoding import decode, encode
 from kdv_policy.engine.refusals import again, too_many_rows, too_much_work
 from kdv_policy.errors import EngineError, QueryError
 from kdv_policy.gcpause import paused
@@ -142,6 +142,15 @@ def _drop(name: str, arity: int) -> None:
         return
     head = pyParser.Term(name)(*(pyParser.Term(f"V{i}") for i in range(arity)))
     head <= None  # noqa: B015 -- `<= None` retracts the predicate's facts
+
+
+class _Tokens(dict[str, str]):
+    """String → its token, made on first use (what :class:`~kdv_policy.engine.encoding.Encoder`
+    does for strings, without a call per value)."""
+
+    def __missing__(self, value: str) -> str:
+        token = self[value] = "c:" + value
+        return token
 
 
 _V = TypeVar("_V")
@@ -301,7 +310,7 @@ class Engine:
         """Every string value of the model: a derived row only holds values of the stated facts
         and the rules, so this needs no evaluation."""
         with self._lock:
-            values = {v for rows in self._done.values() for row in rows for v in row}
+            values = set(self._decoded.values())  # the values of every evaluated row, decoded once
             values |= {decode(t) for rows in self._rows.values() for row in rows for t in row}
         for rule in self._rules_flat():
             for _, args in rule.body.positives + rule.body.negations:
@@ -362,23 +371,25 @@ class Engine:
     def _decoder(self, rows: Iterable[_Row]) -> Callable[[str], Value]:
         """Token → value for every token of ``rows``, one object per distinct value."""
         decoded = self._decoded
-        for row in rows:
-            for token in row:
-                if token not in decoded:
-                    decoded[token] = decode(token)
+        for token in {token for row in rows for token in row}.difference(decoded):
+            decoded[token] = decode(token)
         return decoded.__getitem__
 
     # -- building the model -----------------------------------------------------------------
 
     def _base_facts(self, extra: Mapping[str, Iterable[tuple[Value, ...]]]) -> dict[str, set[_Row]]:
         base: dict[str, set[_Row]] = {p: set() for p in self._program.declarations}
-        to_token = Encoder()
+        # one token object per distinct string (most values); other values through encode(),
+        # which refuses what is no value of the language (a dict keyed by value would take
+        # True for 1)
+        strings = _Tokens()
         for clause in self._program.facts:
             head = clause.head
             if not all(isinstance(t, Constant) for t in head.args):
                 raise EngineError(f"fact `{head.signature}` is not ground")
             self._check_arity(head.predicate, head.arity)
-            base[head.predicate].add(tuple(to_token(v) for v in ground_values(head)))
+            base[head.predicate].add(tuple([strings[v] if type(v) is str else encode(v)
+                                            for v in ground_values(head)]))
         for predicate, rows in extra.items():
             decl = self._program.declarations.get(predicate)
             # None only for an undeclared predicate, which _check_arity refuses before it is used
@@ -387,7 +398,7 @@ class Engine:
                 row = tuple(row)
                 if decl is None or len(row) != decl.arity:
                     self._check_arity(predicate, len(row))  # raises
-                target.add(tuple(map(to_token, row)))
+                target.add(tuple([strings[v] if type(v) is str else encode(v) for v in row]))
         return base
 
     def _check_arity(self, predicate: str, arity: int) -> None:

@@ -120,7 +120,12 @@ class NameIndex:
         by_key = self._by_key
         alone: dict[str, Entity] | None = None  # the keys that name this entity alone share one dict
         for spelling in (entity_id, entity.name, *names):
-            for key in keys(spelling):
+            if spelling.isascii():  # keys(spelling), inline: one key
+                low = spelling.lower()
+                found_keys: Iterable[str] = (low if low.isalnum() else _SEPARATORS.sub(" ", low).strip(),)
+            else:
+                found_keys = keys(spelling)
+            for key in found_keys:
                 if key:
                     found = by_key.get(key)
                     if found is None:
