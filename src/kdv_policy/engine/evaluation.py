@@ -241,6 +241,10 @@ class Engine:
                 self._readers_left[p] = self._readers_left.get(p, 0) + 1
         self._read_by_rules = set().union(*self._reads) if self._reads else set()
         self._asserted: set[str] = set()
+        # relations rules read whose facts pyDatalog is to hold, not stored yet: stored when a body
+        # first reads one as an atom (one read only as a test of membership is never stored)
+        self._lazy: dict[str, set[_Row]] = {}
+        self._predicate_of = {name: p for p, name in self._stored.items()}
         # pyDatalog's constant of each token, shared by the facts stored while an evaluation runs
         # (then dropped: the model keeps none of pyDatalog's objects)
         self._consts: dict[str, Any] = {}
@@ -349,7 +353,9 @@ class Engine:
             if missing:  # relations pyDatalog let go of once no rule needed them: store them again
                 pyDatalog.Logic(self._logic)
                 for p in missing:
-                    self._assert_rows(p, (tuple(map(encode, row)) for row in self._done[p]))
+                    tokens = self._lazy.pop(p, None)
+                    self._assert_rows(p, tokens if tokens is not None else
+                                      (tuple(map(encode, row)) for row in self._done[p]))
                 self._consts = {}
                 self._logic = pyDatalog.Logic(True)
             pyDatalog.Logic(self._logic)  # bind a copy: what the query leaves behind dies with it
@@ -415,7 +421,8 @@ class Engine:
         for p in stratum.predicates:
             self._row_steps[p] = dict.fromkeys(self._rows[p], 0)  # stated
             if p in self._read_by_rules:
-                self._assert_rows(p, self._rows[p])
+                self._lazy[p] = self._rows[p]  # the same set: _store adds to it
+                self._sizes[self._stored[p]] = len(self._rows[p])
         if rules:
             (self._evaluate_recursive if stratum.recursive else self._evaluate_once)(stratum, rules)
         for p in stratum.predicates:
@@ -510,6 +517,10 @@ class Engine:
         if not members:
             positives, members = self._tests(positives, [q for q, _ in order])
         negations = [(self._stored[p], args) for p, args in rule.body.negations]
+        for name, _ in (*positives, *negations):  # what pyDatalog reads as atoms: stored now
+            lazy = self._predicate_of.get(name)
+            if lazy in self._lazy:
+                self._assert_rows(lazy, self._lazy.pop(lazy))
         wanted = tuple(dict.fromkeys(t for t in rule.head if isinstance(t, _Var)))
         rows = solve(positives, rule.body.comparisons, negations, wanted, self._sizes, members)
         # D8: the head is built here from the bindings, never as a pyDatalog expression.
@@ -545,7 +556,10 @@ class Engine:
             return frozenset(row[0] for row in rows)
         found = self._tokens.get(predicate)
         if found is None:  # evaluated: kept while this evaluation runs
-            found = self._tokens[predicate] = frozenset(encode(row[0]) for row in self._done[predicate])
+            lazy = self._lazy.get(predicate)
+            found = self._tokens[predicate] = (
+                frozenset(row[0] for row in lazy) if lazy is not None
+                else frozenset(encode(row[0]) for row in self._done[predicate]))
         return found
 
     def _abandon(self, index: int) -> None:
@@ -574,6 +588,8 @@ class Engine:
         self._stats.changed(predicate)
         if predicate in self._asserted:
             self._assert_rows(predicate, rows)
+        elif predicate in self._lazy:
+            self._sizes[self._stored[predicate]] = len(self._rows[predicate])
 
     def _assert_rows(self, predicate: str, rows: Iterable[_Row]) -> None:
         name = self._stored[predicate]
@@ -583,6 +599,8 @@ class Engine:
 
     def _release(self, predicate: str) -> None:
         """Drop a relation's facts from pyDatalog (a query stores them again if it reads them)."""
+        if self._lazy.pop(predicate, None) is not None:
+            self._sizes[self._stored[predicate]] = 0
         if predicate in self._asserted:
             name = self._stored[predicate]
             _drop(name, self._program.arity(predicate))
