@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterable, Iterator
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import tomli as toml
 from pydantic import BaseModel, ValidationError
@@ -185,12 +186,12 @@ def _depth(value: object, bound: int) -> int:
     to ``bound + 1`` (level by level, without recursion: a deep document must not exhaust the
     stack; only tables and arrays are kept, so a level costs a pass over its values)."""
     depth = 0
-    level: list[object] = [value]
+    level: list[Any] = [value]  # tables (dicts) and arrays (lists)
     while level:
-        below: list[object] = []
+        below: list[Any] = []
         for item in level:
-            children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
-            below += [child for child in children if isinstance(child, _CONTAINERS)]
+            children = item.values() if type(item) is dict else item  # a table or an array
+            below += [child for child in children if type(child) in _CONTAINERS]
         if not below:
             return depth
         depth += 1
@@ -200,7 +201,7 @@ def _depth(value: object, bound: int) -> int:
     return depth
 
 
-_CONTAINERS = (dict, list)
+_CONTAINERS = frozenset({dict, list})  # what the TOML parser makes tables and arrays of
 
 
 def _too_deep(display: str, max_nesting: int) -> PolicyLoadError:

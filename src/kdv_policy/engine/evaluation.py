@@ -48,6 +48,7 @@ therefore built afresh for every evaluation.
 
 from __future__ import annotations
 
+import datetime
 import itertools
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -144,13 +145,17 @@ def _drop(name: str, arity: int) -> None:
     head <= None  # noqa: B015 -- `<= None` retracts the predicate's facts
 
 
-class _Tokens(dict[str, str]):
-    """String → its token, made on first use (what :class:`~kdv_policy.engine.encoding.Encoder`
-    does for strings, without a call per value)."""
+class _Tokens(dict[Value, str]):
+    """Value → its token, made by :func:`encode` on first use: one token object per distinct value,
+    without a call per value. Only values of exactly ``str``, ``int`` and ``datetime.date`` are
+    looked up here (:data:`_PLAIN`): a dict would take ``True`` for ``1``, which encode() refuses."""
 
-    def __missing__(self, value: str) -> str:
-        token = self[value] = "c:" + value
+    def __missing__(self, value: Value) -> str:
+        token = self[value] = encode(value)
         return token
+
+
+_PLAIN = frozenset({str, int, datetime.date})
 
 
 _V = TypeVar("_V")
@@ -385,16 +390,13 @@ class Engine:
 
     def _base_facts(self, extra: Mapping[str, Iterable[tuple[Value, ...]]]) -> dict[str, set[_Row]]:
         base: dict[str, set[_Row]] = {p: set() for p in self._program.declarations}
-        # one token object per distinct string (most values); other values through encode(),
-        # which refuses what is no value of the language (a dict keyed by value would take
-        # True for 1)
-        strings = _Tokens()
+        tokens = _Tokens()
         for clause in self._program.facts:
             head = clause.head
             if not all(isinstance(t, Constant) for t in head.args):
                 raise EngineError(f"fact `{head.signature}` is not ground")
             self._check_arity(head.predicate, head.arity)
-            base[head.predicate].add(tuple([strings[v] if type(v) is str else encode(v)
+            base[head.predicate].add(tuple([tokens[v] if type(v) in _PLAIN else encode(v)
                                             for v in ground_values(head)]))
         for predicate, rows in extra.items():
             decl = self._program.declarations.get(predicate)
@@ -404,7 +406,9 @@ class Engine:
                 row = tuple(row)
                 if decl is None or len(row) != decl.arity:
                     self._check_arity(predicate, len(row))  # raises
-                target.add(tuple([strings[v] if type(v) is str else encode(v) for v in row]))
+                target.add(tuple([tokens[v] if type(v) in _PLAIN else encode(v) for v in row]))
+        # the values stated are the values the model decodes to: the same objects, decoded once
+        self._decoded.update({token: value for value, token in tokens.items()})
         return base
 
     def _check_arity(self, predicate: str, arity: int) -> None:
