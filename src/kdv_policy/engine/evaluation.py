@@ -233,6 +233,10 @@ class Engine:
             if rule.predicate not in self._stratum_of:
                 raise EngineError(f"predicate `{rule.predicate}` has rules but is in no stratum")
         self._rules: list[list[_Rule]] = [[] for _ in program.strata]
+        for rule in rules:  # the constants a head puts in derived rows, decoded once
+            for t in rule.head:
+                if isinstance(t, str) and t not in self._decoded:
+                    self._decoded[t] = decode(t)
         for rule in rules:
             self._rules[self._stratum_of[rule.predicate]].append(rule)
         # which relations rule bodies read, and how many strata that read each are still to run:
@@ -402,9 +406,10 @@ class Engine:
             decl = self._program.declarations.get(predicate)
             # None only for an undeclared predicate, which _check_arity refuses before it is used
             target = cast("set[_Row]", base.get(predicate))
+            arity = -1 if decl is None else decl.arity
             for row in rows:
                 row = tuple(row)
-                if decl is None or len(row) != decl.arity:
+                if len(row) != arity:
                     self._check_arity(predicate, len(row))  # raises
                 target.add(tuple([tokens[v] if type(v) in _PLAIN else encode(v) for v in row]))
         # the values stated are the values the model decodes to: the same objects, decoded once
@@ -431,8 +436,12 @@ class Engine:
             (self._evaluate_recursive if stratum.recursive else self._evaluate_once)(stratum, rules)
         for p in stratum.predicates:
             steps = self._row_steps.pop(p)
-            value = self._decoder(steps)
-            self._done_steps[p] = {tuple(map(value, row)): step for row, step in steps.items()}
+            value = self._decoded.__getitem__  # every stated value and rule constant is decoded already
+            try:
+                self._done_steps[p] = {tuple(map(value, row)): step for row, step in steps.items()}
+            except KeyError:
+                value = self._decoder(steps)
+                self._done_steps[p] = {tuple(map(value, row)): step for row, step in steps.items()}
             self._done[p] = frozenset(self._done_steps[p])
             del self._rows[p]
         self._evaluated[index] = True
@@ -586,9 +595,7 @@ class Engine:
         if not rows:
             return
         self._rows[predicate] |= rows
-        steps = self._row_steps[predicate]
-        for row in rows:
-            steps[row] = self._step
+        self._row_steps[predicate].update(dict.fromkeys(rows, self._step))
         self._stats.changed(predicate)
         if predicate in self._asserted:
             self._assert_rows(predicate, rows)
