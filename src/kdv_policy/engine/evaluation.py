@@ -80,7 +80,7 @@ def _assert(name: str, row: _Row) -> None:
     pyEngine.assert_(pyEngine.Clause(literal, []))
 
 
-def _assert_many(name: str, arity: int, rows: Iterable[_Row], consts: dict[str, Any] | None = None) -> None:
+def _assert_many(name: str, arity: int, rows: Iterable[_Row], consts: _Consts | None = None) -> None:
     """Store facts of one predicate in bulk: what :func:`_assert` (``pyEngine.assert_``) does for
     each, with the per-predicate work done once — looking the predicate up in pyDatalog's
     registry (a weak-value dictionary), registering it, setting its arity — and the search for a
@@ -101,31 +101,32 @@ def _assert_many(name: str, arity: int, rows: Iterable[_Row], consts: dict[str, 
             _assert(name, row)
         return
     pred.prearity = arity  # what Literal(name, terms) sets on every fact
-    literal_of, clause_of, const = pyEngine.Literal, pyEngine.Clause, pyEngine.Const
-    term_of, retract = pyEngine.Term_of, pyEngine.retract
+    literal_of, clause_of, retract = pyEngine.Literal, pyEngine.Clause, pyEngine.retract
     positions = tuple(enumerate(index))
     if consts is None:
-        consts = {}
-    known = consts.get
+        consts = _Consts()
     for row in rows:
-        terms = []
-        for t in row:
-            term = known(t)
-            if term is None:
-                term = consts[t] = const(t) if type(t) is str else term_of(t)
-            terms.append(term)
-        clause = clause_of(literal_of(pred, terms), [])
+        clause = clause_of(literal_of(pred, [consts[t] for t in row]), [])
         key = clause.get_id()
         if key in db:  # stored before: replaced, as assert_ does
             retract(clause)
         db[key] = clause
-        for i, by_value in positions:
-            found = by_value.get(terms[i].id)
+        for i, by_value in positions:  # a token is its constant's id
+            found = by_value.get(row[i])
             if found is None:
-                by_value[terms[i].id] = {clause}
+                by_value[row[i]] = {clause}
             else:
                 found.add(clause)
     pyEngine.insert(pred)
+
+
+class _Consts(dict[str, Any]):
+    """Token → pyDatalog's constant of it, made on first use (a token is a string: its constant's
+    id is the token itself)."""
+
+    def __missing__(self, token: str) -> Any:
+        const = self[token] = pyEngine.Const(token)
+        return const
 
 
 def _drop(name: str, arity: int) -> None:
@@ -256,7 +257,7 @@ class Engine:
         self._predicate_of = {name: p for p, name in self._stored.items()}
         # pyDatalog's constant of each token, shared by the facts stored while an evaluation runs
         # (then dropped: the model keeps none of pyDatalog's objects)
-        self._consts: dict[str, Any] = {}
+        self._consts = _Consts()
         self._tokens: dict[str, frozenset[str]] = {}  # the values of evaluated one-column relations
         self._evaluated = [False] * len(program.strata)
         self._refused: dict[int, EngineError] = {}  # strata whose evaluation hit a limit, and why
@@ -316,7 +317,7 @@ class Engine:
                         self._refused[i] = error
                         raise
             finally:
-                self._consts, self._tokens = {}, {}
+                self._consts, self._tokens = _Consts(), {}
                 self._logic = pyDatalog.Logic(True)  # keep the relations asserted while binding
 
     def constants(self) -> set[str]:
@@ -365,7 +366,7 @@ class Engine:
                     tokens = self._lazy.pop(p, None)
                     self._assert_rows(p, tokens if tokens is not None else
                                       (tuple(map(encode, row)) for row in self._done[p]))
-                self._consts = {}
+                self._consts = _Consts()
                 self._logic = pyDatalog.Logic(True)
             pyDatalog.Logic(self._logic)  # bind a copy: what the query leaves behind dies with it
             rows = self._solve(positives, body.comparisons, negations, wanted)
