@@ -601,3 +601,62 @@ def test_engine_agrees_with_a_naive_evaluator(prog):
     for predicate, rows in expected.items():
         query = Query((Atom(predicate, tuple(V(f"A{i}") for i in range(prog.arity(predicate)))),))
         assert {tuple(answer.values()) for answer in engine.query(query)} == rows
+
+
+def test_one_column_atoms_another_atom_binds_are_tests_with_the_same_answers(monkeypatch):
+    """A one-column atom whose variable another atom binds (``person(P)`` beside
+    ``assignment(P, R)``) is handed to pyDatalog as a test of membership in its relation; the
+    model is the reference's whether the atom comes first or last, whether its relation is a
+    lower stratum's, empty, or grows in the same recursive stratum, and beside constants."""
+    text = """
+        .decl person(p)
+        .decl role(r)
+        .decl nobody(p)
+        .decl assignment(p, r)
+        .decl edge(a, b)
+        .decl reach(a, b)
+        .decl node(a)
+        .decl holds(p, r)
+        .decl holds_late(p, r)
+        .decl none(p, r)
+        .decl marked(p)
+        .decl reached_node(a, b)
+        person(anna). person(bert). person(carl).
+        role(chef). role(staff).
+        assignment(anna, chef). assignment(bert, staff). assignment(dora, chef). assignment(carl, boss).
+        edge(1, 2). edge(2, 3). edge(3, 1). edge(3, 4). edge(5, 6).
+        holds(P, R) :- person(P), assignment(P, R), role(R).
+        holds_late(P, R) :- assignment(P, R), role(R), person(P), not nobody(P).
+        none(P, R) :- assignment(P, R), nobody(P).
+        marked(P) :- person(P), assignment(P, chef).
+        node(1).
+        node(B) :- node(A), edge(A, B).
+        reach(A, B) :- edge(A, B), node(A).
+        reach(A, C) :- reach(A, B), edge(B, C), node(C), node(B).
+        reached_node(A, B) :- node(A), reach(A, B), node(B).
+        .decl seen(a)
+        .decl step(a, b)
+        seen(1).
+        step(A, B) :- edge(A, B), seen(A).
+        seen(B) :- step(A, B).
+    """
+    calls = []
+    original = engine_module.solve
+
+    def spy(positives, comparisons, negations, wanted, sizes, members=()):
+        calls.append(len(members))
+        return original(positives, comparisons, negations, wanted, sizes, members)
+
+    monkeypatch.setattr(engine_module, "solve", spy)
+    prog = program(text)
+    engine = Engine(prog)
+    engine.materialise()
+    assert any(calls), "no atom was handed over as a test"
+    expected = reference_model(prog)
+    for predicate in prog.declarations:
+        assert engine.relation(predicate) == expected[predicate], predicate
+    assert engine.relation("holds") == {("anna", "chef"), ("bert", "staff")}
+    assert engine.relation("none") == frozenset()
+    assert engine.relation("reach") >= {(1, 2), (1, 4), (3, 1)}
+    assert (5, 6) not in engine.relation("reach")
+    assert engine.relation("seen") == {(1,), (2,), (3,), (4,)}

@@ -138,3 +138,18 @@ def test_the_collector_resumes_when_a_build_fails(tmp_path):
     with pytest.raises(Exception):  # noqa: B017 -- any load error
         Policy.load(tmp_path)
     assert gc.isenabled()
+
+
+def test_reloading_leaves_no_objects_behind():
+    """A policy loaded, evaluated and asked, then dropped, leaves nothing for the next load: what
+    loading shares between policies (constants of pyDatalog, fields sets of entries, dicts of
+    name keys) lives only as long as the policy or the evaluation that made it."""
+    counts = []
+    for _ in range(4):
+        policy = Policy.load(REPO_RULES).materialise()
+        policy.who_may("verabschieden", "Strategie")
+        policy.ask("may(X, verabschieden, strategie)")
+        del policy
+        gc.collect()
+        counts.append(len(gc.get_objects()))
+    assert counts[3] <= counts[1], counts  # the first load also fills caches (imports, grammar)

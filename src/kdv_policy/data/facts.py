@@ -7,9 +7,10 @@ users may type for its entities, and (looked up when asked) where each fact is w
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the pydantic models load with the data files that need them, not with the facts
     from kdv_policy.data.model import OrganisationDirectory, PeopleDirectory
@@ -63,19 +64,30 @@ _ARTICLES = {"der": ("des", "dem", "den"), "die": ("der", "der", "die"), "das": 
 
 def forms_of(entry: object) -> Forms | None:
     """The forms of a named entry of the organisation directory (None without an ``article``)."""
-    article = getattr(entry, "article", None)
-    name = getattr(entry, "name", "")
+    get = _reader(entry)
+    article = get("article", None)
+    name = get("name", "")
     if article is None:  # a person's name without an article may still give its cases
-        given = [getattr(entry, case, None) for case in ("nominative", "genitive", "dative", "accusative")]
+        given = [get(case, None) for case in ("nominative", "genitive", "dative", "accusative")]
         if not any(given):
             return None
         nominative, genitive, dative, accusative = (form or name for form in given)
         return Forms("", nominative, genitive, dative, accusative)
     gen, dat, acc = _ARTICLES[article]
-    return Forms(article, getattr(entry, "nominative", None) or f"{article} {name}",
-                 getattr(entry, "genitive", None) or f"{gen} {name}",
-                 getattr(entry, "dative", None) or f"{dat} {name}",
-                 getattr(entry, "accusative", None) or f"{acc} {name}")
+    return Forms(article, get("nominative", None) or f"{article} {name}",
+                 get("genitive", None) or f"{gen} {name}",
+                 get("dative", None) or f"{dat} {name}",
+                 get("accusative", None) or f"{acc} {name}")
+
+
+def _reader(entry: object) -> Callable[[str, Any], Any]:
+    """``getattr(entry, name, default)`` for the fields of an entry. A validated entry keeps its
+    fields in its ``__dict__``, which is read directly: pydantic answers a name that is no field
+    of the model (``forms`` of a unit) only after raising and catching an error."""
+    fields = getattr(entry, "__dict__", None)
+    if fields is not None:
+        return fields.get
+    return lambda name, default: getattr(entry, name, default)
 
 
 @dataclass(frozen=True)
@@ -160,7 +172,7 @@ def name_table(d: OrganisationDirectory) -> list[NameEntry]:
     """Every named entity of the directory, in file order; then the functions (kind ``function``),
     whose names name the group of roles with the function."""
     return [*(NameEntry(e.id, KIND_OF_TABLE[table], e.name, tuple(e.abbreviations),
-                        (*e.aliases, *getattr(e, "forms", ())),  # an action's verb forms name it too
+                        (*e.aliases, *e.__dict__.get("forms", ())),  # an action's verb forms name it too
                         forms_of(e))
               for table in NAMED_TABLES for e in getattr(d, table)),
             *(NameEntry(f.id, "function", f.name, tuple(f.abbreviations), tuple(f.aliases))

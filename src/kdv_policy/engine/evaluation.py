@@ -48,10 +48,11 @@ therefore built afresh for every evaluation.
 
 from __future__ import annotations
 
+import datetime
 import itertools
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from pyDatalog import pyDatalog, pyEngine, pyParser
 
@@ -62,7 +63,7 @@ from kdv_policy.engine.compile import Rule as _Rule
 from kdv_policy.engine.compile import Term as _Term
 from kdv_policy.engine.compile import Var as _Var
 from kdv_policy.engine.compile import compile_body, compile_rule
-from kdv_policy.engine.encoding import Encoder, decode, encode
+from kdv_policy.engine.encoding import decode, encode
 from kdv_policy.engine.refusals import again, too_many_rows, too_much_work
 from kdv_policy.errors import EngineError, QueryError
 from kdv_policy.gcpause import paused
@@ -79,7 +80,7 @@ def _assert(name: str, row: _Row) -> None:
     pyEngine.assert_(pyEngine.Clause(literal, []))
 
 
-def _assert_many(name: str, arity: int, rows: Iterable[_Row]) -> None:
+def _assert_many(name: str, arity: int, rows: Iterable[_Row], consts: _Consts | None = None) -> None:
     """Store facts of one predicate in bulk: what :func:`_assert` (``pyEngine.assert_``) does for
     each, with the per-predicate work done once — looking the predicate up in pyDatalog's
     registry (a weak-value dictionary), registering it, setting its arity — and the search for a
@@ -87,7 +88,11 @@ def _assert_many(name: str, arity: int, rows: Iterable[_Row]) -> None:
 
     pyDatalog's compiled engine keeps a predicate's facts in ``pred.db`` (id → clause) and one
     index per argument in ``pred.index`` (value → clauses); where it does not (its pure-Python
-    fallback keeps them otherwise), facts go through :func:`_assert` one by one."""
+    fallback keeps them otherwise), facts go through :func:`_assert` one by one.
+
+    ``consts`` (token → pyDatalog constant) lets facts share one constant object per token
+    (pyDatalog never changes a constant; ``Term_of`` makes a new one per value): a few thousand
+    constants instead of one per value of every fact, each allocated and later freed."""
     pred = pyEngine.Pred(name, arity)
     db, index = pred.db, pred.index
     if not (isinstance(db, dict) and isinstance(index, list) and len(index) == arity
@@ -96,23 +101,32 @@ def _assert_many(name: str, arity: int, rows: Iterable[_Row]) -> None:
             _assert(name, row)
         return
     pred.prearity = arity  # what Literal(name, terms) sets on every fact
-    literal_of, clause_of, const = pyEngine.Literal, pyEngine.Clause, pyEngine.Const
-    term_of, retract = pyEngine.Term_of, pyEngine.retract
+    literal_of, clause_of, retract = pyEngine.Literal, pyEngine.Clause, pyEngine.retract
     positions = tuple(enumerate(index))
+    if consts is None:
+        consts = _Consts()
     for row in rows:
-        terms = [const(t) if type(t) is str else term_of(t) for t in row]
-        clause = clause_of(literal_of(pred, terms), [])
+        clause = clause_of(literal_of(pred, [consts[t] for t in row]), [])
         key = clause.get_id()
         if key in db:  # stored before: replaced, as assert_ does
             retract(clause)
         db[key] = clause
-        for i, by_value in positions:
-            found = by_value.get(terms[i].id)
+        for i, by_value in positions:  # a token is its constant's id
+            found = by_value.get(row[i])
             if found is None:
-                by_value[terms[i].id] = {clause}
+                by_value[row[i]] = {clause}
             else:
                 found.add(clause)
     pyEngine.insert(pred)
+
+
+class _Consts(dict[str, Any]):
+    """Token → pyDatalog's constant of it, made on first use (a token is a string: its constant's
+    id is the token itself)."""
+
+    def __missing__(self, token: str) -> Any:
+        const = self[token] = pyEngine.Const(token)
+        return const
 
 
 def _drop(name: str, arity: int) -> None:
@@ -121,14 +135,28 @@ def _drop(name: str, arity: int) -> None:
     compiled engine (see :func:`_assert_many`), emptying its table and indexes at once is the same."""
     pred = pyEngine.Pred(name, arity)
     db, index = pred.db, pred.index
+    # pyDatalog keeps a predicate's rules in ``pred.clauses`` as well as in ``pred.db``
     if (isinstance(db, dict) and isinstance(index, list) and len(index) == arity
-            and all(isinstance(i, dict) for i in index) and not any(c.body for c in db.values())):
+            and all(isinstance(i, dict) for i in index) and not pred.clauses):
         db.clear()
         for by_value in index:
             by_value.clear()
         return
     head = pyParser.Term(name)(*(pyParser.Term(f"V{i}") for i in range(arity)))
     head <= None  # noqa: B015 -- `<= None` retracts the predicate's facts
+
+
+class _Tokens(dict[Value, str]):
+    """Value → its token, made by :func:`encode` on first use: one token object per distinct value,
+    without a call per value. Only values of exactly ``str``, ``int`` and ``datetime.date`` are
+    looked up here (:data:`_PLAIN`): a dict would take ``True`` for ``1``, which encode() refuses."""
+
+    def __missing__(self, value: Value) -> str:
+        token = self[value] = encode(value)
+        return token
+
+
+_PLAIN = frozenset({str, int, datetime.date})
 
 
 _V = TypeVar("_V")
@@ -206,6 +234,10 @@ class Engine:
             if rule.predicate not in self._stratum_of:
                 raise EngineError(f"predicate `{rule.predicate}` has rules but is in no stratum")
         self._rules: list[list[_Rule]] = [[] for _ in program.strata]
+        for rule in rules:  # the constants a head puts in derived rows, decoded once
+            for t in rule.head:
+                if isinstance(t, str) and t not in self._decoded:
+                    self._decoded[t] = decode(t)
         for rule in rules:
             self._rules[self._stratum_of[rule.predicate]].append(rule)
         # which relations rule bodies read, and how many strata that read each are still to run:
@@ -219,6 +251,14 @@ class Engine:
                 self._readers_left[p] = self._readers_left.get(p, 0) + 1
         self._read_by_rules = set().union(*self._reads) if self._reads else set()
         self._asserted: set[str] = set()
+        # relations rules read whose facts pyDatalog is to hold, not stored yet: stored when a body
+        # first reads one as an atom (one read only as a test of membership is never stored)
+        self._lazy: dict[str, set[_Row]] = {}
+        self._predicate_of = {name: p for p, name in self._stored.items()}
+        # pyDatalog's constant of each token, shared by the facts stored while an evaluation runs
+        # (then dropped: the model keeps none of pyDatalog's objects)
+        self._consts = _Consts()
+        self._tokens: dict[str, frozenset[str]] = {}  # the values of evaluated one-column relations
         self._evaluated = [False] * len(program.strata)
         self._refused: dict[int, EngineError] = {}  # strata whose evaluation hit a limit, and why
         self._logic = pyDatalog.Logic()  # a fresh Logic, bound to this thread while we build
@@ -277,13 +317,14 @@ class Engine:
                         self._refused[i] = error
                         raise
             finally:
+                self._consts, self._tokens = _Consts(), {}
                 self._logic = pyDatalog.Logic(True)  # keep the relations asserted while binding
 
     def constants(self) -> set[str]:
         """Every string value of the model: a derived row only holds values of the stated facts
         and the rules, so this needs no evaluation."""
         with self._lock:
-            values = {v for rows in self._done.values() for row in rows for v in row}
+            values = set(self._decoded.values())  # the values of every evaluated row, decoded once
             values |= {decode(t) for rows in self._rows.values() for row in rows for t in row}
         for rule in self._rules_flat():
             for _, args in rule.body.positives + rule.body.negations:
@@ -322,7 +363,10 @@ class Engine:
             if missing:  # relations pyDatalog let go of once no rule needed them: store them again
                 pyDatalog.Logic(self._logic)
                 for p in missing:
-                    self._assert_rows(p, (tuple(map(encode, row)) for row in self._done[p]))
+                    tokens = self._lazy.pop(p, None)
+                    self._assert_rows(p, tokens if tokens is not None else
+                                      (tuple(map(encode, row)) for row in self._done[p]))
+                self._consts = _Consts()
                 self._logic = pyDatalog.Logic(True)
             pyDatalog.Logic(self._logic)  # bind a copy: what the query leaves behind dies with it
             rows = self._solve(positives, body.comparisons, negations, wanted)
@@ -343,32 +387,34 @@ class Engine:
     def _decoder(self, rows: Iterable[_Row]) -> Callable[[str], Value]:
         """Token → value for every token of ``rows``, one object per distinct value."""
         decoded = self._decoded
-        for row in rows:
-            for token in row:
-                if token not in decoded:
-                    decoded[token] = decode(token)
+        for token in {token for row in rows for token in row}.difference(decoded):
+            decoded[token] = decode(token)
         return decoded.__getitem__
 
     # -- building the model -----------------------------------------------------------------
 
     def _base_facts(self, extra: Mapping[str, Iterable[tuple[Value, ...]]]) -> dict[str, set[_Row]]:
         base: dict[str, set[_Row]] = {p: set() for p in self._program.declarations}
-        to_token = Encoder()
+        tokens = _Tokens()
         for clause in self._program.facts:
             head = clause.head
             if not all(isinstance(t, Constant) for t in head.args):
                 raise EngineError(f"fact `{head.signature}` is not ground")
             self._check_arity(head.predicate, head.arity)
-            base[head.predicate].add(tuple(to_token(v) for v in ground_values(head)))
+            base[head.predicate].add(tuple([tokens[v] if type(v) in _PLAIN else encode(v)
+                                            for v in ground_values(head)]))
         for predicate, rows in extra.items():
             decl = self._program.declarations.get(predicate)
             # None only for an undeclared predicate, which _check_arity refuses before it is used
             target = cast("set[_Row]", base.get(predicate))
+            arity = -1 if decl is None else decl.arity
             for row in rows:
                 row = tuple(row)
-                if decl is None or len(row) != decl.arity:
+                if len(row) != arity:
                     self._check_arity(predicate, len(row))  # raises
-                target.add(tuple(map(to_token, row)))
+                target.add(tuple([tokens[v] if type(v) in _PLAIN else encode(v) for v in row]))
+        # the values stated are the values the model decodes to: the same objects, decoded once
+        self._decoded.update({token: value for value, token in tokens.items()})
         return base
 
     def _check_arity(self, predicate: str, arity: int) -> None:
@@ -385,13 +431,18 @@ class Engine:
         for p in stratum.predicates:
             self._row_steps[p] = dict.fromkeys(self._rows[p], 0)  # stated
             if p in self._read_by_rules:
-                self._assert_rows(p, self._rows[p])
+                self._lazy[p] = self._rows[p]  # the same set: _store adds to it
+                self._sizes[self._stored[p]] = len(self._rows[p])
         if rules:
             (self._evaluate_recursive if stratum.recursive else self._evaluate_once)(stratum, rules)
         for p in stratum.predicates:
             steps = self._row_steps.pop(p)
-            value = self._decoder(steps)
-            self._done_steps[p] = {tuple(map(value, row)): step for row, step in steps.items()}
+            value = self._decoded.__getitem__  # every stated value and rule constant is decoded already
+            try:
+                self._done_steps[p] = {tuple(map(value, row)): step for row, step in steps.items()}
+            except KeyError:
+                value = self._decoder(steps)
+                self._done_steps[p] = {tuple(map(value, row)): step for row, step in steps.items()}
             self._done[p] = frozenset(self._done_steps[p])
             del self._rows[p]
         self._evaluated[index] = True
@@ -452,25 +503,78 @@ class Engine:
         left to right), and the rows that join can build are bounded from the relations as they
         are now before pyDatalog runs: over ``max_rule_work``, the rule is refused.
         """
-        if delta_at is None:
-            order, estimate = self._stats.plan(rule.body.positives)
-            positives = [(self._stored[p], args) for p, args in order]
-        else:
-            p, args = rule.body.positives[delta_at]
-            rest = [atom for i, atom in enumerate(rule.body.positives) if i != delta_at]
-            order, estimate = self._stats.plan(rest, {t for t in args if isinstance(t, _Var)})
-            estimate *= self._sizes.get(self._delta[p], 0)
-            positives = [(self._delta[p], args)] + [(self._stored[q], a) for q, a in order]
+        first: list[tuple[str, _Args]] = []
+        rest, bound, times = list(rule.body.positives), set[_Var](), 1
+        if delta_at is not None:
+            p, args = rest.pop(delta_at)
+            first = [(self._delta[p], args)]
+            bound = {t for t in args if isinstance(t, _Var)}
+            times = self._sizes.get(self._delta[p], 0)
+        order, estimate = self._stats.plan(rest, bound)
+        estimate *= times
         if estimate > self._limits.max_rule_work:
             raise too_much_work(rule.clause, estimate, self._limits.max_rule_work)
+        # The atoms of one column whose variable another atom binds only test that the value is
+        # in their relation (see _tests). Joining the others first and testing after is cheaper
+        # for pyDatalog when that join builds no more rows than the order above.
+        wide = {t for _, args in rest if len(args) != 1 or not isinstance(args[0], _Var)
+                for t in args if isinstance(t, _Var)}
+        tests = [atom for atom in rest
+                 if len(atom[1]) == 1 and isinstance(atom[1][0], _Var) and atom[1][0] in bound | wide]
+        members: list[tuple[_Var, frozenset[str]]] = []
+        if tests:
+            others, later = self._stats.plan([atom for atom in rest if atom not in tests], bound)
+            if later * times <= estimate and (first or others):
+                order = others
+                members = [(cast(_Var, args[0]), self._values(q)) for q, args in tests]
+        positives = first + [(self._stored[q], a) for q, a in order]
+        if not members:
+            positives, members = self._tests(positives, [q for q, _ in order])
         negations = [(self._stored[p], args) for p, args in rule.body.negations]
+        for name, _ in (*positives, *negations):  # what pyDatalog reads as atoms: stored now
+            lazy = self._predicate_of.get(name)
+            if lazy in self._lazy:
+                self._assert_rows(lazy, self._lazy.pop(lazy))
         wanted = tuple(dict.fromkeys(t for t in rule.head if isinstance(t, _Var)))
-        rows = self._solve(positives, rule.body.comparisons, negations, wanted)
+        rows = solve(positives, rule.body.comparisons, negations, wanted, self._sizes, members)
         # D8: the head is built here from the bindings, never as a pyDatalog expression.
         # (position in the row, None) for a variable, (None, token) for a constant
         head: list[tuple[int | None, str]] = [(wanted.index(t), "") if isinstance(t, _Var) else (None, t)
                                               for t in rule.head]
         return {tuple(t if i is None else row[i] for i, t in head) for row in rows}
+
+    def _tests(self, positives: list[tuple[str, _Args]], predicates: list[str]
+               ) -> tuple[list[tuple[str, _Args]], list[tuple[_Var, frozenset[str]]]]:
+        """Split off the atoms of one column whose variable an atom before them binds (``person(P)``
+        after ``assignment(P, R, F, U)``): each only tests that the value is in its relation, which
+        pyDatalog's ``in`` does with one lookup, where an atom costs it a subgoal for every value.
+        ``predicates`` are the relations of the last ``len(predicates)`` atoms (the others read a delta).
+        Returns the atoms kept, in order, and (variable, the relation's values) for each test."""
+        start = len(positives) - len(predicates)
+        kept = positives[:1]
+        bound = {t for t in positives[0][1] if isinstance(t, _Var)} if positives else set()
+        members: list[tuple[_Var, frozenset[str]]] = []
+        for i in range(1, len(positives)):
+            name, args = positives[i]
+            if i >= start and len(args) == 1 and isinstance(args[0], _Var) and args[0] in bound:
+                members.append((args[0], self._values(predicates[i - start])))
+                continue
+            kept.append((name, args))
+            bound.update(t for t in args if isinstance(t, _Var))
+        return kept, members
+
+    def _values(self, predicate: str) -> frozenset[str]:
+        """The tokens of a one-column relation as pyDatalog holds it now."""
+        rows = self._rows.get(predicate)
+        if rows is not None:  # being evaluated: it changes from round to round
+            return frozenset(row[0] for row in rows)
+        found = self._tokens.get(predicate)
+        if found is None:  # evaluated: kept while this evaluation runs
+            lazy = self._lazy.get(predicate)
+            found = self._tokens[predicate] = (
+                frozenset(row[0] for row in lazy) if lazy is not None
+                else frozenset(encode(row[0]) for row in self._done[predicate]))
+        return found
 
     def _abandon(self, index: int) -> None:
         """Undo what a refused evaluation of a stratum left: its relations hold their stated rows
@@ -492,21 +596,23 @@ class Engine:
         if not rows:
             return
         self._rows[predicate] |= rows
-        steps = self._row_steps[predicate]
-        for row in rows:
-            steps[row] = self._step
+        self._row_steps[predicate].update(dict.fromkeys(rows, self._step))
         self._stats.changed(predicate)
         if predicate in self._asserted:
             self._assert_rows(predicate, rows)
+        elif predicate in self._lazy:
+            self._sizes[self._stored[predicate]] = len(self._rows[predicate])
 
     def _assert_rows(self, predicate: str, rows: Iterable[_Row]) -> None:
         name = self._stored[predicate]
-        _assert_many(name, self._program.arity(predicate), rows)
+        _assert_many(name, self._program.arity(predicate), rows, self._consts)
         self._asserted.add(predicate)
         self._sizes[name] = len(self._rows_of(predicate))
 
     def _release(self, predicate: str) -> None:
         """Drop a relation's facts from pyDatalog (a query stores them again if it reads them)."""
+        if self._lazy.pop(predicate, None) is not None:
+            self._sizes[self._stored[predicate]] = 0
         if predicate in self._asserted:
             name = self._stored[predicate]
             _drop(name, self._program.arity(predicate))
@@ -518,7 +624,7 @@ class Engine:
         for predicate, rows in delta.items():
             name = self._delta[predicate]
             _drop(name, self._program.arity(predicate))
-            _assert_many(name, self._program.arity(predicate), rows)
+            _assert_many(name, self._program.arity(predicate), rows, self._consts)
             self._sizes[name] = len(rows)
 
     # -- evaluating one body with pyDatalog ---------------------------------------------------
@@ -543,11 +649,13 @@ def solve(
     negations: Sequence[tuple[str, _Args]],
     wanted: tuple[_Var, ...],
     sizes: Mapping[str, int],
+    members: Sequence[tuple[_Var, frozenset[str]]] = (),
 ) -> set[_Row]:
     """The distinct bindings of ``wanted`` satisfying a body over the Logic bound to this thread,
     as token tuples. Names are pyDatalog names; ``sizes`` are the facts stored under each name.
+    ``members`` are tests of a variable the positive atoms bind: its value is one of the tokens given.
     """
-    if any(not sizes.get(name) for name, _ in positives):
+    if any(not sizes.get(name) for name, _ in positives) or any(not values for _, values in members):
         return set()  # D6: an atom over an empty relation fails; pyDatalog would raise
     negations = [n for n in negations if sizes.get(n[0])]  # D6: `not` of nothing is true
 
@@ -558,6 +666,7 @@ def solve(
 
     # D7: positive atoms first, so every comparison and negation finds its variables bound.
     literals = [pyParser.Term(name)(*map(term, args)) for name, args in positives]
+    literals += [pyParser.Literal.make_for_comparison(term(v), "_pyD_in", values) for v, values in members]
     literals += [pyParser.Literal.make_for_comparison(term(a), op, term(b)) for op, a, b in comparisons]
     literals += [~pyParser.Term(name)(*map(term, args)) for name, args in negations]
     if not literals:

@@ -88,7 +88,9 @@ class NameIndex:
     """Resolves names to entities; built once per policy."""
 
     def __init__(self) -> None:
-        self._by_key: dict[str, dict[str, Entity]] = {}  # key -> {kind:id -> entity}
+        # key -> {kind:id -> entity}; keys that name the same entities may share one dict, so a
+        # dict is never changed in place: adding to a key replaces its dict
+        self._by_key: dict[str, dict[str, Entity]] = {}
         self._by_id: dict[str, list[Entity]] = {}
         self._groups: dict[tuple[str, str], tuple[Entity, ...]] = {}  # (kind, id) of a group -> its members
 
@@ -99,10 +101,11 @@ class NameIndex:
         known = self._by_id.setdefault(entity.id, [])
         if entity not in known:
             known.append(entity)
+        slot = f"{entity.kind}:{entity.id}"
         for spelling in (entity.id, entity.name, *names):
             for key in keys(spelling):
                 if key:
-                    self._by_key.setdefault(key, {})[f"{entity.kind}:{entity.id}"] = entity
+                    self._by_key[key] = {**self._by_key.get(key, {}), slot: entity}
 
     def add_checked(self, entity: Entity, names: Iterable[str] = ()) -> None:
         """:meth:`add` for an entity and names the policy made from validated data (plain
@@ -115,14 +118,22 @@ class NameIndex:
             known.append(entity)
         slot = f"{kind}:{entity_id}"
         by_key = self._by_key
+        alone: dict[str, Entity] | None = None  # the keys that name this entity alone share one dict
         for spelling in (entity_id, entity.name, *names):
-            for key in keys(spelling):
+            if spelling.isascii():  # keys(spelling), inline: one key
+                low = spelling.lower()
+                found_keys: Iterable[str] = (low if low.isalnum() else _SEPARATORS.sub(" ", low).strip(),)
+            else:
+                found_keys = keys(spelling)
+            for key in found_keys:
                 if key:
                     found = by_key.get(key)
                     if found is None:
-                        by_key[key] = {slot: entity}
-                    else:
-                        found[slot] = entity
+                        if alone is None:
+                            alone = {slot: entity}
+                        by_key[key] = alone
+                    elif found is not alone:
+                        by_key[key] = {**found, slot: entity}
 
     def add_group(self, entity: Entity, members: Iterable[Entity]) -> None:
         """Make ``entity`` (added already, e.g. a function) the name of a group: a name of it
