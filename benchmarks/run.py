@@ -273,8 +273,9 @@ def measure(system_name: str, directory: Path, questions: generate.Questions, lo
     loads_cpu = []  # the process's CPU time for each load: what other processes on the machine move least
     phases: dict[str, list[float]] = {}
     system: System | None = None
+    candidate: System | None = None
     for _ in range(max(1, load_repeats)):
-        system = None
+        system = candidate = None  # the previous load is garbage before the next is timed
         gc.collect()
         candidate = cls()
         t, cpu = pc(), time.process_time()
