@@ -134,6 +134,27 @@ def test_a_bundle_evaluates_nothing_to_answer(kdv, monkeypatch):
     assert stored.names.resolve("StA").id == "steuerungsausschuss"
 
 
+def test_the_first_questions_on_a_bundle_read_only_the_names_they_name(canton, monkeypatch):
+    """Straight after `Policy.load(bundle)` a question reads the names it asks about from the
+    stored index; the tables of every name (what `materialise()` builds) wait."""
+    directory, path, rules, _ = canton
+    questions = generate.make_questions(load_truth(directory), seed=1)
+    first = Policy.load(path)
+    built: list[Policy] = []
+    original = Policy._build_fast_tables
+
+    def build(self, names):
+        built.append(self)
+        return original(self, names)
+
+    monkeypatch.setattr(Policy, "_build_fast_tables", build)
+    for kind, args in questions.mix[:20]:
+        assert _rendered(getattr(first, kind)(*args)) == _rendered(getattr(rules, kind)(*args))
+    assert first not in built
+    first.materialise()
+    assert first in built
+
+
 # -- the file: truncation, bit flips, forgeries, limits ---------------------------------------------------
 
 

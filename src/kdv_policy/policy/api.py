@@ -1521,8 +1521,8 @@ def _install_hot_paths(policy: Policy) -> Callable[[], tuple[int, int]]:
             return Policy.may(policy, actor, action, object)
         if found is None:
             tables: _Fast | None = policy._fast  # type: ignore[assignment]
-            if tables is _MISSING:  # fast(), inlined
-                tables = policy._fast_tables()
+            if tables is _MISSING:  # not built yet: from a bundle, not before many misses (fast())
+                tables = fast()
             if tables is None or tables.may is None:
                 return Policy.may(policy, actor, action, object)
             a = tables.actors.get(actor)
