@@ -162,3 +162,13 @@ def test_coldstart_measures_the_three_commands():
     medians = measure(runs=1)
     assert set(medians) == set(COMMANDS)
     assert all(seconds > 0 for seconds in medians.values())
+
+
+def test_coldstart_splits_the_query_by_phase():
+    from benchmarks.coldstart import split
+
+    parts = split(runs=1)
+    assert parts["status"] == 0
+    assert parts["classes"] > 10
+    assert 0 < parts["dataclasses"] < parts["import"]
+    assert parts["start"] > 0 and parts["run"] > 0
