@@ -19,6 +19,7 @@ interpreter's exit is what the whole process measured less these.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -26,7 +27,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -49,16 +50,24 @@ def cpu_seconds(argv: list[str], cwd: Path, env: dict[str, str]) -> float:
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def measure(runs: int = 9) -> dict[str, float]:
+@contextlib.contextmanager
+def _fresh() -> Iterator[tuple[Path, dict[str, str]]]:
+    """An empty working directory (no ``./rules`` to pick up) and the environment of a process
+    that imports this checkout's ``src`` and writes its bytecode into a temporary prefix."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src"), env.get("PYTHONPATH", "")])
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     with tempfile.TemporaryDirectory(prefix="kdv-cold-") as empty, \
             tempfile.TemporaryDirectory(prefix="kdv-pyc-") as bytecode:
         env["PYTHONPYCACHEPREFIX"] = bytecode
+        yield Path(empty), env
+
+
+def measure(runs: int = 9) -> dict[str, float]:
+    with _fresh() as (empty, env):
         for args in COMMANDS.values():  # writes the bytecode
-            cpu_seconds([sys.executable, *args], Path(empty), env)
-        return {name: statistics.median(cpu_seconds([sys.executable, *args], Path(empty), env)
+            cpu_seconds([sys.executable, *args], empty, env)
+        return {name: statistics.median(cpu_seconds([sys.executable, *args], empty, env)
                                         for _ in range(runs))
                 for name, args in COMMANDS.items()}
 
@@ -92,13 +101,8 @@ print(json.dumps({"start": started, "import": imported - started, "dataclasses":
 def split(runs: int = 9) -> dict[str, float]:
     """The query's CPU time by phase (seconds, medians; ``classes``: how many dataclasses the
     project's modules made while imported)."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src"), env.get("PYTHONPATH", "")])
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
     found: list[dict[str, float]] = []
-    with tempfile.TemporaryDirectory(prefix="kdv-cold-") as empty, \
-            tempfile.TemporaryDirectory(prefix="kdv-pyc-") as bytecode:
-        env["PYTHONPYCACHEPREFIX"] = bytecode
+    with _fresh() as (empty, env):
         for i in range(runs + 1):  # the first writes the bytecode
             done = subprocess.run([sys.executable, "-c", _SPLIT, QUESTION], cwd=empty, env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False)

@@ -303,3 +303,15 @@ def test_lists_and_dates_must_have_their_toml_types():
         'name = "Erste Phase"', 'name = "Erste Phase"\nstarted = "bald"'))
     assert "org.toml: units.div: `abbreviations` must be a list of strings" in message
     assert "org.toml: phases.1: `started` must be a TOML date written without quotes" in message
+
+
+def test_the_package_gives_every_name_it_lists_from_its_module():
+    import importlib
+
+    import kdv_policy.data as package
+
+    assert sorted(package._MODULES) == sorted(package.__all__)
+    for name, module in package._MODULES.items():
+        assert getattr(package, name) is getattr(importlib.import_module(f"kdv_policy.data.{module}"), name)
+    with pytest.raises(AttributeError, match=r"no attribute 'nothing'"):
+        package.nothing  # noqa: B018

@@ -14,15 +14,15 @@ import sys
 from pathlib import Path
 
 from kdv_policy.files import write_atomic
-from kdv_policy.policy.wording import DOMAIN, LANGUAGES, LOCALE_DIR
+from kdv_policy.policy.wording import DOMAIN, LANGUAGES, catalog_path
 
 
 def po_path(lang: str) -> Path:
-    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+    return catalog_path(lang, ".po")
 
 
 def mo_path(lang: str) -> Path:
-    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.mo"
+    return catalog_path(lang)
 
 
 def compiled(lang: str) -> bytes:

@@ -265,7 +265,7 @@ def _plain_may(classified: tuple[Word, ...]) -> Reading | None:
 
 
 def read(words: Sequence[str], vocabulary: Vocabulary = EMPTY, *, fast: bool = True) -> Reading:
-    """The reading of a question's words; raises :class:`Unreadable`. The plainest form
+    """The reading of a question's words; raises :class:`Unreadable`. The plainest forms
     (:func:`_plain_may`) are read without building the grammar's parser unless ``fast`` is false."""
     classified, negated = classify(words, vocabulary)
     language = language_of([w.strip(PUNCTUATION) for w in words])

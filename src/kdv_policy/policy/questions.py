@@ -52,7 +52,7 @@ from kdv_policy.language.printer import format_atom, format_value
 from kdv_policy.language.syntax import Atom, Constant, Variable
 from kdv_policy.policy import grammar
 from kdv_policy.policy.api import ACTOR_KINDS, Policy
-from kdv_policy.policy.forms import LISTED, nearest
+from kdv_policy.policy.forms import nearest
 from kdv_policy.policy.names import AmbiguousNameError, UnknownNameError, normalise
 from kdv_policy.policy.results import (
     Answers,
@@ -68,9 +68,6 @@ from kdv_policy.policy.wording import N_, phrase, say
 
 ACTION_KINDS = ("action", "constant")
 OBJECT_KINDS = ("object", "constant")
-
-FORMS = LISTED
-"""The question forms, German first, as ``--help`` lists them."""
 
 _DATALOG_START = re.compile(r"\s*[^\W\d]\w*\s*\(")
 _APOSTROPHES = re.compile(r"\b(who|what)['\u2019]s\b", re.IGNORECASE)

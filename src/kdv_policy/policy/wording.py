@@ -77,9 +77,14 @@ def catalog(lang: str) -> dict[str, str]:
         return _catalogs[lang]
 
 
+def catalog_path(lang: str, suffix: str = ".mo") -> Path:
+    """The catalog of ``lang``: the compiled ``.mo`` answers read, or (``suffix=".po"``) the
+    source translators edit."""
+    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}{suffix}"
+
+
 def _read(lang: str) -> dict[str, str]:
-    path = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.mo"
-    with path.open("rb") as f:
+    with catalog_path(lang).open("rb") as f:
         translations = gettext.GNUTranslations(f)
     # gettext keeps what it read in `_catalog`: message ids → translations, the header under ""
     messages: dict[object, object] = getattr(translations, "_catalog", {})
@@ -131,5 +136,5 @@ def spoken_date(lang: str, date: datetime.date) -> str:
     return str(format_date(date, pattern, locale=lang))
 
 
-__all__ = ["CASES", "LANGUAGES", "N_", "Named", "catalog", "check_language", "phrase", "placeholders", "say",
-           "spoken_date"]
+__all__ = ["CASES", "LANGUAGES", "N_", "Named", "catalog", "catalog_path", "check_language", "phrase",
+           "placeholders", "say", "spoken_date"]
