@@ -172,3 +172,45 @@ def test_coldstart_splits_the_query_by_phase():
     assert parts["classes"] > 10
     assert 0 < parts["dataclasses"] < parts["import"]
     assert parts["start"] > 0 and parts["run"] > 0
+
+
+def _points_to(stated: dict[str, list[tuple[str, ...]]]) -> dict[str, set[tuple[str, ...]]]:
+    """The points-to rules of benchmarks/recursive.py, evaluated naively to their fixpoint."""
+    vpt, lvpt, svpt, bridge = set(stated["alloc"]), set(), set(), set()
+    while True:
+        before = (len(vpt), len(lvpt), len(svpt), len(bridge))
+        vpt |= {(dst, o) for src, dst in stated["assign"] for v, o in list(vpt) if v == src}
+        vpt |= {(dst, o) for dst, src in bridge for v, o in list(vpt) if v == src}
+        lvpt |= {(dst, o, f) for base, dst, f in stated["load"] for v, o in vpt if v == base}
+        svpt |= {(src, o, f) for src, base, f in stated["store"] for v, o in vpt if v == base}
+        bridge |= {(dst, src) for dst, o, f in lvpt for src, o2, f2 in svpt if (o, f) == (o2, f2)}
+        if (len(vpt), len(lvpt), len(svpt), len(bridge)) == before:
+            return {"vpt": vpt, "lvpt": lvpt, "svpt": svpt, "bridge": bridge}
+
+
+def test_recursive_benchmark_derives_the_points_to_fixpoint(tmp_path):
+    from benchmarks import recursive
+
+    stated = recursive.facts(600, module=300)
+    assert stated == recursive.facts(600, module=300)  # seeded
+    assert stated != recursive.facts(600, seed=2, module=300)
+    recursive.write_policy(tmp_path / "p", stated)
+    expected = _points_to(stated)
+    assert sum(len(rows) for rows in expected.values()) > 2 * sum(len(rows) for rows in stated.values())
+    assert recursive.run_kdv_policy(tmp_path / "p")["model"] == expected
+
+
+def test_recursive_benchmark_runs_each_system_in_a_bounded_worker():
+    from benchmarks import recursive
+
+    systems = [s for s in recursive.SYSTEMS if recursive.unavailable(s) is None]
+    report = recursive.run([300, 600], systems, memory_mib=3_000, timeout=300, module=300)
+    sizes = [sum(len(v) for v in recursive.facts(n, module=300).values()) for n in (300, 600)]
+    assert [r["facts"] for r in report["rows"]] == sizes
+    for row in report["rows"]:
+        assert row["agree"]
+        for s in systems:
+            assert row[s]["cpu_s"] > 0 and row[s]["peak_mib"] > 0
+            assert sum(row[s]["rows"].values()) > row["facts"]
+    assert set(report["exponents"]) == set(systems)
+    assert "models agree at every size: " in recursive.markdown(report) or len(systems) == 1

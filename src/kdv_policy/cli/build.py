@@ -59,11 +59,6 @@ def add_keygen_command(sub: argparse._SubParsersAction) -> None:
     keygen.set_defaults(func=cmd_keygen)
 
 
-def add_verify_key_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--verify-key", metavar="PUBKEY",
-                        help="refuse a bundle this Ed25519 public key (PEM) did not sign")
-
-
 def cmd_build(args: argparse.Namespace) -> int:
     from kdv_policy.cli.loading import with_interpretations
     from kdv_policy.policy import bundle

@@ -196,6 +196,12 @@ def limits_from(settings: Sequence[tuple[str, int]] | None) -> Limits:
     return Limits().replace(**dict(settings or ()))
 
 
+def add_verify_key_option(parser: argparse.ArgumentParser) -> None:
+    """``--verify-key PUBKEY``: a policy bundle loads only if this Ed25519 public key signed it."""
+    parser.add_argument("--verify-key", metavar="PUBKEY",
+                        help="refuse a bundle this Ed25519 public key (PEM) did not sign")
+
+
 def add_limit_option(parser: argparse.ArgumentParser) -> None:
     """``--limit NAME=VALUE``, repeatable, for every command that loads a policy."""
     parser.add_argument(

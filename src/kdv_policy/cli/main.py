@@ -26,14 +26,8 @@ import textwrap
 from collections.abc import Callable, Sequence
 
 from kdv_policy._version import __version__
-from kdv_policy.cli.build import add_build_command, add_keygen_command, add_verify_key_option
-from kdv_policy.cli.loading import add_interpretation_options, add_limit_option
-from kdv_policy.cli.log import add_log_command
+from kdv_policy.cli.loading import add_interpretation_options, add_limit_option, add_verify_key_option
 from kdv_policy.cli.output import EXIT_BAD_INPUT, PROG, reader_gone
-from kdv_policy.cli.people import add_people_command
-from kdv_policy.cli.report import add_report_command
-from kdv_policy.cli.serve import add_serve_command
-from kdv_policy.cli.trace import add_trace_command
 from kdv_policy.policy.forms import LISTED as FORMS
 from kdv_policy.policy.wording import LANGUAGES
 
@@ -110,6 +104,14 @@ def _later(module: str, function: str) -> Callable[[argparse.Namespace], int]:
             importlib.import_module(f"kdv_policy.cli.{module}"), function)
         return command(args)
     return run
+
+
+def _elsewhere(module: str, function: str, *args: str) -> Callable[[argparse._SubParsersAction], None]:
+    """What registers a command defined in ``kdv_policy.cli.<module>``, imported when the
+    command's parser is built (``function(sub, *args)``)."""
+    def add(sub: argparse._SubParsersAction) -> None:
+        getattr(importlib.import_module(f"kdv_policy.cli.{module}"), function)(sub, *args)
+    return add
 
 
 def _add_query(sub: argparse._SubParsersAction) -> None:
@@ -298,13 +300,13 @@ COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {
     "fmt": _add_fmt,
     "diff": _add_diff,
     "interpretations": _add_interpretations,
-    "trace": lambda sub: add_trace_command(sub, DEFAULT_POLICY),
-    "report": lambda sub: add_report_command(sub, DEFAULT_POLICY),
-    "build": lambda sub: add_build_command(sub, DEFAULT_POLICY),
-    "keygen": add_keygen_command,
-    "people": lambda sub: add_people_command(sub, DEFAULT_POLICY),
-    "log": add_log_command,
-    "serve": lambda sub: add_serve_command(sub, DEFAULT_POLICY),
+    "trace": _elsewhere("trace", "add_trace_command", DEFAULT_POLICY),
+    "report": _elsewhere("report", "add_report_command", DEFAULT_POLICY),
+    "build": _elsewhere("build", "add_build_command", DEFAULT_POLICY),
+    "keygen": _elsewhere("build", "add_keygen_command"),
+    "people": _elsewhere("people", "add_people_command", DEFAULT_POLICY),
+    "log": _elsewhere("log", "add_log_command"),
+    "serve": _elsewhere("serve", "add_serve_command", DEFAULT_POLICY),
 }
 """Each command and what registers it on the subparsers, in ``--help`` order."""
 

@@ -52,6 +52,7 @@ import datetime
 import itertools
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from operator import itemgetter
 from typing import Any, TypeVar, cast
 
 from pyDatalog import pyDatalog, pyEngine, pyParser
@@ -539,6 +540,8 @@ class Engine:
         rows = solve(positives, rule.body.comparisons, negations, wanted, self._sizes, members)
         # D8: the head is built here from the bindings, never as a pyDatalog expression.
         # (position in the row, None) for a variable, (None, token) for a constant
+        if len(wanted) == len(rule.head):  # every term a variable, each once: the rows are the head's
+            return rows
         head: list[tuple[int | None, str]] = [(wanted.index(t), "") if isinstance(t, _Var) else (None, t)
                                               for t in rule.head]
         return {tuple(t if i is None else row[i] for i, t in head) for row in rows}
@@ -679,4 +682,9 @@ def solve(
     rows = [()] if answer is True else (answer or [])
     columns = list(body._variables())  # the names of the answer's columns, in order
     index = [columns.index(v.name) for v in wanted]
-    return {tuple(row[i] for i in index) for row in rows}
+    if len(index) > 1:  # the wanted columns of each row, as a tuple
+        return set(map(itemgetter(*index), rows))
+    if index:
+        i = index[0]
+        return {(row[i],) for row in rows}
+    return {()} if rows else set()
