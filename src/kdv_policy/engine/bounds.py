@@ -10,7 +10,7 @@ are at that moment (a relation being derived grows between the rounds of a fixpo
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from operator import itemgetter
 
 from kdv_policy.engine.compile import Args, Var
@@ -19,16 +19,43 @@ from kdv_policy.engine.compile import Args, Var
 class Statistics:
     """Fan-outs of the relations, computed on demand and cached until a relation changes.
 
-    ``rows_of`` gives a relation's rows as they are now.
+    ``rows_of`` gives a relation's rows as they are now. The relations of a recursive stratum
+    grow round by round (:meth:`growing`): for them the counts behind each fan-out are kept
+    and brought up to date with the rows each round adds (:meth:`grew`), instead of being
+    counted again over the whole relation.
     """
 
     def __init__(self, rows_of: Callable[[str], Collection[tuple]]) -> None:
         self._rows_of = rows_of
         self._fanouts: dict[str, dict[tuple[int, ...], int]] = {}  # predicate -> columns -> fan-out
+        self._counts: dict[str, dict[tuple[int, ...], Counter[object]]] = {}  # of the growing ones
+        self._growing: frozenset[str] = frozenset()
+
+    def growing(self, predicates: Iterable[str]) -> None:
+        """Keep the counts of ``predicates`` from now on (``()``: of none; the others are dropped)."""
+        self._growing = frozenset(predicates)
+        for p in [p for p in self._counts if p not in self._growing]:
+            del self._counts[p]
 
     def changed(self, predicate: str) -> None:
         """Forget a relation's statistics: its rows changed."""
         self._fanouts.pop(predicate, None)
+        self._counts.pop(predicate, None)
+
+    def grew(self, predicate: str, rows: Collection[tuple]) -> None:
+        """``rows``, none of which the relation held, were added to it."""
+        counts = self._counts.get(predicate)
+        cached = self._fanouts.get(predicate)
+        if counts is None or cached is None:
+            self.changed(predicate)
+            return
+        cached.pop((), None)  # its size
+        for columns in [c for c in cached if c not in counts]:
+            del cached[columns]
+        for columns, counter in counts.items():
+            keys = list(map(itemgetter(*columns), rows))
+            counter.update(keys)
+            cached[columns] = max(cached[columns], max(map(counter.__getitem__, keys), default=0))
 
     def fanout(self, predicate: str, columns: tuple[int, ...]) -> int:
         """The largest number of rows of a relation that agree on ``columns`` (its size for none)."""
@@ -39,7 +66,10 @@ class Statistics:
             if not columns or not rows:
                 found = len(rows)
             else:
-                found = max(Counter(map(itemgetter(*columns), rows)).values())
+                counter = Counter(map(itemgetter(*columns), rows))
+                found = max(counter.values())
+                if predicate in self._growing:
+                    self._counts.setdefault(predicate, {})[columns] = counter
             cached[columns] = found
         return found
 

@@ -469,6 +469,13 @@ class Engine:
         # evaluation step, bounded like a non-recursive rule: by its estimate before it runs
         # and by the rows it derives.
         members = set(stratum.predicates)
+        self._stats.growing(members)
+        try:
+            self._fixpoint(members, rules)
+        finally:
+            self._stats.growing(())
+
+    def _fixpoint(self, members: set[str], rules: list[_Rule]) -> None:
         delta = {p: set(self._rows[p]) for p in members}
         for rule in rules:
             if not any(p in members for p, _ in rule.body.positives):
@@ -600,7 +607,7 @@ class Engine:
             return
         self._rows[predicate] |= rows
         self._row_steps[predicate].update(dict.fromkeys(rows, self._step))
-        self._stats.changed(predicate)
+        self._stats.grew(predicate, rows)  # rows come from _derive: none was in the relation
         if predicate in self._asserted:
             self._assert_rows(predicate, rows)
         elif predicate in self._lazy:
