@@ -18,7 +18,8 @@ the derived rows grow in proportion to the facts and the growth exponent of the 
 the derived rows says whether an engine's work grows faster than its output.
 
 Each system evaluates each size once, in a fresh process whose address space and time are
-bounded: kdv_policy loads the facts and rules as a policy directory
+bounded (started by the run's lean launcher, :class:`benchmarks.run.Launcher`, so that its
+peak memory is its own): kdv_policy loads the facts and rules as a policy directory
 (``Policy.load(...).materialise()``: the project's parser and checker, then pyDatalog's joins
 in the engine's semi-naive rounds), clingo (``pip install clingo``; the peer of
 ``python -m benchmarks``) grounds and solves the same rules. Both report the CPU time of the
@@ -34,7 +35,6 @@ import json
 import os
 import random
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,7 +42,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .run import Launcher
 from .scaling import exponent
+from .systems import registry
 
 MODULE_FACTS = 2_000
 """Facts of one module of the synthetic program; a size is a whole number of modules."""
@@ -165,42 +167,26 @@ def run_clingo(directory: Path) -> dict[str, Any]:
 
 
 def worker_main(argv: Sequence[str]) -> int:
-    """``worker SYSTEM DIRECTORY``: one evaluation, its figures as one JSON line on stdout."""
-    system, directory = argv[0], Path(argv[1])
+    """``worker SYSTEM DIRECTORY OUT``: one evaluation, its figures as JSON in the file ``OUT``."""
+    system, directory, out = argv[0], Path(argv[1]), Path(argv[2])
     found = (run_kdv_policy if system == "kdv_policy" else run_clingo)(directory)
     model = found.pop("model")
-    print(json.dumps({**found, "peak_mib": _peak_mib(), "digest": digest(model),
-                      "rows": {p: len(model[p]) for p in DERIVED}}))
+    out.write_text(json.dumps({**found, "peak_mib": _peak_mib(), "digest": digest(model),
+                               "rows": {p: len(model[p]) for p in DERIVED}}), encoding="utf-8")
     return 0
 
 
-def unavailable(system: str) -> str | None:
-    """Why ``system`` cannot run here, or None."""
-    if system == "clingo":
-        try:
-            import clingo  # noqa: F401
-        except ImportError:
-            return "clingo is not installed (pip install -e '.[bench]')"
-    return None
-
-
-def measure(system: str, directory: Path, memory_mib: int, timeout: float) -> dict[str, Any]:
-    """One evaluation in a fresh, bounded process; ``{"error": ...}`` when it fails or runs out."""
-    limit = memory_mib << 20
-
-    def bounded() -> None:  # a blow-up fails in the child; it does not swap the machine
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-    command = [sys.executable, "-m", "benchmarks.recursive", "worker", system, str(directory)]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, preexec_fn=bounded,
-                              check=False, cwd=Path(__file__).parent.parent)
-    except subprocess.TimeoutExpired:
-        return {"error": f"more than {timeout:.0f} s"}
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["exit status " + str(done.returncode)])[-1]
-        return {"error": last[-300:]}
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+def measure(launcher: Launcher, system: str, directory: Path, memory_mib: int, timeout: float
+            ) -> dict[str, Any]:
+    """One evaluation in a fresh, bounded worker; ``{"error": ...}`` when it fails or runs out."""
+    out = directory / f"{system}.json"
+    returncode, stderr = launcher.run(
+        [sys.executable, "-m", "benchmarks.recursive", "worker", system, str(directory), str(out)],
+        env=dict(os.environ), cwd=Path(__file__).parent.parent, address_space=memory_mib << 20,
+        timeout=timeout)
+    if returncode != 0:
+        return {"error": (stderr.strip().splitlines() or [f"exit status {returncode}"])[-1][-300:]}
+    result: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
     return result
 
 
@@ -211,23 +197,27 @@ def run(sizes: Sequence[int], systems: Sequence[str], memory_mib: int, timeout: 
                               "timeout_s": timeout, "rows": [], "skipped": {}}
     ready = []
     for s in systems:
-        why = unavailable(s)
+        why = registry()[s].unavailable()
         if why is None:
             ready.append(s)
         else:
             report["skipped"][s] = why
-    with tempfile.TemporaryDirectory(prefix="kdv-recursive-") as work:
-        for size in sizes:
-            stated = facts(size, module=module)
-            directory = Path(work) / f"p{size}"
-            write_policy(directory, stated)
-            row: dict[str, Any] = {"facts": sum(len(r) for r in stated.values())}
-            for system in ready:
-                row[system] = measure(system, directory, memory_mib, timeout)
-                print(f"{size} facts, {system}: {json.dumps(row[system])}", file=sys.stderr, flush=True)
-            found = {row[s]["digest"] for s in ready if "digest" in row[s]}
-            row["agree"] = len(found) <= 1
-            report["rows"].append(row)
+    launcher = Launcher()  # started before the facts are made: workers report their own peak memory
+    try:
+        with tempfile.TemporaryDirectory(prefix="kdv-recursive-") as work:
+            for size in sizes:
+                stated = facts(size, module=module)
+                directory = Path(work) / f"p{size}"
+                write_policy(directory, stated)
+                row: dict[str, Any] = {"facts": sum(len(r) for r in stated.values())}
+                for system in ready:
+                    row[system] = measure(launcher, system, directory, memory_mib, timeout)
+                    print(f"{size} facts, {system}: {json.dumps(row[system])}", file=sys.stderr, flush=True)
+                found = {row[s]["digest"] for s in ready if "digest" in row[s]}
+                row["agree"] = len(found) <= 1
+                report["rows"].append(row)
+    finally:
+        launcher.close()
     report["exponents"] = {}
     for system in ready:
         done = [r for r in report["rows"] if "cpu_s" in r[system]]

@@ -24,6 +24,7 @@ import importlib
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from kdv_policy._version import __version__
 from kdv_policy.cli.loading import add_interpretation_options, add_limit_option, add_verify_key_option
@@ -97,12 +98,17 @@ def _query_inputs(parser: argparse.ArgumentParser) -> None:
                         help="text (default) or one JSON object per line per query (docs/cli.md)")
 
 
+def _imported(module: str, function: str) -> Callable[..., Any]:
+    """``function`` of ``kdv_policy.cli.<module>``, importing the module now."""
+    found: Callable[..., Any] = getattr(importlib.import_module(f"kdv_policy.cli.{module}"), function)
+    return found
+
+
 def _later(module: str, function: str) -> Callable[[argparse.Namespace], int]:
     """A command's function, imported from ``kdv_policy.cli.<module>`` when the command runs."""
     def run(args: argparse.Namespace) -> int:
-        command: Callable[[argparse.Namespace], int] = getattr(
-            importlib.import_module(f"kdv_policy.cli.{module}"), function)
-        return command(args)
+        status: int = _imported(module, function)(args)
+        return status
     return run
 
 
@@ -110,7 +116,7 @@ def _elsewhere(module: str, function: str, *args: str) -> Callable[[argparse._Su
     """What registers a command defined in ``kdv_policy.cli.<module>``, imported when the
     command's parser is built (``function(sub, *args)``)."""
     def add(sub: argparse._SubParsersAction) -> None:
-        getattr(importlib.import_module(f"kdv_policy.cli.{module}"), function)(sub, *args)
+        _imported(module, function)(sub, *args)
     return add
 
 

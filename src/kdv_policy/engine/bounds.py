@@ -49,8 +49,7 @@ class Statistics:
         if counts is None or cached is None:
             self.changed(predicate)
             return
-        cached.pop((), None)  # its size
-        for columns in [c for c in cached if c not in counts]:
+        for columns in [c for c in cached if c not in counts]:  # its size, fan-outs of no rows
             del cached[columns]
         for columns, counter in counts.items():
             keys = list(map(itemgetter(*columns), rows))
